@@ -1,0 +1,47 @@
+"""Repository-wide pytest configuration.
+
+* The environment is set before anything imports matplotlib or transformers: offline hub,
+  quiet logs, and the non-interactive Agg backend for unit tests and doctests.
+* nbval (strict mode, see pyproject.toml) compares every output of every chapter notebook.
+  Two kinds are not compared:
+  - ``stderr``: warnings, tqdm bars and library logs go there and vary between versions
+    and runs (nbval keys stream outputs by their name, so "stderr" in ``skip_compare``
+    skips exactly those);
+  - images (PNG, JPEG, SVG): their bytes vary with matplotlib and freetype versions. The
+    figure's ``text/plain`` repr (``<Figure size 640x480 with 1 Axes>``) is still compared.
+* The notebook kernels must draw figures with the inline backend, as when the notebooks were
+  executed. ipykernel chooses inline only when ``MPLBACKEND`` is unset, so it is removed from
+  the environment while nbval starts a kernel; with Agg, figures would vanish and every
+  figure cell would fail.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+os.environ["MPLBACKEND"] = "Agg"
+
+NBVAL_SKIP_COMPARE = ("stderr", "image/png", "image/jpeg", "image/svg+xml")
+
+
+def _start_kernel_without_mplbackend(setup):
+    def wrapped():
+        saved = os.environ.pop("MPLBACKEND", None)
+        try:
+            setup()
+        finally:
+            if saved is not None:
+                os.environ["MPLBACKEND"] = saved
+
+    return wrapped
+
+
+def pytest_collectstart(collector):
+    # nbval's collector for one notebook; matched by name so that this file works (and
+    # does nothing) when nbval is not installed or is disabled with -p no:nbval.
+    if type(collector).__name__ == "IPyNbFile" and hasattr(collector, "skip_compare"):
+        collector.skip_compare = tuple(collector.skip_compare) + NBVAL_SKIP_COMPARE
+        collector.setup = _start_kernel_without_mplbackend(collector.setup)

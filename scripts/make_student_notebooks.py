@@ -1,0 +1,87 @@
+"""Write the student edition: chapter notebooks without solutions and without outputs.
+
+Usage::
+
+    python scripts/make_student_notebooks.py                 # chapters/ -> student/
+    python scripts/make_student_notebooks.py --out /tmp/handout chapters/01_tensors.ipynb
+
+For every notebook under ``chapters/`` (or those given), it writes
+``<out>/<path relative to chapters/>``, with every cell tagged ``solution`` removed and all
+outputs and execution counts cleared. ``student/`` sits next to ``chapters/``, so relative
+paths inside a notebook keep working. It prints how many solution cells it removed from each
+notebook, and warns about a notebook that has none (a sign of a missing tag).
+
+The Colab button opens the notebooks of the repository, solutions included, so hand out
+this edition when the exercises should be tried first.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import nbformat
+from nbconvert.preprocessors import ClearOutputPreprocessor, TagRemovePreprocessor
+
+ROOT = Path(__file__).resolve().parents[1]
+CHAPTERS = ROOT / "chapters"
+SOLUTION_TAG = "solution"
+
+
+def student_notebook(nb: nbformat.NotebookNode) -> tuple[nbformat.NotebookNode, int]:
+    """Return the student version of ``nb`` and the number of solution cells removed."""
+    n_solutions = sum(SOLUTION_TAG in c.metadata.get("tags", []) for c in nb.cells)
+    resources: dict = {}
+    # enabled=True is required: without it the preprocessor silently does nothing.
+    remove = TagRemovePreprocessor(enabled=True, remove_cell_tags={SOLUTION_TAG})
+    clear = ClearOutputPreprocessor(enabled=True)
+    nb, resources = remove.preprocess(nb, resources)
+    nb, resources = clear.preprocess(nb, resources)
+    remaining = sum(SOLUTION_TAG in c.metadata.get("tags", []) for c in nb.cells)
+    if remaining:
+        raise RuntimeError(f"{remaining} solution cell(s) survived TagRemovePreprocessor")
+    return nb, n_solutions
+
+
+def chapter_notebooks() -> list[Path]:
+    return sorted(p for p in CHAPTERS.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("notebooks", nargs="*", type=Path, help="default: chapters/**/*.ipynb")
+    parser.add_argument(
+        "--out", type=Path, default=ROOT / "student", help="output folder (default: student/)"
+    )
+    parser.add_argument(
+        "--base",
+        type=Path,
+        default=CHAPTERS,
+        help="output paths are relative to this folder (default: chapters/)",
+    )
+    args = parser.parse_args(argv)
+
+    notebooks = [p.resolve() for p in args.notebooks] or chapter_notebooks()
+    if not notebooks:
+        print("no notebooks found under chapters/")
+        return 0
+    base = args.base.resolve()
+    without = []
+    for path in notebooks:
+        relative = path.relative_to(base) if path.is_relative_to(base) else Path(path.name)
+        target = args.out / relative
+        nb = nbformat.read(path, as_version=4)
+        nb, n_solutions = student_notebook(nb)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        nbformat.write(nb, target)
+        print(f"{n_solutions:3d} solution cell(s) removed  {relative} -> {target}")
+        if n_solutions == 0:
+            without.append(str(relative))
+    if without:
+        print("warning: no cell tagged 'solution' in " + ", ".join(without), file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
