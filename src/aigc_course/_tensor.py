@@ -129,14 +129,15 @@ def broadcast_shapes(a: tuple, b: tuple) -> tuple[int, ...]:
     n = max(len(a), len(b))
     pa, pb = (1,) * (n - len(a)) + tuple(a), (1,) * (n - len(b)) + tuple(b)
     out = []
-    for i, (x, y) in enumerate(zip(pa, pb)):
+    for i in reversed(range(n)):  # from the last dimension, so errors name the one torch names
+        x, y = pa[i], pb[i]
         if x != y and x != 1 and y != 1:
             raise RuntimeError(
                 f"The size of tensor a ({x}) must match the size of tensor b ({y}) "
                 f"at non-singleton dimension {i}"
             )
         out.append(y if x == 1 else x)
-    return tuple(out)
+    return tuple(reversed(out))
 
 
 def result_type(*operands) -> dtype:
@@ -1039,10 +1040,14 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
                 f"inconsistent tensor size, expected tensor [{k1}] and src [{k2}] to have the "
                 f"same number of elements, but got {k1} and {k2} elements respectively"
             )
-        if a.ndim == 2 and b.ndim == 2:
+        if a.ndim <= 2 and b.ndim == 2:  # torch treats a 1-D `a` as one row: (1, k1)
             raise RuntimeError(
-                f"mat1 and mat2 shapes cannot be multiplied ({a.shape[0]}x{k1} and "
-                f"{k2}x{b.shape[1]})"
+                f"mat1 and mat2 shapes cannot be multiplied ({a.shape[0] if a.ndim == 2 else 1}"
+                f"x{k1} and {k2}x{b.shape[1]})"
+            )
+        if a.ndim == 2 and b.ndim == 1:
+            raise RuntimeError(
+                f"size mismatch, got input ({a.shape[0]}), mat ({a.shape[0]}x{k1}), vec ({k2})"
             )
         raise RuntimeError(
             f"matmul: inner dimensions differ: {list(a.shape)} @ {list(b.shape)} "

@@ -37,7 +37,7 @@ def _is_tensorlike(x) -> bool:
 
 def difference(ours, reference, rtol=None, atol=None, check_dtype=True) -> float:
     """Return max |ours - reference|, or raise ``AssertionError`` saying what differs."""
-    if isinstance(reference, (tuple, list)):
+    if isinstance(reference, (tuple, list)) and not _is_tensorlike(ours):  # else: values
         if not isinstance(ours, (tuple, list)) or len(ours) != len(reference):
             raise AssertionError(
                 f"expected a sequence of {len(reference)} values, got {type(ours).__name__}"
@@ -73,8 +73,8 @@ def difference(ours, reference, rtol=None, atol=None, check_dtype=True) -> float
         i = tuple(int(k) for k in np.unravel_index(np.argmax(np.where(bad, diff, -1)), a.shape))
         raise AssertionError(
             f"values differ: {int(bad.sum())} of {a.size} element(s) outside tolerance "
-            f"(rtol={rtol:g}, atol={atol:g}); worst at index {i}: ours {a64[i]!r}, "
-            f"expected {b64[i]!r}, |Δ| = {diff[i]:.3g}"
+            f"(rtol={rtol:g}, atol={atol:g}); worst at index {i}: ours {a64[i].item()!r}, "
+            f"expected {b64[i].item()!r}, |Δ| = {diff[i]:.3g}"
         )
     return float(np.max(diff))
 
