@@ -741,7 +741,8 @@ class Tensor:
         return (centered * centered).sum(dims, keepdim=keepdim) / max(n - correction, 0)
 
     def std(self, dim=None, keepdim: bool = False, *, correction: int = 1, unbiased=None):
-        return self.var(dim, keepdim, correction=correction, unbiased=unbiased).sqrt()
+        variance = self.var(dim, keepdim, correction=correction, unbiased=unbiased)
+        return E.Sqrt.apply(variance, zero_at_zero=True)
 
     def softmax(self, dim: int) -> Tensor:
         return R.Softmax.apply(self._floating(), dim=_check_dim(dim, self.ndim))

@@ -123,16 +123,24 @@ class Log(Function):
 
 
 class Sqrt(Function):
-    r"""$z = \sqrt{x}$, so $dx = dz / (2 z)$."""
+    r"""$z = \sqrt{x}$, so $dx = dz / (2 z)$.
+
+    With ``zero_at_zero=True`` (used by ``std``), the gradient is 0 rather than inf where
+    $z = 0$, as torch's ``std`` does for a constant input.
+    """
 
     @staticmethod
-    def forward(ctx, x):
+    def forward(ctx, x, zero_at_zero=False):
+        ctx.zero_at_zero = zero_at_zero
         with np.errstate(invalid="ignore"):
             return np.sqrt(x)
 
     @staticmethod
     def backward(ctx, dz):
-        return dz / (2 * ctx.output)
+        z = ctx.output
+        if ctx.zero_at_zero:
+            return (dz / (2 * z.masked_fill(z == 0, 1.0))).masked_fill(z == 0, 0.0)
+        return dz / (2 * z)
 
 
 class Sin(Function):

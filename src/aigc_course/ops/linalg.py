@@ -22,6 +22,8 @@ class Matmul(Function):
     @staticmethod
     def backward(ctx, dz):
         x, w = ctx.inputs
+        if x.ndim == 1 and w.ndim == 1:  # a dot product: z is a scalar
+            return dz * w, dz * x
         x2 = x.unsqueeze(0) if x.ndim == 1 else x  # (.., n, k)
         w2 = w.unsqueeze(-1) if w.ndim == 1 else w  # (.., k, m)
         if x.ndim == 1:
