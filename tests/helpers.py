@@ -30,8 +30,12 @@ def assert_same(ours, theirs, rtol=None, atol=None, what="output"):
         f"{what}: dtype {ours.dtype.name} != torch's {theirs.dtype}"
     )
     torch.testing.assert_close(
-        torch.from_numpy(np.array(ours.detach().numpy())), theirs.detach(), rtol=rtol, atol=atol,
-        equal_nan=True, msg=lambda m: f"{what}: {m}",
+        torch.from_numpy(np.array(ours.detach().numpy())),
+        theirs.detach(),
+        rtol=rtol,
+        atol=atol,
+        equal_nan=True,
+        msg=lambda m: f"{what}: {m}",
     )
 
 

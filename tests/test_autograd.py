@@ -35,6 +35,7 @@ def test_backward_twice_needs_retain_graph():
         z.backward()
         with pytest.raises(RuntimeError, match="retain_graph=True"):
             z.backward()
+
     def run(lib):
         x = lib.ones(2, 2, requires_grad=True)
         z = ((x + 2) * (x + 2) * 3).mean()
@@ -172,15 +173,18 @@ def test_a_chain_of_10000_ops_does_not_hit_the_recursion_limit():
     assert x.grad.item() == pytest.approx(1.0001**10_000, rel=1e-3)
 
 
-@pytest.mark.parametrize("fn", [
-    lambda lib, x: (x**3).sum(),
-    lambda lib, x: x.tanh().sum(),
-    lambda lib, x: (x.sigmoid() * x).sum(),
-    lambda lib, x: x.exp().log_softmax(0).sum() + (x * x).mean(),
-    lambda lib, x: (x.unsqueeze(0) @ x.unsqueeze(1)).sum(),
-    lambda lib, x: lib.where(x > 0, x * x, -x).sum(),
-    lambda lib, x: x.softmax(0)[0],
-])
+@pytest.mark.parametrize(
+    "fn",
+    [
+        lambda lib, x: (x**3).sum(),
+        lambda lib, x: x.tanh().sum(),
+        lambda lib, x: (x.sigmoid() * x).sum(),
+        lambda lib, x: x.exp().log_softmax(0).sum() + (x * x).mean(),
+        lambda lib, x: (x.unsqueeze(0) @ x.unsqueeze(1)).sum(),
+        lambda lib, x: lib.where(x > 0, x * x, -x).sum(),
+        lambda lib, x: x.softmax(0)[0],
+    ],
+)
 def test_double_backward_matches_torch(fn):
     def run(lib):
         x = lib.tensor([0.5, -1.0, 2.0], dtype=lib.float64, requires_grad=True)

@@ -50,8 +50,12 @@ def test_creation_matches_torch(make):
 
 
 def test_random_creation_shapes_dtypes_and_seeding():
-    for make in (lambda lib: lib.rand(5, 3), lambda lib: lib.randn(2, 4),
-                 lambda lib: lib.randint(0, 10, (3, 3)), lambda lib: lib.rand(2, dtype=lib.float64)):
+    for make in (
+        lambda lib: lib.rand(5, 3),
+        lambda lib: lib.randn(2, 4),
+        lambda lib: lib.randint(0, 10, (3, 3)),
+        lambda lib: lib.rand(2, dtype=lib.float64),
+    ):
         ours, theirs = make(ac), make(torch)
         assert ours.shape == tuple(theirs.shape) and ours.dtype.name == str(theirs.dtype)[6:]
     ac.manual_seed(3)

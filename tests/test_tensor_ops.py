@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import torch
 from helpers import parity
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import array_shapes, arrays, mutually_broadcastable_shapes
-
-import aigc_course as ac
 
 SETTINGS = settings(max_examples=30, deadline=None)
 # Tiny magnitudes are rounded to 0: their squares underflow float32, where torch's fused
@@ -33,8 +30,9 @@ def broadcast_pair(draw, second=floats):
 
 @st.composite
 def one(draw, elements=floats, min_dims=0):
-    return draw(array(draw(array_shapes(min_dims=min_dims, max_dims=3, min_side=1, max_side=4)),
-                      elements))
+    return draw(
+        array(draw(array_shapes(min_dims=min_dims, max_dims=3, min_side=1, max_side=4)), elements)
+    )
 
 
 BINARY = {
@@ -254,6 +252,12 @@ def test_float64_stays_float64_and_mixed_dtypes_promote_like_torch():
 
 def test_comparisons_return_bool():
     x = np.array([1.0, 2.0, 3.0], np.float32)
-    for fn in (lambda lib, t: t > 2, lambda lib, t: t == 2, lambda lib, t: t <= 2.5,
-               lambda lib, t: t != 1, lambda lib, t: (t > 1) & (t < 3), lambda lib, t: ~(t > 1)):
+    for fn in (
+        lambda lib, t: t > 2,
+        lambda lib, t: t == 2,
+        lambda lib, t: t <= 2.5,
+        lambda lib, t: t != 1,
+        lambda lib, t: (t > 1) & (t < 3),
+        lambda lib, t: ~(t > 1),
+    ):
         parity(fn, x, grad=False)

@@ -148,8 +148,9 @@ def randint(low, high=None, size=(), generator=None, dtype=None, device=None) ->
     if high is None:
         low, high = 0, low
     if low >= high:
-        raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= "
-                           f"to={high}")
+        raise RuntimeError(
+            f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}"
+        )
     dt = _dtypes.to_dtype(dtype) if dtype is not None else _dtypes.int64
     values = _numpy_generator(generator).integers(low, high, size=tuple(size))
     return _finish(values.astype(dt.numpy_dtype), dt, False, device)
@@ -161,8 +162,13 @@ def randperm(n: int, generator=None) -> Tensor:
 
 def _like(fn):
     def like(input: Tensor, dtype=None, device=None, requires_grad: bool = False, **kw):
-        return fn(*input.shape, dtype=dtype or input.dtype, device=device,
-                  requires_grad=requires_grad, **kw)
+        return fn(
+            *input.shape,
+            dtype=dtype or input.dtype,
+            device=device,
+            requires_grad=requires_grad,
+            **kw,
+        )
 
     like.__name__ = fn.__name__ + "_like"
     like.__doc__ = f"``{fn.__name__}`` with the shape (and by default the dtype) of ``input``."

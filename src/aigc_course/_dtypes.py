@@ -77,8 +77,9 @@ def from_numpy_dtype(d: np.dtype) -> dtype:
     try:
         return _by_numpy[np.dtype(d)]
     except KeyError:
-        raise TypeError(f"can't convert numpy array of type {np.dtype(d)}; supported: "
-                        f"{', '.join(_by_name)}") from None
+        raise TypeError(
+            f"can't convert numpy array of type {np.dtype(d)}; supported: {', '.join(_by_name)}"
+        ) from None
 
 
 def promote_types(a: dtype, b: dtype) -> dtype:

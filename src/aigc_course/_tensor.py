@@ -24,7 +24,7 @@ from collections import namedtuple
 import numpy as np
 
 from . import _dtypes
-from ._dtypes import bool_, default_float, dtype, float32, int64
+from ._dtypes import bool_, default_float, dtype, int64
 from .autograd import grad_mode
 from .autograd.function import AccumulateGrad
 from .ops import elementwise as E
@@ -84,8 +84,7 @@ def check_device(d) -> str:
             "Use device='cpu'; the torch half of each notebook is the one that uses the GPU."
         )
     raise RuntimeError(
-        f"Expected one of {', '.join(_KNOWN_DEVICES)} device type at start of device string: "
-        f"{name}"
+        f"Expected one of {', '.join(_KNOWN_DEVICES)} device type at start of device string: {name}"
     )
 
 
@@ -589,13 +588,17 @@ class Tensor:
     eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__
 
     def __and__(self, other):
-        return _compare(np.logical_and, self, other) if self.dtype is bool_ else _compare(
-            np.bitwise_and, self, other
+        return (
+            _compare(np.logical_and, self, other)
+            if self.dtype is bool_
+            else _compare(np.bitwise_and, self, other)
         )
 
     def __or__(self, other):
-        return _compare(np.logical_or, self, other) if self.dtype is bool_ else _compare(
-            np.bitwise_or, self, other
+        return (
+            _compare(np.logical_or, self, other)
+            if self.dtype is bool_
+            else _compare(np.bitwise_or, self, other)
         )
 
     def __invert__(self):
@@ -892,8 +895,11 @@ class Tensor:
     def split(self, split_size, dim: int = 0) -> tuple[Tensor, ...]:
         d = _check_dim(dim, self.ndim)
         n = self.shape[d]
-        sizes = [split_size] * (n // split_size) + ([n % split_size] if n % split_size else []) \
-            if isinstance(split_size, int) else list(split_size)
+        sizes = (
+            [split_size] * (n // split_size) + ([n % split_size] if n % split_size else [])
+            if isinstance(split_size, int)
+            else list(split_size)
+        )
         if sum(sizes) != n:
             raise RuntimeError(
                 f"split_with_sizes expects split_sizes to sum exactly to {n} (input tensor's size "
@@ -955,13 +961,16 @@ class Tensor:
         self._check_inplace()
         dt = result_type(self, other)
         if dt.category > self.dtype.category:
-            raise RuntimeError(f"result type {dt.name} can't be cast to the desired output type "
-                               f"{self.dtype.name}")
+            raise RuntimeError(
+                f"result type {dt.name} can't be cast to the desired output type {self.dtype.name}"
+            )
         o = other._data if isinstance(other, Tensor) else other
         shape = broadcast_shapes(self.shape, np.shape(o))
         if shape != tuple(self.shape):
-            raise RuntimeError(f"output with shape {list(self.shape)} doesn't match the "
-                               f"broadcast shape {list(shape)}")
+            raise RuntimeError(
+                f"output with shape {list(self.shape)} doesn't match the "
+                f"broadcast shape {list(shape)}"
+            )
         ufunc(self._data, o, out=self._data, casting="unsafe")
         return self
 
@@ -1026,8 +1035,7 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
         )
     if a.ndim == 0 or b.ndim == 0:
         raise RuntimeError(
-            f"both arguments to matmul need to be at least 1D, but they are {a.ndim}D and "
-            f"{b.ndim}D"
+            f"both arguments to matmul need to be at least 1D, but they are {a.ndim}D and {b.ndim}D"
         )
     if a.dtype is not b.dtype:
         raise RuntimeError(
@@ -1051,8 +1059,7 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
                 f"size mismatch, got input ({a.shape[0]}), mat ({a.shape[0]}x{k1}), vec ({k2})"
             )
         raise RuntimeError(
-            f"matmul: inner dimensions differ: {list(a.shape)} @ {list(b.shape)} "
-            f"({k1} != {k2})"
+            f"matmul: inner dimensions differ: {list(a.shape)} @ {list(b.shape)} ({k1} != {k2})"
         )
     if a.ndim > 2 and b.ndim > 2:
         broadcast_shapes(a.shape[:-2], b.shape[:-2])

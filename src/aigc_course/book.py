@@ -1,4 +1,5 @@
-"""Helpers for the book's notebooks: show the package's real source, so book and code cannot drift."""
+"""Helpers for the book's notebooks: show the package's real source, so that the book and the
+code cannot drift apart."""
 
 from __future__ import annotations
 

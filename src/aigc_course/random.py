@@ -13,7 +13,7 @@ _rng = np.random.default_rng(0)
 
 
 class Generator:
-    """A private stream of random numbers, as ``torch.Generator``: ``Generator().manual_seed(0)``."""
+    """A private stream of random numbers, like ``torch.Generator().manual_seed(0)``."""
 
     def __init__(self, device: str = "cpu"):
         self._rng = np.random.default_rng()

@@ -42,8 +42,10 @@ def difference(ours, reference, rtol=None, atol=None, check_dtype=True) -> float
             raise AssertionError(
                 f"expected a sequence of {len(reference)} values, got {type(ours).__name__}"
             )
-        return max((difference(a, b, rtol, atol, check_dtype) for a, b in zip(ours, reference)),
-                   default=0.0)
+        return max(
+            (difference(a, b, rtol, atol, check_dtype) for a, b in zip(ours, reference)),
+            default=0.0,
+        )
     if _is_tensorlike(reference) and not _is_tensorlike(ours):
         raise AssertionError(f"expected a tensor, got {type(ours).__name__}: {ours!r}")
     a, b = _to_numpy(ours), _to_numpy(reference)
@@ -56,8 +58,9 @@ def difference(ours, reference, rtol=None, atol=None, check_dtype=True) -> float
         wrong = np.argwhere(a != b)
         if wrong.size:
             i = tuple(int(k) for k in wrong[0])
-            raise AssertionError(f"{len(wrong)} element(s) differ; first at {i}: ours {a[i]}, "
-                                 f"expected {b[i]}")
+            raise AssertionError(
+                f"{len(wrong)} element(s) differ; first at {i}: ours {a[i]}, expected {b[i]}"
+            )
         return 0.0
     default_rtol, default_atol = _TOLERANCES.get(db or da or "float64", (0.0, 0.0))
     rtol = default_rtol if rtol is None else rtol

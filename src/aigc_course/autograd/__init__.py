@@ -95,8 +95,9 @@ def run_and_capture(roots, inputs, retain_graph, create_graph):
     return [capture[t._node()] for t in inputs]
 
 
-def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
-         allow_unused=False):
+def grad(
+    outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=False
+):
     """The gradients of ``outputs`` with respect to ``inputs``, returned (not accumulated).
 
     >>> import aigc_course as ac

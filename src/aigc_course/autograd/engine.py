@@ -71,9 +71,7 @@ def run_backward(
                     leaf = node.variable
                     leaf.grad = g if leaf.grad is None else leaf.grad + g
                 continue
-            input_grads = node._backward(g) if g is not None else (None,) * len(
-                node.next_functions
-            )
+            input_grads = node._backward(g) if g is not None else (None,) * len(node.next_functions)
             if not retain_graph and isinstance(node, Function):
                 node._free()
             for (parent, _), pg in zip(node.next_functions, input_grads):

@@ -1,7 +1,8 @@
 r"""``gradcheck``: compare autograd's gradients with central differences, in float64.
 
 For each input element $x_j$, the numerical derivative of every output element is
-$\frac{f(x + \varepsilon e_j) - f(x - \varepsilon e_j)}{2\varepsilon}$, with error $O(\varepsilon^2)$.
+$\frac{f(x + \varepsilon e_j) - f(x - \varepsilon e_j)}{2\varepsilon}$,
+with error $O(\varepsilon^2)$.
 Autograd's Jacobian is built row by row with one backward pass per output element.
 """
 
@@ -16,7 +17,7 @@ class GradcheckError(RuntimeError):
 
 def _jacobians_numerical(fn, inputs, eps):
     outs = []
-    for i, x in enumerate(inputs):
+    for x in inputs:
         if not (getattr(x, "requires_grad", False)):
             outs.append(None)
             continue
@@ -34,8 +35,14 @@ def _jacobians_numerical(fn, inputs, eps):
     return outs
 
 
-def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3,
-              raise_exception: bool = True) -> bool:
+def gradcheck(
+    fn,
+    inputs,
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-3,
+    raise_exception: bool = True,
+) -> bool:
     """Check the gradients of ``fn`` at ``inputs`` (float64 tensors that require grad).
 
     Returns True, or raises :class:`GradcheckError` naming the input, the element and both

@@ -9,8 +9,9 @@ class ExerciseError(AssertionError):
     """The learner's answer is wrong; the message says how."""
 
 
-def check_tensor(got, expected, what: str = "your output", rtol=None, atol=None,
-                 check_dtype: bool = True) -> None:
+def check_tensor(
+    got, expected, what: str = "your output", rtol=None, atol=None, check_dtype: bool = True
+) -> None:
     """Raise :class:`ExerciseError` unless ``got`` matches ``expected`` (a torch tensor)."""
     try:
         difference(got, expected, rtol, atol, check_dtype)
@@ -24,8 +25,9 @@ def run_learner(fn, *args, what: str = "your function"):
     try:
         return fn(*args)
     except NotImplementedError:
-        raise ExerciseError(f"{what} is not implemented yet: replace `raise "
-                            "NotImplementedError` with your code") from None
+        raise ExerciseError(
+            f"{what} is not implemented yet: replace `raise NotImplementedError` with your code"
+        ) from None
 
 
 def passed(message: str) -> None:

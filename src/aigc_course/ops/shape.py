@@ -137,7 +137,7 @@ class IndexAdd(Function):
 
 
 class MaskedFill(Function):
-    r"""$z = x$ except $z = v$ where the mask is True, so $dx = dz$ with the masked places zeroed."""
+    r"""$z = x$, except $z = v$ where the mask is True; so $dx = dz$, zeroed where masked."""
 
     @staticmethod
     def forward(ctx, x, mask, value):
