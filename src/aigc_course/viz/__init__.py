@@ -2,3 +2,5 @@
 
 Each figure function lives in a submodule of this package and is re-exported here.
 """
+
+from .tensors import plot_boolean_mask, plot_broadcasting, plot_memory_layout  # noqa: F401 (chapter 1)
