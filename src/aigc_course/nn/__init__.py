@@ -1,0 +1,52 @@
+"""``aigc_course.nn``: modules, parameters, layers, losses, ``functional`` and ``init``.
+
+``import aigc_course.nn as nn`` gives the names of ``torch.nn``, so a model written for torch
+runs on aigc_course by changing the import (chapter 3 shows it with the article's TwoLayerNet).
+"""
+
+from . import functional, init
+from .modules import (
+    GELU,
+    CrossEntropyLoss,
+    Dropout,
+    Embedding,
+    Flatten,
+    Identity,
+    LayerNorm,
+    Linear,
+    Module,
+    ModuleDict,
+    ModuleList,
+    MSELoss,
+    NLLLoss,
+    ReLU,
+    Sequential,
+    Sigmoid,
+    Softmax,
+    Tanh,
+)
+from .parameter import Parameter
+
+__all__ = [
+    "functional",
+    "init",
+    "Parameter",
+    "Module",
+    "Linear",
+    "Identity",
+    "Embedding",
+    "LayerNorm",
+    "Dropout",
+    "ReLU",
+    "GELU",
+    "Tanh",
+    "Sigmoid",
+    "Softmax",
+    "Flatten",
+    "Sequential",
+    "ModuleList",
+    "ModuleDict",
+    "MSELoss",
+    "NLLLoss",
+    "CrossEntropyLoss",
+]
