@@ -3,4 +3,5 @@
 Each figure function lives in a submodule of this package and is re-exported here.
 """
 
+from .graph import draw_graph, trace_graph  # noqa: F401 (chapter 2)
 from .tensors import plot_boolean_mask, plot_broadcasting, plot_memory_layout  # noqa: F401 (chapter 1)
