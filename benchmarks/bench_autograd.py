@@ -80,8 +80,10 @@ def bench_elementwise(sizes=(1, 1_000, 100_000, 1_000_000)) -> None:
             repeat = 200 if n <= 100_000 else 20
             per_op[name] = median_time(step, repeat) / 3
         ratio = per_op["aigc_course"] / per_op["torch"]
-        print(f"{n:>10,}{per_op['aigc_course'] * 1e6:>19.1f}{per_op['torch'] * 1e6:>13.1f}"
-              f"{ratio:>8.1f}")
+        print(
+            f"{n:>10,}{per_op['aigc_course'] * 1e6:>19.1f}{per_op['torch'] * 1e6:>13.1f}"
+            f"{ratio:>8.1f}"
+        )
     print()
 
 
