@@ -48,6 +48,8 @@ short, int, long = int16, int32, int64
 
 __version__ = "0.1.0"
 
+from . import nn  # noqa: E402  (after the core it builds on)
+
 
 def _method(name):
     def fn(input, *args, **kwargs):
