@@ -114,7 +114,7 @@ def _bound(worst: float) -> str:
     """
     if worst == 0:
         return "max |Δ| = 0"
-    return f"max |Δ| < {10.0 ** math.ceil(math.log10(worst)):.0e}"
+    return f"max |Δ| < {10.0 ** (math.floor(math.log10(worst)) + 1):.0e}"
 
 
 def assert_close(ours, reference, rtol=None, atol=None, check_dtype=True) -> None:

@@ -280,6 +280,14 @@ def _boxes_overlap(patches, renderer) -> bool:
     return False
 
 
+def _border_point(center, toward, half_w: float, half_h: float):
+    """Where the segment from a box's ``center`` to ``toward`` leaves the box."""
+    (cx, cy), (tx, ty) = center, toward
+    dx, dy = tx - cx, ty - cy
+    t = min(half_w / abs(dx) if dx else float("inf"), half_h / abs(dy) if dy else float("inf"))
+    return (cx + t * dx, cy + t * dy)
+
+
 def draw_graph(
     tensor,
     ax=None,
@@ -326,7 +334,7 @@ def draw_graph(
         n_lines = max(len(label) for label in lines)
         col = (0.58 * chars + 2 * _PAD) * 9 / 72 / 0.85  # inches per layer
         row = (1.25 * n_lines + 2 * _PAD) * 9 / 72 / 0.7  # inches per row
-        width = min(max(2.5, col * n_layers), 10.0)
+        width = min(max(4.0, col * n_layers), 10.0)
         height = min(max(1.2, row * n_rows + 0.4), 4.0)
         fig, ax = plt.subplots(figsize=(width, height))
         created = True
@@ -388,8 +396,14 @@ def draw_graph(
         if not _boxes_overlap(graph_patches, renderer) or size <= 3.0:
             break
         size *= 0.9
+    # each box's half-size in data units: unlike the boxes' pixel positions, these survive a
+    # change of dpi or a tight bounding box when the figure is saved
+    to_data = ax.transData.inverted()
+    half = {}
     for n, t in zip(graph.nodes, texts, strict=True):
         n.patch = t.get_bbox_patch()
+        (x0, y0), (x1, y1) = to_data.transform(n.patch.get_window_extent(renderer).get_points())
+        half[n] = (abs(x1 - x0) / 2 + 0.015, abs(y1 - y0) / 2 + 0.03)
 
     # edges: a chain of straight segments through dummy points, with an arrowhead at the end;
     # repeated edges (y * y uses y twice) are bent apart
@@ -402,6 +416,8 @@ def draw_graph(
         seen[(e.src, e.dst)] = k + 1
         rad = 0.0 if m == 1 else 0.35 * (k - (m - 1) / 2)
         pts = [point[item] for item in chain]
+        pts[0] = _border_point(pts[0], pts[1], *half[e.src])
+        pts[-1] = _border_point(pts[-1], pts[-2], *half[e.dst])
         for i, (a, b) in enumerate(pairwise(pts)):
             last = i == len(pts) - 2
             ax.annotate(
@@ -414,10 +430,8 @@ def draw_graph(
                     color=_EDGE_COLOR,
                     lw=0.9,
                     mutation_scale=max(size, 6),
-                    shrinkA=1 if i == 0 else 0,
-                    shrinkB=1 if last else 0,
-                    patchA=e.src.patch if i == 0 else None,
-                    patchB=e.dst.patch if last else None,
+                    shrinkA=0,
+                    shrinkB=0,
                     connectionstyle=f"arc3,rad={rad}",
                 ),
             )
