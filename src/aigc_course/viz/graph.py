@@ -303,6 +303,9 @@ def draw_graph(
     output's own operation has a thick border. Returns the traced :class:`ComputationGraph`,
     whose nodes now carry their ``patch`` (box) and ``position``.
 
+    Boxes and arrows are fitted to ``ax`` as it is when called: arrange several axes first
+    (``subplots_adjust``), and do not call ``tight_layout`` afterwards.
+
     >>> import aigc_course as ac
     >>> x = ac.ones(2, 2, requires_grad=True)
     >>> drawing = draw_graph((x + 2) * (x + 2) * 3, names={"x": x})
@@ -328,13 +331,13 @@ def draw_graph(
     for n in graph.nodes:
         n.position = point[n]
 
-    if ax is None:  # size the figure for a font of about 9 points, within (10, 4) if possible
+    if ax is None:  # size the figure for a font of about 10 points, within (10, 4) if possible
         lines = [n.label.split("\n") for n in graph.nodes]
         chars = max(len(s) for label in lines for s in label)
         n_lines = max(len(label) for label in lines)
-        col = (0.58 * chars + 2 * _PAD) * 9 / 72 / 0.85  # inches per layer
-        row = (1.25 * n_lines + 2 * _PAD) * 9 / 72 / 0.7  # inches per row
-        width = min(max(4.0, col * n_layers), 10.0)
+        col = (0.58 * chars + 2 * _PAD) * 10 / 72 / 0.85  # inches per layer
+        row = (1.25 * n_lines + 2 * _PAD) * 10 / 72 / 0.7  # inches per row
+        width = min(max(5.0, col * n_layers), 10.0)
         height = min(max(1.2, row * n_rows + 0.4), 4.0)
         fig, ax = plt.subplots(figsize=(width, height))
         created = True
@@ -414,7 +417,7 @@ def draw_graph(
         m = repeats[(e.src, e.dst)]
         k = seen.get((e.src, e.dst), 0)
         seen[(e.src, e.dst)] = k + 1
-        rad = 0.0 if m == 1 else 0.35 * (k - (m - 1) / 2)
+        rad = 0.0 if m == 1 else 0.5 * (k - (m - 1) / 2)
         pts = [point[item] for item in chain]
         pts[0] = _border_point(pts[0], pts[1], *half[e.src])
         pts[-1] = _border_point(pts[-1], pts[-2], *half[e.dst])
