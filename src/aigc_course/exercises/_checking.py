@@ -20,13 +20,25 @@ def check_tensor(
         raise ExerciseError(f"{what}: {msg}") from None
 
 
-def run_learner(fn, *args, what: str = "your function"):
-    """Call the learner's function, turning 'not written yet' into a friendly message."""
+def run_learner(fn, *args, what: str = "your function", broadcast_hint: str = ""):
+    """Call the learner's code and turn its failures into feedback that names the input.
+
+    ``NotImplementedError`` means "not written yet"; any other exception is reported with the
+    shapes of the inputs, plus ``broadcast_hint`` when it is a broadcasting error.
+    """
     try:
         return fn(*args)
     except NotImplementedError:
         raise ExerciseError(
             f"{what} is not implemented yet: replace `raise NotImplementedError` with your code"
+        ) from None
+    except ExerciseError:
+        raise
+    except Exception as e:
+        shapes = ", ".join(str(tuple(a.shape)) if hasattr(a, "shape") else repr(a) for a in args)
+        extra = f" ({broadcast_hint})" if broadcast_hint and "must match the size" in str(e) else ""
+        raise ExerciseError(
+            f"{what} raised {type(e).__name__} on input(s) {shapes}: {e}{extra}"
         ) from None
 
 

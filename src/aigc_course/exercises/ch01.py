@@ -50,21 +50,6 @@ def _as_lib(t, lib: str):
     return from_torch(t)
 
 
-def _call(fn, *args, what: str, hint: str = ""):
-    """Run the learner's function; its exceptions become feedback that names the input (and
-    ``hint``, for errors about shapes that do not broadcast)."""
-    try:
-        return run_learner(fn, *args, what=what)
-    except ExerciseError:
-        raise
-    except Exception as e:
-        shapes = ", ".join(str(tuple(a.shape)) if hasattr(a, "shape") else repr(a) for a in args)
-        extra = f" ({hint})" if hint and "must match the size" in str(e) else ""
-        raise ExerciseError(
-            f"{what} raised {type(e).__name__} on input(s) {shapes}: {e}{extra}"
-        ) from None
-
-
 # ------------------------------------------------------------------ 1. broadcast_shapes
 
 _BROADCAST_CASES = [
@@ -104,7 +89,7 @@ def check_broadcast_shapes(fn) -> None:
     what = "your broadcast_shapes"
     for a, b in _BROADCAST_CASES:
         expected = tuple(torch.broadcast_shapes(a, b))
-        got = _call(fn, a, b, what=what)
+        got = run_learner(fn, a, b, what=what)
         if not isinstance(got, (tuple, list)):
             raise ExerciseError(
                 f"for shapes {a} and {b} {what} returned {type(got).__name__} {got!r}; "
@@ -174,13 +159,13 @@ def check_pairwise_sq_dists(fn, lib: str = "aigc_course") -> None:
     for xs, ys in _DIST_SHAPES:
         X, Y = torch.randn(*xs, generator=g), torch.randn(*ys, generator=g)
         expected = (torch.cdist(X.double(), Y.double()) ** 2).float()
-        got = _call(
+        got = run_learner(
             fn,
             _as_lib(X, lib),
             _as_lib(Y, lib),
             what="your pairwise_sq_dists",
-            hint="give X a new axis with X[:, None, :] and Y one with Y[None, :, :], so that "
-            "(N, 1, D) and (1, M, D) broadcast to (N, M, D)",
+            broadcast_hint="give X a new axis with X[:, None, :] and Y one with Y[None, :, :], "
+            "so that (N, 1, D) and (1, M, D) broadcast to (N, M, D)",
         )
         check_tensor(
             got,
@@ -222,11 +207,11 @@ def check_standardize_rows(fn, lib: str = "aigc_course", eps: float = 1e-5) -> N
     for shape in _ROW_SHAPES:
         x = 3 * torch.randn(*shape, generator=g) + 2  # a mean and scale to remove
         expected = F.layer_norm(x, (shape[1],), eps=eps)
-        got = _call(
+        got = run_learner(
             fn,
             _as_lib(x, lib),
             what="your standardize_rows",
-            hint="reduce with keepdim=True, so that the (N, 1) row statistics broadcast "
+            broadcast_hint="reduce with keepdim=True, so that the (N, 1) row statistics broadcast "
             "against the (N, D) input",
         )
         try:
@@ -300,7 +285,7 @@ def check_causal_mask(fn, lib: str = "aigc_course") -> None:
     sizes = (3, 6, 2, 1)  # the small sizes last: a wrong 3x3 mask says more than a 1x1 one
     for T in sizes:
         expected = torch.triu(torch.ones(T, T, dtype=torch.bool), diagonal=1)
-        got = _call(fn, T, what="your causal_mask")
+        got = run_learner(fn, T, what="your causal_mask")
         try:
             check_tensor(got, expected, what=f"for T = {T}, your mask")
         except ExerciseError as err:

@@ -39,17 +39,6 @@ def _ours(t, requires_grad: bool = True):
     return tensor(t.detach().cpu().numpy(), requires_grad=requires_grad)
 
 
-def _run(fn, *args, what: str):
-    """Run learner code; turn its exceptions into feedback that names the input."""
-    try:
-        return run_learner(fn, *args, what=what)
-    except ExerciseError:
-        raise
-    except Exception as e:
-        shapes = ", ".join(str(tuple(a.shape)) if hasattr(a, "shape") else repr(a) for a in args)
-        raise ExerciseError(f"{what} raised {type(e).__name__} on input {shapes}: {e}") from None
-
-
 def _inputs(dtype_name: str, extreme: bool):
     """Awkward inputs: a 0-d tensor, a vector through 0, a matrix, and (if asked) huge values."""
     torch = _torch()
@@ -82,7 +71,7 @@ def _check_function(cls, reference, name: str, extreme: bool, second_order: bool
     for dtype_name in ("float32", "float64"):
         for t in _inputs(dtype_name, extreme):
             x = _ours(t)
-            y = _run(cls.apply, x, what=f"your {name}.forward")
+            y = run_learner(cls.apply, x, what=f"your {name}.forward")
             if not isinstance(y, Tensor):
                 raise ExerciseError(f"{name}.apply returned {type(y).__name__}, not a Tensor")
             with np.errstate(all="ignore"):
@@ -99,7 +88,7 @@ def _check_function(cls, reference, name: str, extreme: bool, second_order: bool
             check_tensor(y, ty, what=f"your {name} output {where}")
             v = torch.randn(ty.shape, generator=g, dtype=ty.dtype)
             ty.backward(v)
-            (dx,) = _run(
+            (dx,) = run_learner(
                 lambda x=x, y=y, v=v: autograd.grad(y, x, grad_outputs=_ours(v, False)),
                 what=f"your {name}.backward",
             )
@@ -177,7 +166,7 @@ def check_sum_over_paths(dL_dx) -> None:
     torch = _torch()
     points = [(0.5, 2.0), (-1.5, 0.7), (0.0, 3.0), (2.0, -1.25), (1.0, 1.0)]
     for x0, y0 in points:
-        got = _run(dL_dx, x0, y0, what="your dL_dx")
+        got = run_learner(dL_dx, x0, y0, what="your dL_dx")
         if hasattr(got, "item") and getattr(got, "ndim", 0) == 0:
             got = got.item()  # a 0-d tensor or numpy scalar is fine
         if isinstance(got, bool) or not isinstance(got, numbers.Real):
@@ -248,7 +237,9 @@ def check_fixed_gradients(fn) -> None:
         target = torch.randn(n, 2, generator=g)
         ((tx @ tw + tb).tanh() - target).pow(2).mean().backward()
         w, b = _ours(tw), _ours(tb)
-        out = _run(fn, w, b, _ours(tx, False), _ours(target, False), what="your fixed_gradients")
+        out = run_learner(
+            fn, w, b, _ours(tx, False), _ours(target, False), what="your fixed_gradients"
+        )
         if not isinstance(out, tuple) or len(out) != 2:
             raise ExerciseError("return the pair (w.grad, b.grad)")
         for got, expected, name in ((out[0], tw.grad, "w"), (out[1], tb.grad, "b")):

@@ -27,16 +27,6 @@ def _torch():
     return torch
 
 
-def _call(fn, *args, what: str):
-    try:
-        return run_learner(fn, *args, what=what)
-    except ExerciseError:
-        raise
-    except Exception as e:
-        shapes = ", ".join(str(tuple(a.shape)) if hasattr(a, "shape") else repr(a) for a in args)
-        raise ExerciseError(f"{what} raised {type(e).__name__} on input(s) {shapes}: {e}") from None
-
-
 def _as_tensor(out, what: str) -> Tensor:
     if not isinstance(out, Tensor):
         raise ExerciseError(f"{what} returned {type(out).__name__}; expected an aigc_course Tensor")
@@ -57,7 +47,7 @@ def check_layer_norm(cls) -> None:
         (1, (1, 1), 1e-5),
         (6, (6,), 1e-5),
     ]:
-        module = _call(cls, dim, eps, what=f"{what}({dim}, eps={eps})")
+        module = run_learner(cls, dim, eps, what=f"{what}({dim}, eps={eps})")
         names = {n: tuple(p.shape) for n, p in module.named_parameters()}
         if names != {"weight": (dim,), "bias": (dim,)}:
             hint = (
@@ -82,7 +72,7 @@ def check_layer_norm(cls) -> None:
             x_t[0] = 2.0  # a constant row: variance 0, so only eps keeps it finite
         x_t.requires_grad_(True)
         x = from_torch(x_t.detach()).requires_grad_(True)
-        out = _as_tensor(_call(module, x, what=what), what)
+        out = _as_tensor(run_learner(module, x, what=what), what)
         expected = ref(x_t)
         check_tensor(
             out, expected, what=f"{what}'s output for input shape {shape}", atol=1e-4, rtol=1e-4
@@ -125,7 +115,7 @@ def check_cross_entropy(fn) -> None:
     for logits_t, target_t, kind in cases:
         logits_t.requires_grad_(True)
         logits = from_torch(logits_t.detach()).requires_grad_(True)
-        loss = _as_tensor(_call(fn, logits, from_torch(target_t), what=what), what)
+        loss = _as_tensor(run_learner(fn, logits, from_torch(target_t), what=what), what)
         if loss.ndim != 0:
             raise ExerciseError(
                 f"{what} returned shape {tuple(loss.shape)}; expected a scalar "
@@ -161,7 +151,7 @@ def check_mlp(cls) -> None:
     torch = _torch()
     what = "your MLP"
     for sizes in ([4, 8, 3], [2, 5, 5, 1], [3, 2]):
-        model = _call(cls, sizes, what=f"{what}({sizes})")
+        model = run_learner(cls, sizes, what=f"{what}({sizes})")
         names = [n for n, _ in model.named_parameters()]
         expected_names = [
             f"layers.{i}.{k}" for i in range(len(sizes) - 1) for k in ("weight", "bias")
@@ -191,7 +181,7 @@ def check_mlp(cls) -> None:
             }
         )
         x_t = torch.randn(7, sizes[0]) * 2
-        out = _as_tensor(_call(model, from_torch(x_t), what=what), what)
+        out = _as_tensor(run_learner(model, from_torch(x_t), what=what), what)
         expected = ref(x_t)
         if (
             out.shape == expected.shape
@@ -229,7 +219,7 @@ def check_count_parameters(fn) -> None:
         (nn.ReLU(), 0, "ReLU()"),
     ]
     for model, expected, name in cases:
-        got = _call(fn, model, what=what)
+        got = run_learner(fn, model, what=what)
         if isinstance(got, Tensor):
             got = got.item()
         if not isinstance(got, (int, np.integer)) or isinstance(got, bool):

@@ -4,7 +4,7 @@
 runs on aigc_course by changing the import (chapter 3 shows it with the article's TwoLayerNet).
 """
 
-from . import functional, init
+from . import functional, init, modules
 from .modules import (
     GELU,
     CrossEntropyLoss,
@@ -27,26 +27,4 @@ from .modules import (
 )
 from .parameter import Parameter
 
-__all__ = [
-    "functional",
-    "init",
-    "Parameter",
-    "Module",
-    "Linear",
-    "Identity",
-    "Embedding",
-    "LayerNorm",
-    "Dropout",
-    "ReLU",
-    "GELU",
-    "Tanh",
-    "Sigmoid",
-    "Softmax",
-    "Flatten",
-    "Sequential",
-    "ModuleList",
-    "ModuleDict",
-    "MSELoss",
-    "NLLLoss",
-    "CrossEntropyLoss",
-]
+__all__ = ["functional", "init", "Parameter", *modules.__all__]
