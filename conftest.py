@@ -19,10 +19,18 @@ from __future__ import annotations
 
 import os
 
+from hypothesis import settings
+
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 os.environ["MPLBACKEND"] = "Agg"
+
+# Hypothesis: by default the same examples on every run, so that CI is reproducible;
+# HYPOTHESIS_PROFILE=explore draws fresh random examples (use it while developing).
+settings.register_profile("ci", derandomize=True, deadline=None)
+settings.register_profile("explore", deadline=None, max_examples=200)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 NBVAL_SKIP_COMPARE = ("stderr", "image/png", "image/jpeg", "image/svg+xml")
 

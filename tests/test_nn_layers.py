@@ -80,8 +80,10 @@ def test_embedding_padding_row_is_zero_at_init():
 
 
 @SETTINGS
-@given(lead=leading, last=st.integers(1, 6), two_axes=st.booleans(), affine=st.booleans())
+@given(lead=leading, last=st.integers(2, 6), two_axes=st.booleans(), affine=st.booleans())
 def test_layer_norm(lead, last, two_axes, affine):
+    # last >= 2: over a single element x - mean is exactly 0, and torch's fused kernel returns
+    # round-off noise amplified by 1/sqrt(eps) there, which is no oracle.
     shape = (lead[-1], last) if two_axes else (last,)
     theirs = torch.nn.LayerNorm(shape, elementwise_affine=affine)
     if affine:  # random weights, so that the scale and shift matter

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from . import grad_mode
 
 if TYPE_CHECKING:
@@ -102,7 +104,8 @@ class Function(Node):
         from .._tensor import Tensor
 
         ctx = cls()
-        out = Tensor._make(cls.forward(ctx, *(t._data for t in inputs), **options))
+        with np.errstate(all="ignore"):  # like torch: overflow gives inf, 0/0 gives nan, silently
+            out = Tensor._make(cls.forward(ctx, *(t._data for t in inputs), **options))
         if grad_mode.is_grad_enabled() and any(t.requires_grad for t in inputs):
             ctx._inputs = inputs
             ctx._output = out
