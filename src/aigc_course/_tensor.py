@@ -171,6 +171,13 @@ def _as_tensor(v, dt: dtype) -> Tensor:
 
 
 def _binary(fn, a, b, float_result: bool = False) -> Tensor:
+    # Fast path for the common cases, a float tensor with a Python float or with a tensor of
+    # the same dtype and shape: promotion and broadcasting have nothing to do.
+    if isinstance(a, Tensor) and a._data.dtype.kind == "f":
+        if type(b) is float:
+            return fn.apply(a, Tensor._make(np.asarray(b, dtype=a._data.dtype)))
+        if isinstance(b, Tensor) and b._data.dtype == a._data.dtype and b.shape == a.shape:
+            return fn.apply(a, b)
     dt = result_type(a, b)
     if float_result and not dt.is_floating_point:
         dt = default_float
