@@ -224,7 +224,8 @@ def check_fixed_gradients(fn) -> None:
     $\mathrm{mean}((\tanh(x w + b) - \text{target})^2)$, against torch.
 
     The inputs are fresh leaves on every call. A ``None`` gradient means something cut the
-    tensor out of the graph (a ``no_grad`` block or a ``detach``); the message says which.
+    tensor out of the graph; the message names both usual culprits (a ``no_grad`` block and a
+    ``.detach()``).
 
     See chapter 2.
     """
