@@ -167,6 +167,17 @@ def test_default_dtypes_match_torch(data):
     same(ac.tensor(data), torch.tensor(data))
 
 
+@pytest.mark.parametrize(
+    "array",
+    [np.linspace(0, 1, 3), np.arange(3, dtype=np.int32), np.ones(2, dtype=np.float32)],
+    ids=["float64", "int32", "float32"],
+)
+def test_a_numpy_array_keeps_its_dtype_like_torch(array):
+    """Chapter 1's trap: numpy's float64 survives ``tensor(array)`` in both libraries."""
+    same(ac.tensor(array), torch.tensor(array))
+    same(ac.tensor(array.tolist()), torch.tensor(array.tolist()))  # Python numbers: defaults
+
+
 def test_result_type_matches_torch():
     cases = [
         (lambda lib: lib.tensor([1, 2]), 2.5),
@@ -286,6 +297,23 @@ def test_view_of_a_transpose_fails_like_torch_and_reshape_copies():
     assert messages[0] == messages[1]
 
 
+@pytest.mark.parametrize("lib", [torch, ac], ids=["torch", "aigc_course"])
+def test_contiguous_returns_the_tensor_itself_when_already_contiguous(lib):
+    x = lib.arange(6).view(2, 3)
+    assert x.contiguous() is x
+    assert x.t().contiguous() is not x
+
+
+@pytest.mark.parametrize("lib", [torch, ac], ids=["torch", "aigc_course"])
+def test_a_mask_read_copies_but_a_mask_assignment_writes(lib):
+    y = lib.arange(6)
+    picked = y[y > 2]
+    picked[0] = -1
+    assert y.tolist() == [0, 1, 2, 3, 4, 5]
+    y[y > 3] = 0
+    assert y.tolist() == [0, 1, 2, 3, 0, 0]
+
+
 def test_expand_uses_stride_zero_like_torch():
     o = ac.tensor([[1.0], [2.0], [3.0]]).expand(3, 4)
     t = torch.tensor([[1.0], [2.0], [3.0]]).expand(3, 4)
@@ -300,6 +328,15 @@ def test_worked_broadcasting_example():
     a, b = [[0.0], [10.0], [20.0]], [[0.0, 1.0, 2.0, 3.0]]
     same(ac.tensor(a) + ac.tensor(b), torch.tensor(a) + torch.tensor(b))
     assert ac.broadcast_shapes((3, 1), (1, 4)) == tuple(torch.broadcast_shapes((3, 1), (1, 4)))
+
+
+@pytest.mark.parametrize("a, b", [((0, 1), (1, 3)), ((0,), (1,)), ((2, 0), (2, 1))], ids=str)
+def test_a_size_zero_beats_a_size_one_like_torch(a, b):
+    """Chapter 1's precise rule: the size that is not 1 wins, so max() is wrong for 0."""
+    expected = tuple(torch.broadcast_shapes(a, b))
+    assert 0 in expected
+    assert ac.broadcast_shapes(a, b) == expected
+    same(ac.ones(a) + ac.ones(b), torch.ones(a) + torch.ones(b))
 
 
 shapes = st.lists(st.integers(1, 4), min_size=0, max_size=4).map(tuple)

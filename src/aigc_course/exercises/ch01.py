@@ -189,8 +189,8 @@ def check_standardize_rows(fn, lib: str = "aigc_course", eps: float = 1e-5) -> N
     r"""Check ``fn(x)``: each row of the (N, D) float32 tensor ``x`` shifted and scaled to
     mean 0 and variance 1, $y_{ij} = (x_{ij} - \mu_i) / \sqrt{\sigma_i^2 + \epsilon}$, with
     the *population* variance $\sigma_i^2 = \frac1D \sum_j (x_{ij} - \mu_i)^2$ and
-    $\epsilon = 10^{-5}$ (the layer normalisation of chapter 8, without its weights). The
-    reference is ``torch.nn.functional.layer_norm``.
+    $\epsilon = 10^{-5}$: layer normalisation without its weights (chapter 3 makes it a
+    module). The reference is ``torch.nn.functional.layer_norm``.
 
     >>> def standardize_rows(x):
     ...     mu = x.mean(dim=1, keepdim=True)
