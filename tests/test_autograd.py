@@ -285,3 +285,50 @@ def test_mixed_dtype_gradients_keep_each_inputs_dtype():
     (a, b), (ta, tb) = both(run)
     assert_same(a, ta)
     assert_same(b, tb)
+
+
+@pytest.mark.parametrize(
+    "mutate",
+    [
+        lambda lib, w, x: w.detach().__setitem__(0, 5.0),  # through a detached alias
+        lambda lib, w, x: x.add_(1),  # an input that does not require grad
+        lambda lib, w, x: x[0].fill_(2.0),  # through a view of it
+        lambda lib, w, x: x.view(3).mul_(2),
+    ],
+)
+def test_modifying_a_saved_value_in_place_makes_backward_raise(mutate):
+    for lib in (torch, ac):
+        w = lib.ones(3, requires_grad=True)
+        x = lib.tensor([1.0, 2.0, 3.0])
+        loss = (w * x * w).sum()  # MulBackward saves w and x
+        mutate(lib, w, x)
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            loss.backward()
+
+
+def test_versions_count_in_place_changes_like_torch():
+    for lib in (torch, ac):
+        x = lib.zeros(4)
+        v = x[1:]
+        d = x.detach()
+        start = x._version
+        x.add_(1)
+        v.mul_(2)
+        d[0] = 3.0
+        x.zero_()
+        assert x._version - start == v._version - start == d._version - start == 4
+        assert lib.ones(2)._version == 0
+
+
+def test_unrelated_in_place_changes_do_not_disturb_backward():
+    def run(lib):
+        w = lib.ones(3, requires_grad=True)
+        x = lib.tensor([1.0, 2.0, 3.0])
+        loss = (w + x).sum()  # AddBackward saves nothing: torch lets x change
+        x.add_(1)
+        other = x.clone()
+        other.mul_(3)
+        loss.backward()
+        return w.grad
+
+    assert_same(*both(run))

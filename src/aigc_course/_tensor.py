@@ -11,7 +11,9 @@ that name the offending values) and promote dtypes; the math lives in the ops.
 
 Teaching simplifications, stated openly: CPU only; no strides of our own (numpy's are used);
 in-place ops are not recorded by autograd, so they are refused on tensors that require grad
-while grad mode is on (torch's rule for leaves, extended to all tensors here).
+while grad mode is on (torch's rule for leaves, extended to all tensors here). They are
+counted, though, as in torch: each bumps a version counter shared by all views of the same
+memory, so that backward refuses values changed after the forward pass saved them.
 """
 
 from __future__ import annotations
@@ -33,6 +35,22 @@ from .ops import reduction as R
 from .ops import shape as S
 
 _MaxMin = namedtuple("return_types", ["values", "indices"])
+
+
+class _VersionCounter:
+    """How many in-place changes a block of memory has had; shared by the tensors viewing it."""
+
+    __slots__ = ("value",)
+
+    def __init__(self):
+        self.value = 0
+
+
+def _storage(array: np.ndarray) -> np.ndarray:
+    """The array that owns the memory ``array`` views."""
+    while isinstance(array.base, np.ndarray):
+        array = array.base
+    return array
 
 
 class Size(tuple):
@@ -239,6 +257,10 @@ class Tensor:
         self._grad = None
         self._requires_grad = False
         self._accumulator = None
+        # a Tensor built on another Tensor shares its memory, so also its version counter
+        self._version_counter = (
+            data._version_counter if isinstance(data, Tensor) else _VersionCounter()
+        )
         self.requires_grad = requires_grad
 
     @classmethod
@@ -250,7 +272,26 @@ class Tensor:
         t._grad = None
         t._requires_grad = False
         t._accumulator = None
+        t._version_counter = _VersionCounter()
         return t
+
+    @property
+    def _version(self) -> int:
+        """The number of in-place changes to this tensor's memory (torch's ``x._version``)."""
+        return self._version_counter.value
+
+    def _bump_version(self) -> None:
+        self._version_counter.value += 1
+
+    def _share_version_if_view(self, inputs) -> None:
+        """A view (``view``, ``t()``, ``x[0]``...) counts the in-place changes of its base."""
+        if self._data.base is None:
+            return
+        root = _storage(self._data)
+        for t in inputs:
+            if _storage(t._data) is root:
+                self._version_counter = t._version_counter
+                return
 
     # ------------------------------------------------------------------ metadata
 
@@ -385,8 +426,10 @@ class Tensor:
         backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 
     def detach(self) -> Tensor:
-        """The same data (shared memory), cut from the graph."""
-        return Tensor._make(self._data)
+        """The same data (shared memory, and so the same version counter), cut from the graph."""
+        t = Tensor._make(self._data)
+        t._version_counter = self._version_counter
+        return t
 
     @property
     def data(self) -> Tensor:
@@ -934,7 +977,8 @@ class Tensor:
         return S.Index.apply(self, index=idx)
 
     def __setitem__(self, index, value) -> None:
-        """In-place assignment, for preparing data. Not recorded by autograd (see module doc)."""
+        """In-place assignment, for preparing data. Not recorded by autograd (see module doc),
+        but counted: a value saved for backward and then changed makes ``backward`` raise."""
         self._check_inplace()
         idx = _to_numpy_index(index)
         src = value._data if isinstance(value, Tensor) else value
@@ -944,6 +988,7 @@ class Tensor:
             raise IndexError(str(e).replace("axis", "dimension")) from None
         except ValueError as e:
             raise RuntimeError(f"shape mismatch in index assignment: {e}") from None
+        self._bump_version()
 
     # ------------------------------------------------------------------ in-place operations
 
@@ -979,6 +1024,7 @@ class Tensor:
                 f"broadcast shape {list(shape)}"
             )
         ufunc(self._data, o, out=self._data, casting="unsafe")
+        self._bump_version()
         return self
 
     def add_(self, other, alpha=1) -> Tensor:
@@ -1000,11 +1046,13 @@ class Tensor:
         s = src._data if isinstance(src, Tensor) else np.asarray(src)
         broadcast_shapes(self.shape, s.shape)
         self._data[...] = s
+        self._bump_version()
         return self
 
     def fill_(self, value) -> Tensor:
         self._check_inplace()
         self._data[...] = value
+        self._bump_version()
         return self
 
     def zero_(self) -> Tensor:

@@ -78,13 +78,28 @@ class Function(Node):
     def inputs(self) -> tuple[Tensor, ...]:
         if self._freed:
             raise RuntimeError(_FREED_MESSAGE)
+        self._check_versions()
         return self._inputs
 
     @property
     def output(self) -> Tensor:
         if self._freed:
             raise RuntimeError(_FREED_MESSAGE)
+        self._check_versions()
         return self._output
+
+    def _check_versions(self) -> None:
+        """Refuse to differentiate with values that were modified in place after forward saw
+        them (each in-place op bumps its tensor's version, as torch's version counter does)."""
+        for t, saved in zip((*self._inputs, self._output), self._saved_versions):
+            if t._version != saved:
+                raise RuntimeError(
+                    "one of the variables needed for gradient computation has been modified by "
+                    f"an inplace operation: a {t.dtype.name} tensor of shape {list(t.shape)}, "
+                    f"saved by {self.name()}, is at version {t._version}; expected version "
+                    f"{saved} instead. Hint: change a copy (x = x + 1, or x.clone()) or make "
+                    "the change before the forward pass."
+                )
 
     @property
     def needs_input_grad(self) -> tuple[bool, ...]:
@@ -106,9 +121,11 @@ class Function(Node):
         ctx = cls()
         with np.errstate(all="ignore"):  # like torch: overflow gives inf, 0/0 gives nan, silently
             out = Tensor._make(cls.forward(ctx, *(t._data for t in inputs), **options))
+        out._share_version_if_view(inputs)
         if grad_mode.is_grad_enabled() and any(t.requires_grad for t in inputs):
             ctx._inputs = inputs
             ctx._output = out
+            ctx._saved_versions = tuple(t._version for t in (*inputs, out))
             ctx._shapes = tuple((t.shape, t.dtype) for t in inputs)
             ctx.next_functions = tuple((t._node(), 0) for t in inputs)
             out.grad_fn = ctx

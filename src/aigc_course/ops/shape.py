@@ -112,7 +112,10 @@ class Index(Function):
     @staticmethod
     def forward(ctx, x, index):
         ctx.index, ctx.in_shape = index, x.shape
-        return np.asarray(x[index])
+        z = x[index]
+        if not isinstance(z, np.ndarray):  # x[0, 1] gives a numpy scalar, a copy; torch gives
+            z = x[(*index, Ellipsis)]  # a 0-d view, and so does x[0, 1, ...]
+        return z
 
     @staticmethod
     def backward(ctx, dz):
