@@ -144,3 +144,33 @@ def test_count_parameters_checker(capsys):
         ch03.check_count_parameters(lambda m: 1.5)
     with pytest.raises(ExerciseError, match="says 0 for Linear"):
         ch03.check_count_parameters(lambda m: 0)
+
+
+# ------------------------------------------------------------------ side effects
+
+
+@pytest.mark.parametrize(
+    ("checker", "solution"),
+    [(ch03.check_layer_norm, GoodLayerNorm), (ch03.check_mlp, GoodMLP)],
+)
+def test_checkers_leave_torch_global_rng_alone(checker, solution, capsys):
+    # the checkers seed torch for their references; the learner's random stream must continue
+    # exactly as if no checker had run
+    import torch
+
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    checker(solution)
+    torch.testing.assert_close(torch.rand(3), expected)
+    assert "✓" in capsys.readouterr().out
+
+
+def test_mlp_checker_reports_wrong_layer_names():
+    class NamedMLP(nn.Module):
+        def __init__(self, sizes):
+            super().__init__()
+            self.hidden = nn.Linear(sizes[0], sizes[1])
+
+    with pytest.raises(ExerciseError, match=r"has parameters \['hidden.weight'.*expected"):
+        ch03.check_mlp(NamedMLP)

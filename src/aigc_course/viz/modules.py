@@ -81,12 +81,21 @@ def plot_softmax_overflow(scales=None):
 
 
 def plot_weight_histograms(weights: dict, bound: float | None = None):
-    """Histograms of named weight arrays (Tensors or arrays), side by side, with the
-    initialisation bound $\\pm 1/\\sqrt{n_{in}}$ drawn if given. See chapter 3."""
-    fig, axes = plt.subplots(1, len(weights), figsize=(4.2 * len(weights), 3.2), squeeze=False)
-    for ax, (name, w) in zip(axes[0], weights.items(), strict=True):
-        a = np.asarray(w._data if hasattr(w, "_data") else w).ravel()
-        ax.hist(a, bins=40, color="tab:blue", alpha=0.8)
+    """Histograms of named weight arrays (Tensors or arrays), side by side on one shared
+    x-axis (so the spreads can be compared at a glance), with the initialisation bound
+    $\\pm 1/\\sqrt{n_{in}}$ drawn if given. See chapter 3."""
+    arrays = {
+        name: np.asarray(w._data if hasattr(w, "_data") else w).ravel()
+        for name, w in weights.items()
+    }
+    lo = min(a.min() for a in arrays.values())
+    hi = max(a.max() for a in arrays.values())
+    bins = np.linspace(lo, hi, 61)  # the same bins in every panel
+    fig, axes = plt.subplots(
+        1, len(arrays), figsize=(4.2 * len(arrays), 3.2), squeeze=False, sharex=True
+    )
+    for ax, (name, a) in zip(axes[0], arrays.items(), strict=True):
+        ax.hist(a, bins=bins, color="tab:blue", alpha=0.8)
         if bound is not None:
             for b in (-bound, bound):
                 ax.axvline(b, color="tab:red", ls="--", lw=1)
