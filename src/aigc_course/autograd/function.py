@@ -83,20 +83,33 @@ class Function(Node):
 
     @property
     def output(self) -> Tensor:
+        """The result of ``forward``, as a tensor whose ``grad_fn`` is this node.
+
+        The node keeps the output's array, not the output tensor itself: the tensor points at
+        the node (``grad_fn``), and a pointer back would make a reference cycle, which only
+        Python's slow cyclic garbage collector can free.
+        """
+        from .._tensor import Tensor
+
         if self._freed:
             raise RuntimeError(_FREED_MESSAGE)
         self._check_versions()
-        return self._output
+        data, version_counter = self._output
+        out = Tensor._make(data)
+        out.grad_fn, out._requires_grad, out._version_counter = self, True, version_counter
+        return out
 
     def _check_versions(self) -> None:
         """Refuse to differentiate with values that were modified in place after forward saw
         them (each in-place op bumps its tensor's version, as torch's version counter does)."""
-        for t, saved in zip((*self._inputs, self._output), self._saved_versions):
-            if t._version != saved:
+        arrays = (*(t._data for t in self._inputs), self._output[0])
+        counters = (*(t._version_counter for t in self._inputs), self._output[1])
+        for array, counter, saved in zip(arrays, counters, self._saved_versions):
+            if counter.value != saved:
                 raise RuntimeError(
                     "one of the variables needed for gradient computation has been modified by "
-                    f"an inplace operation: a {t.dtype.name} tensor of shape {list(t.shape)}, "
-                    f"saved by {self.name()}, is at version {t._version}; expected version "
+                    f"an inplace operation: a {array.dtype} tensor of shape {list(array.shape)}, "
+                    f"saved by {self.name()}, is at version {counter.value}; expected version "
                     f"{saved} instead. Hint: change a copy (x = x + 1, or x.clone()) or make "
                     "the change before the forward pass."
                 )
@@ -124,7 +137,7 @@ class Function(Node):
         out._share_version_if_view(inputs)
         if grad_mode.is_grad_enabled() and any(t.requires_grad for t in inputs):
             ctx._inputs = inputs
-            ctx._output = out
+            ctx._output = (out._data, out._version_counter)  # see `output`: no cycle
             ctx._saved_versions = tuple(t._version for t in (*inputs, out))
             ctx._shapes = tuple((t.shape, t.dtype) for t in inputs)
             ctx.next_functions = tuple((t._node(), 0) for t in inputs)
