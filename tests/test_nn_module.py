@@ -450,3 +450,22 @@ def test_softmax_without_dim_warns_like_torch():
         y = nn.Softmax()(ac.zeros(2, 3))
     assert any("Implicit dimension" in str(x.message) for x in w)
     assert_close(y, torch.nn.Softmax()(torch.zeros(2, 3)))
+
+
+def test_sequential_and_module_list_edits_renumber_like_torch():
+    def edit(lib):
+        s = lib.Sequential(lib.Linear(1, 2), lib.ReLU(), lib.Linear(2, 3))
+        del s[1]
+        s.append(lib.Tanh())
+        m = lib.ModuleList([lib.Linear(1, 1), lib.ReLU(), lib.Tanh()])
+        del m[0]
+        m.insert(0, lib.Sigmoid())
+        m += [lib.Identity()]
+        return (
+            [(k, type(v).__name__) for k, v in s.named_children()],
+            [(k, type(v).__name__) for k, v in m.named_children()],
+            len(s),
+            len(m),
+        )
+
+    assert edit(nn) == edit(torch.nn)

@@ -19,7 +19,33 @@ def _index(idx: int, n: int) -> int:
     return idx % n
 
 
-class Sequential(Module):
+class _NumberedModules(Module):
+    """What ``Sequential`` and ``ModuleList`` share: submodules named "0", "1", ..., in order."""
+
+    def __delitem__(self, idx) -> None:
+        keys = list(self._modules)
+        for key in keys[idx] if isinstance(idx, slice) else [keys[_index(idx, len(self))]]:
+            del self._modules[key]
+        # renumber, as torch does, so that indices stay 0..n-1
+        self.__dict__["_modules"] = {str(i): m for i, m in enumerate(self._modules.values())}
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(self._modules.values())
+
+    def append(self, module: Module) -> _NumberedModules:
+        self.add_module(str(len(self)), module)
+        return self
+
+    def extend(self, modules: Iterable[Module]) -> _NumberedModules:
+        for module in modules:
+            self.append(module)
+        return self
+
+
+class Sequential(_NumberedModules):
     """Run modules one after the other: ``Sequential(Linear(4, 8), ReLU(), Linear(8, 2))``.
 
     >>> from aigc_course import nn
@@ -48,35 +74,13 @@ class Sequential(Module):
         key = list(self._modules)[_index(idx, len(self))]
         self.add_module(key, module)
 
-    def __delitem__(self, idx) -> None:
-        keys = list(self._modules)
-        for key in keys[idx] if isinstance(idx, slice) else [keys[_index(idx, len(self))]]:
-            del self._modules[key]
-        # renumber, as torch does, so that indices stay 0..n-1
-        self.__dict__["_modules"] = {str(i): m for i, m in enumerate(self._modules.values())}
-
-    def __len__(self) -> int:
-        return len(self._modules)
-
-    def __iter__(self) -> Iterator[Module]:
-        return iter(self._modules.values())
-
-    def append(self, module: Module) -> Sequential:
-        self.add_module(str(len(self)), module)
-        return self
-
-    def extend(self, modules: Iterable[Module]) -> Sequential:
-        for module in modules:
-            self.append(module)
-        return self
-
     def forward(self, input):
         for module in self:
             input = module(input)
         return input
 
 
-class ModuleList(Module):
+class ModuleList(_NumberedModules):
     """A list of registered modules (e.g. the blocks of a transformer). No ``forward``: you
     decide how to use them. See chapter 3.
 
@@ -99,29 +103,8 @@ class ModuleList(Module):
     def __setitem__(self, idx: int, module: Module) -> None:
         self.add_module(str(_index(idx, len(self))), module)
 
-    def __delitem__(self, idx) -> None:
-        keys = list(self._modules)
-        for key in keys[idx] if isinstance(idx, slice) else [keys[_index(idx, len(self))]]:
-            del self._modules[key]
-        self.__dict__["_modules"] = {str(i): m for i, m in enumerate(self._modules.values())}
-
-    def __len__(self) -> int:
-        return len(self._modules)
-
-    def __iter__(self) -> Iterator[Module]:
-        return iter(self._modules.values())
-
     def __iadd__(self, modules: Iterable[Module]) -> ModuleList:
         return self.extend(modules)
-
-    def append(self, module: Module) -> ModuleList:
-        self.add_module(str(len(self)), module)
-        return self
-
-    def extend(self, modules: Iterable[Module]) -> ModuleList:
-        for module in modules:
-            self.append(module)
-        return self
 
     def insert(self, index: int, module: Module) -> None:
         items = list(self._modules.values())
