@@ -217,3 +217,10 @@ def test_view_with_inferred_dim(shape, data):
     d = data.draw(st.sampled_from(divisors))
     assert_same(ac.tensor(x).view(-1, d), torch.tensor(x).view(-1, d))
     assert_same(ac.tensor(x).reshape(d, -1), torch.tensor(x).reshape(d, -1))
+
+
+def test_the_tensor_constructor_makes_float32_like_torch():
+    for data in ([1, 2], [1.5, 2.0], [True, False], np.arange(3), np.ones(2, np.float64)):
+        assert_same(ac.Tensor(data), torch.Tensor(data))
+    base = ac.ones(2)
+    assert ac.Tensor(base).data_ptr() == base.data_ptr()  # a Tensor is shared, not copied

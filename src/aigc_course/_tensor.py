@@ -79,10 +79,8 @@ class Tensor(_DataMixin, _AutogradMixin, _MathMixin, _ShapeMixin, _InPlaceMixin)
     __array_ufunc__ = None  # make numpy defer to our reflected operators (np.float32(2) * t)
 
     def __init__(self, data, requires_grad: bool = False):
-        array = data._data if isinstance(data, Tensor) else np.asarray(data)
-        if array.dtype == np.float64 and not isinstance(data, (np.ndarray, Tensor)):
-            array = array.astype(np.float32)  # Python floats: torch's default dtype
-        _dtypes.from_numpy_dtype(array.dtype)  # refuses unsupported dtypes
+        # like torch.Tensor(data): a Tensor is shared, anything else becomes float32
+        array = data._data if isinstance(data, Tensor) else np.asarray(data, dtype=np.float32)
         self._data = array
         self.grad_fn = None
         self._grad = None
