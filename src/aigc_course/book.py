@@ -92,7 +92,10 @@ class expect_error:
             print(f'  File "{_short_path(frame.filename)}", line {frame.lineno}, in {frame.name}')
             if frame.line:
                 print(f"    {frame.line}")
-        print(f"{exc_type.__qualname__}: {exc}")
+        message = str(exc)
+        print(f"{exc_type.__qualname__}: {message}" if message else exc_type.__qualname__)
+        for note in getattr(exc, "__notes__", ()):
+            print(note)
         return True
 
 
