@@ -4,7 +4,7 @@
 runs on aigc_course by changing the import (chapter 3 shows it with the article's TwoLayerNet).
 """
 
-from . import functional, init, modules
+from . import functional, init, modules, utils
 from .modules import (
     GELU,
     CrossEntropyLoss,
