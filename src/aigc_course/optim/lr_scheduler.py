@@ -91,7 +91,7 @@ class LRScheduler:
 
 
 class StepLR(LRScheduler):
-    """Multiply the rate by ``gamma`` every ``step_size`` steps, as ``torch.optim.lr_scheduler.StepLR``.
+    """Multiply the rate by ``gamma`` every ``step_size`` steps, as torch's ``StepLR``.
 
     >>> import aigc_course as ac
     >>> from aigc_course.optim import SGD

@@ -29,7 +29,8 @@ def clip_grad_norm_(
     error_if_nonfinite: bool = False,
 ) -> Tensor:
     """Scale the ``.grad`` of ``parameters`` in place so that their total norm is at most
-    ``max_norm``; return the total norm from before the scaling, as ``torch.nn.utils.clip_grad_norm_``.
+    ``max_norm``; return the total norm from before the scaling, as
+    ``torch.nn.utils.clip_grad_norm_`` does.
 
     >>> import aigc_course as ac
     >>> w = ac.tensor([3.0, 4.0], requires_grad=True)
