@@ -236,3 +236,39 @@ def test_random_programs_give_torchs_graph(program):
         g = trace_graph(values[-1])
         structures.append((op_names(g), g.count("leaf"), len(g.edges)))
     assert structures[0] == structures[1]
+
+
+@pytest.mark.parametrize("lib", [torch, ac])
+def test_values_and_gradients_on_the_nodes_match_a_hand_computation(lib):
+    """micrograd's draw_dot shows data and grad in every box; ours does for known tensors."""
+    a = lib.tensor(2.0, requires_grad=True)
+    b = lib.tensor(-3.0, requires_grad=True)
+    e = a * b
+    e.retain_grad()
+    L = e + a  # dL/da = b + 1 = -2, dL/db = a = 2, dL/de = 1
+    L.backward()
+    graph = trace_graph(L, names={"a": a, "b": b, "e": e}, show_values=True)
+    labels = sorted(n.label.replace("\n", " / ") for n in graph.nodes)
+    assert (
+        labels
+        == [
+            "AddBackward0 / () / data −4 | grad –",
+            "MulBackward0 / e () / data −6 | grad 1",
+            "a () / data 2 | grad −2",
+            "b () / data −3 | grad 2",
+        ]
+        if lib is torch
+        else [
+            "AddBackward / () / data −4 | grad –",
+            "MulBackward / e () / data −6 | grad 1",
+            "a () / data 2 | grad −2",
+            "b () / data −3 | grad 2",
+        ]
+    )
+    big = lib.ones(3, 3, requires_grad=True)
+    (labels,) = [
+        n.label
+        for n in trace_graph(big * 1, names={"w": big}, show_values=True).nodes
+        if n.kind == "leaf"
+    ]
+    assert labels == "w (3, 3)"  # more than 4 numbers: the shape only

@@ -89,6 +89,40 @@ def _names_lookup(names):
     return by_id, by_fn
 
 
+def _named_tensors(names):
+    """(grad_fn, tensor) for each tensor given by name in ``names``."""
+    return [
+        (getattr(t, "grad_fn", None), t)
+        for key, t in (names or {}).items()
+        if isinstance(key, str) and hasattr(t, "shape")
+    ]
+
+
+def _number(v: float) -> str:
+    return f"{v:.4g}".replace("-", "−")
+
+
+def _value_text(t) -> str:
+    """``data 4 | grad 2`` for a tensor of up to 4 elements (``–`` while it has no grad)."""
+    if t is None or not hasattr(t, "detach"):
+        return ""
+    values = t.detach().cpu().numpy() if hasattr(t, "cpu") else t.detach().numpy()
+    if values.size > 4:
+        return ""
+
+    def fmt(a):
+        a = a.reshape(-1)
+        return _number(float(a[0])) if a.size == 1 else "[" + " ".join(map(_number, a)) + "]"
+
+    grad = getattr(t, "grad", None) if getattr(t, "is_leaf", False) or _retains(t) else None
+    grad_text = "–" if grad is None else fmt(grad.detach().cpu().numpy())
+    return f"data {fmt(values)} | grad {grad_text}"
+
+
+def _retains(t) -> bool:
+    return bool(getattr(t, "retains_grad", False))
+
+
 def _shape_text(shape) -> str:
     return "(" + ", ".join(str(int(n)) for n in shape) + ("," if len(shape) == 1 else "") + ")"
 
@@ -108,11 +142,17 @@ def _output_shape(node, output_nr: int, consumer, slot: int):
     return None
 
 
-def trace_graph(tensor, names: dict | None = None, show_shapes: bool = True) -> ComputationGraph:
+def trace_graph(
+    tensor, names: dict | None = None, show_shapes: bool = True, show_values: bool = False
+) -> ComputationGraph:
     """Walk the graph behind ``tensor`` (ours or torch's) and return its nodes and edges.
 
     ``names`` labels leaves (and, given as ``{"name": tensor}``, intermediate results) with
-    variable names. The walk is iterative, so deep graphs do not hit Python's recursion limit.
+    variable names. With ``show_values=True`` each box whose tensor is known (the leaves, the
+    output, and intermediates named with ``{"name": tensor}``) also shows its value and, once
+    a backward pass has filled it, its gradient, as micrograd's ``draw_dot`` does (tensors of
+    up to 4 elements; larger ones keep only the shape). The walk is iterative, so deep graphs
+    do not hit Python's recursion limit.
 
     >>> import aigc_course as ac
     >>> x = ac.ones(2, 2, requires_grad=True)
@@ -122,18 +162,31 @@ def trace_graph(tensor, names: dict | None = None, show_shapes: bool = True) -> 
     (4, 1, 5)
     >>> [n.label for n in g.nodes if n.kind == "leaf"]
     ['x (2, 2)']
+    >>> a = ac.tensor(2.0, requires_grad=True)
+    >>> y = a * a
+    >>> y.backward()
+    >>> for n in trace_graph(y, names={"a": a, "y": y}, show_values=True).nodes:
+    ...     print(n.label.replace(chr(10), " / "))
+    MulBackward / y () / data 4 | grad –
+    a () / data 2 | grad 4
 
     See chapter 2.
     """
     by_id, by_fn = _names_lookup(names)
     root = getattr(tensor, "grad_fn", None)
+    tensor_of = {}  # grad_fn -> the tensor it produced, where known
+    if show_values:
+        tensor_of = {fn: t for fn, t in _named_tensors(names) if fn is not None}
+        if root is not None:
+            tensor_of[root] = tensor
 
-    def label(kind, node, shape, name):
+    def label(kind, node, shape, name, value=None):
         shape_text = _shape_text(shape) if show_shapes and shape is not None else ""
+        extra = "\n" + _value_text(value) if show_values and _value_text(value) else ""
         if kind == "leaf":
-            return " ".join(s for s in (name or "leaf", shape_text) if s)
+            return " ".join(s for s in (name or "leaf", shape_text) if s) + extra
         second = " ".join(s for s in (name, shape_text) if s)
-        return _op_name(node) + ("\n" + second if second else "")
+        return _op_name(node) + ("\n" + second if second else "") + extra
 
     if root is None:
         if not getattr(tensor, "requires_grad", False):
@@ -141,16 +194,17 @@ def trace_graph(tensor, names: dict | None = None, show_shapes: bool = True) -> 
                 "this tensor has no computation graph: requires_grad=False and grad_fn=None"
             )
         leaf = GraphNode(tensor, "leaf", "", tuple(tensor.shape))
-        leaf.label = label("leaf", tensor, leaf.shape, by_id.get(id(tensor)))
+        leaf.label = label("leaf", tensor, leaf.shape, by_id.get(id(tensor)), tensor)
         return ComputationGraph([leaf], [])
 
     def make(node, shape, name=None):
         if hasattr(node, "variable"):  # AccumulateGrad: the leaf tensor itself
             var = node.variable
             shape = tuple(var.shape)
-            return GraphNode(node, "leaf", label("leaf", node, shape, by_id.get(id(var))), shape)
+            text = label("leaf", node, shape, by_id.get(id(var)), var)
+            return GraphNode(node, "leaf", text, shape)
         name = by_fn.get(node, name)
-        return GraphNode(node, "op", label("op", node, shape, name), shape)
+        return GraphNode(node, "op", label("op", node, shape, name, tensor_of.get(node)), shape)
 
     # {id(z): "z"} can name the output too
     graph_nodes = {root: make(root, tuple(tensor.shape), by_id.get(id(tensor)))}
@@ -294,14 +348,16 @@ def draw_graph(
     show_shapes: bool = True,
     names: dict | None = None,
     title: str | None = None,
+    show_values: bool = False,
 ) -> ComputationGraph:
     """Draw the computation graph behind ``tensor`` (ours or torch's) with matplotlib.
 
     Boxes are operations (``grad_fn.name()``, e.g. ``MulBackward``, blue) and leaf tensors
     (green, labelled ``x (2, 2)`` when ``names={"x": x}`` or ``names={id(x): "x"}`` is given),
     each with its shape; arrows run forward, from inputs to the operations that use them. The
-    output's own operation has a thick border. Returns the traced :class:`ComputationGraph`,
-    whose nodes now carry their ``patch`` (box) and ``position``.
+    output's own operation has a thick border. ``show_values=True`` adds each known tensor's
+    value and gradient to its box (see :func:`trace_graph`). Returns the traced
+    :class:`ComputationGraph`, whose nodes now carry their ``patch`` (box) and ``position``.
 
     Boxes and arrows are fitted to ``ax`` as it is when called: arrange several axes first
     (``subplots_adjust``), and do not call ``tight_layout`` afterwards.
@@ -317,7 +373,7 @@ def draw_graph(
     """
     import matplotlib.pyplot as plt
 
-    graph = trace_graph(tensor, names=names, show_shapes=show_shapes)
+    graph = trace_graph(tensor, names=names, show_shapes=show_shapes, show_values=show_values)
     n_layers = _assign_layers(graph) if graph.edges else 1
     layers, chains = _order_layers(graph, n_layers)
     graph.layers = layers
