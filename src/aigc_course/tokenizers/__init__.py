@@ -2,13 +2,14 @@
 transformers. See chapter 7."""
 
 from .bpe import BPETokenizer
-from .byte_level import BYTE_TO_UNICODE, UNICODE_TO_BYTE, bytes_to_unicode
+from .byte_level import BYTE_TO_UNICODE, BYTE_TOKENS, UNICODE_TO_BYTE, bytes_to_unicode
 from .corpus import python_docs_text
 from .pretokenize import GPT2_SPLIT_PATTERN, split_words
 from .trainer import count_pairs, merge_pair, train_merges
 
 __all__ = [
     "BPETokenizer",
+    "BYTE_TOKENS",
     "BYTE_TO_UNICODE",
     "GPT2_SPLIT_PATTERN",
     "UNICODE_TO_BYTE",
