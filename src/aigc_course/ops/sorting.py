@@ -1,0 +1,109 @@
+r"""Ordering along one dimension: ``sort``, ``argsort`` and ``topk``.
+
+The order itself is a permutation $\pi$ of positions, found with numpy (it has no gradient:
+a small change of $x$ does not change it, except at ties). The sorted values are then a
+:class:`~aigc_course.ops.indexing.Gather` of $x$ at $\pi$,
+
+$$z_j = x_{\pi(j)}, \qquad dx_{\pi(j)} = dz_j,$$
+
+so each gradient goes back to the position its value came from. Chapter 9 keeps the ``k``
+most likely tokens with ``topk``, and the nucleus of top-p sampling with ``sort``.
+"""
+
+from __future__ import annotations
+
+from collections import namedtuple
+
+import numpy as np
+
+from .._checks import _check_dim
+from .indexing import Gather
+
+# what torch.sort and torch.topk return: a named pair
+_SortResult = namedtuple("sort", ["values", "indices"])
+_TopkResult = namedtuple("topk", ["values", "indices"])
+
+
+class Sort(Gather):
+    r"""$z_j = x_{\pi(j)}$ for the sorting permutation $\pi$, so $dx_{\pi(j)} = dz_j$."""
+
+
+class Topk(Gather):
+    r"""$z_j = x_{\pi(j)}$ for the first $k$ positions of the sorting permutation $\pi$, so
+    $dx_{\pi(j)} = dz_j$ for $j < k$, and the other $x$ get no gradient."""
+
+
+def _argsort(a: np.ndarray, axis: int, descending: bool) -> np.ndarray:
+    """Stable sorting positions along ``axis``: equal values keep their order, in both directions
+    (NaN counts as the largest value, as in torch)."""
+    if not descending:
+        return np.argsort(a, axis=axis, kind="stable")
+    # subtle: argsort(-a) would reverse equal values' order (and fails for bool and uint8).
+    # Sorting the reversed array ascending and reading the result backwards keeps it.
+    n = a.shape[axis]
+    positions = np.argsort(np.flip(a, axis), axis=axis, kind="stable")
+    return np.flip(n - 1 - positions, axis)
+
+
+def _order(input: Tensor, dim: int, descending: bool) -> tuple[int, np.ndarray]:
+    dim = _check_dim(dim, input.ndim)
+    if input.ndim == 0:
+        return dim, np.zeros((), dtype=np.int64)
+    return dim, _argsort(input._data, dim, descending).astype(np.int64, copy=False)
+
+
+def sort(
+    input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False
+) -> tuple[Tensor, Tensor]:
+    r"""``(values, indices)``: ``input`` sorted along ``dim``, and where each value came from,
+    so that ``values == input.gather(dim, indices)``.
+
+    Note: the sort is always stable here (equal values keep their order); torch only promises
+    it with ``stable=True``, so code that relies on the order of ties should pass it.
+
+    >>> import aigc_course as ac
+    >>> ac.sort(ac.tensor([3.0, 1.0, 2.0]), descending=True)
+    sort(values=tensor([3., 2., 1.]), indices=tensor([0, 2, 1]))
+    """
+    dim, order = _order(input, dim, descending)
+    values = Sort.apply(input, dim=dim, index=order)
+    return _SortResult(values, Tensor._make(order))
+
+
+def argsort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> Tensor:
+    """The positions that sort ``input`` along ``dim``: ``sort(...).indices``.
+
+    >>> import aigc_course as ac
+    >>> ac.argsort(ac.tensor([3, 1, 2]))
+    tensor([1, 2, 0])
+    """
+    return Tensor._make(_order(input, dim, descending)[1])
+
+
+def topk(
+    input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = True
+) -> tuple[Tensor, Tensor]:
+    r"""``(values, indices)`` of the ``k`` largest (or, with ``largest=False``, smallest)
+    entries along ``dim``, in sorted order (``sorted=False`` is accepted and sorts too).
+
+    >>> import aigc_course as ac
+    >>> ac.topk(ac.tensor([1.0, 5.0, 3.0, 4.0]), 2)
+    topk(values=tensor([5., 4.]), indices=tensor([1, 3]))
+    """
+    if not isinstance(k, (int, np.integer)) or isinstance(k, bool):
+        raise TypeError(f"topk(): argument 'k' (position 1) must be int, not {type(k).__name__}")
+    d = _check_dim(dim, input.ndim)
+    size = input.shape[d] if input.ndim else 1
+    if not 0 <= k <= size:
+        raise RuntimeError(
+            f"selected index k out of range: k = {k} for dimension {dim} of size {size}"
+        )
+    d, order = _order(input, d, descending=largest)
+    if input.ndim:  # (a 0-d input gives itself, for k = 0 as for k = 1, as in torch)
+        order = np.take(order, np.arange(k), axis=d)
+    values = Topk.apply(input, dim=d, index=order)
+    return _TopkResult(values, Tensor._make(order))
+
+
+# Last: Tensor's module imports the ops, and the functions above only need Tensor when they run.
+from .._tensor import Tensor  # noqa: E402
