@@ -3,8 +3,6 @@ and give specific feedback for each kind of wrong answer."""
 
 from __future__ import annotations
 
-import re
-
 import pytest
 import torch
 
@@ -16,57 +14,30 @@ def not_written(*args):
     raise NotImplementedError
 
 
-# ---------------------------------------------------------------- broadcast_shapes
+# ---------------------------------------------------------------- offset from strides
 
 
-def broadcast_shapes(a, b):
-    n = max(len(a), len(b))
-    a, b = (1,) * (n - len(a)) + tuple(a), (1,) * (n - len(b)) + tuple(b)
-    out = []
-    for x, y in zip(a, b, strict=True):
-        if x != y and 1 not in (x, y):
-            raise RuntimeError(f"sizes {x} and {y} do not broadcast")
-        out.append(y if x == 1 else x)
-    return tuple(out)
+def offset(index, stride, storage_offset=0):
+    return storage_offset + sum(i * s for i, s in zip(index, stride, strict=True))
 
 
-def test_broadcast_shapes_accepts_a_correct_solution(capsys):
-    ch01.check_broadcast_shapes(broadcast_shapes)
-    ch01.check_broadcast_shapes(lambda a, b: list(ac.broadcast_shapes(a, b)))  # lists are fine
-    assert capsys.readouterr().out.startswith("✓ broadcast_shapes agrees with torch")
+def test_offset_accepts_a_correct_solution(capsys):
+    ch01.check_offset(offset)
+    assert capsys.readouterr().out.startswith("✓ offset finds every element of 5 views")
 
 
-def test_broadcast_shapes_feedback():
+def test_offset_feedback():
     with pytest.raises(ExerciseError, match="not implemented yet"):
-        ch01.check_broadcast_shapes(not_written)
-    # aligning from the left instead of padding: wrong number of dimensions
-    with pytest.raises(ExerciseError, match=r"returned \(5,\).*expected \(5, 3\).*pad"):
-        ch01.check_broadcast_shapes(lambda a, b: tuple(max(x, y) for x, y in zip(a, b)))
-
-    # taking the max: right until a size-0 dimension meets a 1
-    def with_max(a, b):
-        n = max(len(a), len(b))
-        a, b = (1,) * (n - len(a)) + a, (1,) * (n - len(b)) + b
-        return tuple(max(x, y) for x, y in zip(a, b, strict=True))
-
-    with pytest.raises(ExerciseError, match=r"dimension 0 is wrong \(yours 1, expected 0\)"):
-        ch01.check_broadcast_shapes(with_max)
-
-    # never raising: the incompatible pairs must raise RuntimeError
-    def never_raises(a, b):
-        try:
-            return broadcast_shapes(a, b)
-        except RuntimeError:
-            return (0,)
-
-    with pytest.raises(ExerciseError, match=re.escape("(2, 3) and (3, 2) cannot broadcast")):
-        ch01.check_broadcast_shapes(never_raises)
-
-    def wrong_type(a, b):
-        return "nope"
-
-    with pytest.raises(ExerciseError, match="returned str 'nope'; return a tuple"):
-        ch01.check_broadcast_shapes(wrong_type)
+        ch01.check_offset(not_written)
+    with pytest.raises(ExerciseError, match="left out storage_offset"):
+        ch01.check_offset(lambda index, stride, start: offset(index, stride))
+    with pytest.raises(ExerciseError, match="strides in reverse order"):
+        ch01.check_offset(lambda index, stride, start: offset(index, stride[::-1], start))
+    with pytest.raises(ExerciseError, match="returned float 0.0; return an int"):
+        ch01.check_offset(lambda index, stride, start: float(offset(index, stride, start)))
+    # row-major from a guessed shape: right for the contiguous tensor, wrong for its transpose
+    with pytest.raises(ExerciseError, match=r"for its transpose\(0, 2\) .* is at offset"):
+        ch01.check_offset(lambda index, stride, start: offset(index, (12, 4, 1), start))
 
 
 # ---------------------------------------------------------------- pairwise distances
@@ -151,32 +122,85 @@ def test_standardize_rows_feedback():
         ch01.check_standardize_rows(lambda x: x.mean(1))
 
 
-# ---------------------------------------------------------------- causal mask
+# ---------------------------------------------------------------- sum_to_size
 
 
-def causal_mask(T):
-    i = ac.arange(T)
-    return i[None, :] > i[:, None]
+def sum_to_size(grad, shape):
+    lead = grad.dim() - len(shape)
+    dims = tuple(range(lead)) + tuple(
+        lead + d for d, n in enumerate(shape) if n == 1 and grad.shape[lead + d] != 1
+    )
+    out = grad.sum(dim=dims, keepdim=True) if dims else grad
+    return out.reshape(shape)
 
 
-def test_causal_mask_accepts_both_libraries(capsys):
-    ch01.check_causal_mask(causal_mask)
-    ch01.check_causal_mask(lambda T: torch.ones(T, T, dtype=torch.bool).triu(1), lib="torch")
-    assert capsys.readouterr().out.count("✓ causal_mask matches torch.triu") == 2
+def test_sum_to_size_accepts_both_libraries(capsys):
+    ch01.check_sum_to_size(sum_to_size)
+    ch01.check_sum_to_size(sum_to_size, lib="torch")
+    ch01.check_sum_to_size(lambda g, shape: g.sum_to_size(shape) if shape else g.sum(), "torch")
+    assert capsys.readouterr().out.count("✓ sum_to_size matches torch") == 3
 
 
-def test_causal_mask_feedback():
+def test_sum_to_size_feedback():
     with pytest.raises(ExerciseError, match="not implemented yet"):
-        ch01.check_causal_mask(not_written)
-    with pytest.raises(ExerciseError, match="lower triangle"):
-        ch01.check_causal_mask(lambda T: ac.arange(T)[None, :] < ac.arange(T)[:, None])
-    with pytest.raises(ExerciseError, match="diagonal must be False"):
-        ch01.check_causal_mask(lambda T: ac.arange(T)[None, :] >= ac.arange(T)[:, None])
-    with pytest.raises(ExerciseError, match="inverted"):
-        ch01.check_causal_mask(lambda T: ac.arange(T)[None, :] <= ac.arange(T)[:, None])
-    with pytest.raises(ExerciseError, match="dtype differs: yours float32, expected bool"):
-        ch01.check_causal_mask(lambda T: causal_mask(T).float())
-    with pytest.raises(
-        ExerciseError, match=r"T = 3, your mask: shape differs: yours \(3,\), expected \(3, 3\)"
-    ):
-        ch01.check_causal_mask(lambda T: ac.zeros(T, dtype=ac.bool))
+        ch01.check_sum_to_size(not_written)
+
+    def padded_on_the_right(grad, shape):  # aligns (3,) with the first dimension of (3, 3)
+        padded = tuple(shape) + (1,) * (grad.dim() - len(shape))
+        dims = tuple(d for d, n in enumerate(padded) if n == 1 and grad.shape[d] != 1)
+        return grad.sum(dim=dims, keepdim=True).reshape(shape)
+
+    with pytest.raises(ExerciseError, match="from the left, padding the shorter one on the wrong"):
+        ch01.check_sum_to_size(padded_on_the_right)
+
+    def averaged(grad, shape):
+        lead = grad.dim() - len(shape)
+        return grad.mean(dim=tuple(range(lead)), keepdim=False) if lead else grad
+
+    with pytest.raises(ExerciseError, match="exactly 1/3 of the answer: you averaged the 3 copies"):
+        ch01.check_sum_to_size(averaged)
+
+    def no_keepdim(grad, shape):
+        lead = grad.dim() - len(shape)
+        dims = tuple(range(lead)) + tuple(
+            lead + d for d, n in enumerate(shape) if n == 1 and grad.shape[lead + d] != 1
+        )
+        return grad.sum(dim=dims) if dims else grad
+
+    with pytest.raises(ExerciseError, match=r"from \(2, 3, 4\) to \(3, 1\).*keepdim=True"):
+        ch01.check_sum_to_size(no_keepdim)
+
+
+# ---------------------------------------------------------------- as_strided
+
+
+def as_strided(storage, size, stride, storage_offset=0):
+    index = ac.tensor(storage_offset)
+    for d, (n, s) in enumerate(zip(size, stride, strict=True)):
+        shape = [1] * len(size)
+        shape[d] = n
+        index = index + (ac.arange(n) * s).view(*shape)
+    return storage[index]
+
+
+def test_as_strided_accepts_both_libraries(capsys):
+    ch01.check_as_strided(as_strided)
+    ch01.check_as_strided(torch.as_strided, lib="torch")
+    assert capsys.readouterr().out.count("✓ as_strided matches torch.as_strided") == 2
+
+
+def test_as_strided_feedback():
+    with pytest.raises(ExerciseError, match="not implemented yet"):
+        ch01.check_as_strided(not_written)
+    with pytest.raises(ExerciseError, match="left out storage_offset"):
+        ch01.check_as_strided(lambda st, size, stride, start: as_strided(st, size, stride))
+    with pytest.raises(ExerciseError, match="those are the offsets"):
+        ch01.check_as_strided(
+            lambda st, size, stride, start: as_strided(ac.arange(12).float(), size, stride, start)
+        )
+    with pytest.raises(ExerciseError, match="the other dimension's stride"):
+        ch01.check_as_strided(
+            lambda st, size, stride, start: as_strided(st, size, stride[::-1], start)
+        )
+    with pytest.raises(ExerciseError, match=r"sliding windows .* shape differs"):
+        ch01.check_as_strided(lambda st, size, stride, start: st[start:])

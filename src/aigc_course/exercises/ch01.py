@@ -9,10 +9,11 @@ Which library? The tensor exercises take ``lib="aigc_course"`` (the default) or
 the operations of either. Your function may return a tensor of either library (or a numpy
 array); only its shape, dtype and values are compared.
 
-1. :func:`check_broadcast_shapes`: ``broadcast_shapes(a, b)`` on plain tuples of ints.
-2. :func:`check_pairwise_sq_dists`: all squared distances between two point sets, no loops.
-3. :func:`check_standardize_rows`: each row to mean 0 and variance 1.
-4. :func:`check_causal_mask`: the boolean mask that hides the future in a language model.
+1. :func:`check_offset` (★): where element ``x[i, j, k]`` lives in memory, from the strides.
+2. :func:`check_pairwise_sq_dists` (★★): all squared distances between two point sets, no loops.
+3. :func:`check_standardize_rows` (★★): each row to mean 0 and variance 1.
+4. :func:`check_sum_to_size` (★★): undo broadcasting, the reduction every backward pass needs.
+5. :func:`check_as_strided` (★★★): read any view (size, stride, offset) out of a storage.
 
 See chapter 1.
 """
@@ -24,10 +25,11 @@ import numpy as np
 from ._checking import ExerciseError, check_tensor, passed, run_learner
 
 __all__ = [
-    "check_broadcast_shapes",
-    "check_causal_mask",
+    "check_as_strided",
+    "check_offset",
     "check_pairwise_sq_dists",
     "check_standardize_rows",
+    "check_sum_to_size",
 ]
 
 _LIBRARIES = ("aigc_course", "torch")
@@ -50,84 +52,61 @@ def _as_lib(t, lib: str):
     return from_torch(t)
 
 
-# ------------------------------------------------------------------ 1. broadcast_shapes
-
-_BROADCAST_CASES = [
-    ((3, 1), (1, 4)),
-    ((5, 3), (3,)),
-    ((2, 1, 4), (3, 1)),
-    ((), (2, 3)),
-    ((4,), ()),
-    ((1,), (1,)),
-    ((7, 1, 1), (1, 6, 1)),
-    ((8, 1, 6, 1), (7, 1, 5)),
-    ((0, 1), (1, 3)),
-]
-_INCOMPATIBLE_CASES = [((2, 3), (3, 2)), ((3,), (4,)), ((2, 3, 4), (5, 4)), ((4, 2), (2, 4, 3))]
+# ------------------------------------------------------------------ 1. offset from strides
 
 
-def check_broadcast_shapes(fn) -> None:
-    """Check ``fn(a, b)``: the broadcast shape of two shapes (tuples of ints) as a tuple, or
-    a ``RuntimeError`` when they cannot broadcast. The reference is
-    ``torch.broadcast_shapes``; the feedback names the first wrong dimension.
+def _offset_cases():
+    """Views of ``base = torch.arange(120)``: the value of an element is its memory offset."""
+    torch = _torch()
+    base = torch.arange(120)
+    return [
+        ("a contiguous (2, 3, 4) tensor", base[:24].view(2, 3, 4)),
+        ("its transpose(0, 2)", base[:24].view(2, 3, 4).transpose(0, 2)),
+        ("a slice x[1:, ::2] of a (4, 5) tensor", base[:20].view(4, 5)[1:, ::2]),
+        ("a permuted slice", base.view(4, 5, 6)[1:3, 2:, 1::2].permute(2, 0, 1)),
+        ("an expand()ed (3, 4) tensor (stride 0)", base[7:10].view(3, 1).expand(3, 4)),
+    ]
 
-    >>> def broadcast_shapes(a, b):
-    ...     n = max(len(a), len(b))
-    ...     a, b = (1,) * (n - len(a)) + tuple(a), (1,) * (n - len(b)) + tuple(b)
-    ...     out = []
-    ...     for x, y in zip(a, b):
-    ...         if x != y and 1 not in (x, y):
-    ...             raise RuntimeError(f"sizes {x} and {y} do not broadcast")
-    ...         out.append(y if x == 1 else x)
-    ...     return tuple(out)
-    >>> check_broadcast_shapes(broadcast_shapes)
-    ✓ broadcast_shapes agrees with torch on 9 shape pairs and refuses the 4 that cannot broadcast
+
+def check_offset(fn) -> None:
+    r"""Check ``fn(index, stride, storage_offset)``: the position in memory (counted in
+    elements) of the element at ``index`` of a tensor with strides ``stride`` whose first
+    element sits at ``storage_offset``, that is
+    $\text{storage\_offset} + \sum_d \text{index}_d \cdot \text{stride}_d$.
+
+    The reference is torch itself: each case is a view of ``torch.arange(120)``, so the value
+    of an element *is* its offset in memory.
+
+    >>> def offset(index, stride, storage_offset=0):
+    ...     return storage_offset + sum(i * s for i, s in zip(index, stride))
+    >>> check_offset(offset)
+    ✓ offset finds every element of 5 views of one storage (transposed, sliced, expanded)
 
     See chapter 1.
     """
-    torch = _torch()
-    what = "your broadcast_shapes"
-    for a, b in _BROADCAST_CASES:
-        expected = tuple(torch.broadcast_shapes(a, b))
-        got = run_learner(fn, a, b, what=what)
-        if not isinstance(got, (tuple, list)):
-            raise ExerciseError(
-                f"for shapes {a} and {b} {what} returned {type(got).__name__} {got!r}; "
-                f"return a tuple of ints such as {expected}"
+    import itertools
+
+    what = "your offset"
+    for name, view in _offset_cases():
+        stride, start = tuple(view.stride()), view.storage_offset()
+        for index in itertools.product(*(range(n) for n in view.shape)):
+            expected = int(view[index])
+            got = run_learner(fn, index, stride, start, what=what)
+            if isinstance(got, bool) or not isinstance(got, (int, np.integer)):
+                raise ExerciseError(f"{what} returned {type(got).__name__} {got!r}; return an int")
+            if got == expected:
+                continue
+            message = (
+                f"for {name} (stride {stride}, storage_offset {start}), element {index} is at "
+                f"offset {expected}; {what} says {got}"
             )
-        got = tuple(int(n) for n in got)
-        if len(got) != len(expected):
-            raise ExerciseError(
-                f"for shapes {a} and {b} {what} returned {got}, with {len(got)} dimension(s); "
-                f"expected {expected}, with {len(expected)}: the result has as many dimensions "
-                "as the longer shape (pad the shorter one with 1s on the left)"
-            )
-        for i, (g, e) in enumerate(zip(got, expected, strict=True)):
-            if g != e:
-                raise ExerciseError(
-                    f"for shapes {a} and {b} {what} returned {got}; expected {expected}: "
-                    f"dimension {i} is wrong (yours {g}, expected {e})"
-                )
-    for a, b in _INCOMPATIBLE_CASES:
-        try:
-            got = fn(a, b)
-        except NotImplementedError:
-            raise ExerciseError(f"{what} is not implemented yet") from None
-        except RuntimeError:
-            continue
-        except Exception as e:
-            raise ExerciseError(
-                f"shapes {a} and {b} cannot broadcast, and {what} raised {type(e).__name__}; "
-                "raise RuntimeError, as torch does"
-            ) from None
-        raise ExerciseError(
-            f"shapes {a} and {b} cannot broadcast (compare them from the right), but {what} "
-            f"returned {got!r} instead of raising RuntimeError"
-        )
-    passed(
-        f"broadcast_shapes agrees with torch on {len(_BROADCAST_CASES)} shape pairs and "
-        f"refuses the {len(_INCOMPATIBLE_CASES)} that cannot broadcast"
-    )
+            plain = sum(i * s for i, s in zip(index, stride))
+            if got == plain:
+                message += " (you left out storage_offset: a slice starts inside the storage)"
+            elif got == start + sum(i * s for i, s in zip(index, reversed(stride))):
+                message += " (you paired the indices with the strides in reverse order)"
+            raise ExerciseError(message)
+    passed("offset finds every element of 5 views of one storage (transposed, sliced, expanded)")
 
 
 # ------------------------------------------------------------------ 2. pairwise distances
@@ -262,44 +241,151 @@ def _match_mistake(y, x, mu, shape, eps: float) -> str:
     return ""
 
 
-# ------------------------------------------------------------------ 4. causal mask
+# ------------------------------------------------------------------ 4. sum_to_size
+
+_SUM_TO_SIZE_CASES = [  # (gradient's shape, the input's shape it must be reduced to)
+    ((3, 3), (3,)),
+    ((2, 3, 4), (3, 1)),
+    ((5, 3), (1, 3)),
+    ((4, 2), (4, 2)),
+    ((2, 1, 3), (2, 1, 1)),
+    ((6,), ()),
+]
 
 
-def check_causal_mask(fn, lib: str = "aigc_course") -> None:
-    """Check ``fn(T)``: a (T, T) bool tensor that is True where column j > row i, the future
-    positions a language model must not see (``torch.triu(ones(T, T, dtype=bool), 1)``).
-    ``lib`` is accepted for symmetry with the other checkers; ``fn`` receives a Python int.
+def _left_aligned_sum(g: np.ndarray, shape: tuple):
+    """The classic mistake: the shorter shape padded with 1s on the *right*."""
+    padded = tuple(shape) + (1,) * (g.ndim - len(shape))
+    dims = tuple(d for d, n in enumerate(padded) if n == 1 and g.shape[d] != 1)
+    out = g.sum(axis=dims, keepdims=True)
+    return out.reshape(out.shape[: len(shape)])
 
-    >>> import aigc_course as ac
-    >>> def causal_mask(T):
-    ...     i = ac.arange(T)
-    ...     return i[None, :] > i[:, None]
-    >>> check_causal_mask(causal_mask)
-    ✓ causal_mask matches torch.triu for T = 1, 2, 3 and 6
+
+def check_sum_to_size(fn, lib: str = "aigc_course") -> None:
+    r"""Check ``fn(grad, shape)``: ``grad`` summed down to ``shape``, which broadcasts to
+    ``grad.shape``, as ``torch.Tensor.sum_to_size`` does. This is what every backward pass does
+    for an input that was broadcast: each copy's gradient flows back to the one original, so
+    the copies' gradients are *summed*. The shapes line up from the right, as in broadcasting:
+    leading dimensions that ``shape`` does not have are summed away, and dimensions where
+    ``shape`` has a 1 are summed with ``keepdim=True``.
+
+    >>> def sum_to_size(grad, shape):
+    ...     lead = grad.dim() - len(shape)
+    ...     dims = tuple(range(lead)) + tuple(
+    ...         lead + d for d, n in enumerate(shape) if n == 1 and grad.shape[lead + d] != 1)
+    ...     out = grad.sum(dim=dims, keepdim=True) if dims else grad
+    ...     return out.reshape(shape)
+    >>> check_sum_to_size(sum_to_size)
+    ✓ sum_to_size matches torch's Tensor.sum_to_size for 6 pairs of shapes
 
     See chapter 1.
     """
-    if lib not in _LIBRARIES:
-        raise ValueError(f"lib must be one of {_LIBRARIES}, got {lib!r}")
     torch = _torch()
-    sizes = (3, 6, 2, 1)  # the small sizes last: a wrong 3x3 mask says more than a 1x1 one
-    for T in sizes:
-        expected = torch.triu(torch.ones(T, T, dtype=torch.bool), diagonal=1)
-        got = run_learner(fn, T, what="your causal_mask")
+    g = torch.Generator().manual_seed(5)
+    for gshape, shape in _SUM_TO_SIZE_CASES:
+        grad = torch.randn(*gshape, generator=g)
+        expected = grad.sum_to_size(shape) if shape else grad.sum()
+        got = run_learner(fn, _as_lib(grad, lib), shape, what="your sum_to_size")
         try:
-            check_tensor(got, expected, what=f"for T = {T}, your mask")
+            check_tensor(
+                got, expected, what=f"from {gshape} to {shape}, your output", rtol=1e-5, atol=1e-5
+            )
+        except ExerciseError as err:
+            raise ExerciseError(f"{err}{_sum_to_size_hint(got, grad, shape)}") from None
+    passed(
+        f"sum_to_size matches torch's Tensor.sum_to_size for {len(_SUM_TO_SIZE_CASES)} pairs of "
+        "shapes"
+    )
+
+
+def _sum_to_size_hint(got, grad, shape) -> str:
+    from ..testing import _to_numpy
+
+    y = np.asarray(_to_numpy(got), dtype=np.float64)
+    g = grad.double().numpy()
+    expected = np.asarray(grad.double().sum_to_size(shape) if shape else grad.double().sum())
+    if y.shape == expected.shape:
+        wrong = _left_aligned_sum(g, shape)
+        if wrong.shape == y.shape and not np.allclose(wrong, expected, atol=1e-4):
+            if np.allclose(y, wrong, rtol=1e-4, atol=1e-4):
+                return (
+                    " (you lined the shapes up from the left, padding the shorter one on the "
+                    "wrong side: broadcasting aligns them from the right, so the dimensions "
+                    "to sum away are the leading ones)"
+                )
+        n = g.size // max(expected.size, 1)
+        if n > 1 and np.allclose(y * n, expected, rtol=1e-4, atol=1e-4):
+            return (
+                f" (yours is exactly 1/{n} of the answer: you averaged the {n} copies, but "
+                "each copy passes its whole gradient back to the one original, so sum them)"
+            )
+    elif y.size == expected.size:
+        return (
+            f" (the numbers may be right, but the shape must be {tuple(shape)}: keep the "
+            "size-1 dimensions with keepdim=True, or reshape at the end)"
+        )
+    return ""
+
+
+# ------------------------------------------------------------------ 5. as_strided
+
+_AS_STRIDED_CASES = [  # (description, size, stride, storage_offset)
+    ("sliding windows of length 3", (4, 3), (1, 1), 0),
+    ("a transpose", (3, 2), (1, 3), 0),
+    ("an expand (stride 0)", (2, 3), (0, 1), 0),
+    ("a (2, 2) block starting at offset 2", (2, 2), (3, 1), 2),
+    ("every other element from offset 1", (3,), (2,), 1),
+    ("a 3-d view", (2, 2, 2), (4, 1, 2), 1),
+    ("a 0-d view of element 5", (), (), 5),
+]
+
+
+def check_as_strided(fn, lib: str = "aigc_course") -> None:
+    r"""Check ``fn(storage, size, stride, storage_offset)``: the tensor of shape ``size`` whose
+    element at index $(i_0, \dots, i_{n-1})$ is
+    ``storage[storage_offset + i_0 * stride[0] + ... + i_{n-1} * stride[n-1]]``, for a 1-d
+    ``storage`` of 12 numbers. The reference is ``torch.as_strided``; the cases include
+    sliding windows, a transpose, an expand (stride 0) and an offset.
+
+    >>> import aigc_course as ac
+    >>> def as_strided(storage, size, stride, storage_offset=0):
+    ...     index = ac.tensor(storage_offset)
+    ...     for d, (n, s) in enumerate(zip(size, stride)):
+    ...         shape = [1] * len(size)
+    ...         shape[d] = n
+    ...         index = index + (ac.arange(n) * s).view(*shape)
+    ...     return storage[index]
+    >>> check_as_strided(as_strided)
+    ✓ as_strided matches torch.as_strided on 7 views: windows, transpose, expand, offsets
+
+    See chapter 1.
+    """
+    torch = _torch()
+    storage = torch.arange(12, dtype=torch.float32) * 10 + 100  # values are not offsets
+    for name, size, stride, start in _AS_STRIDED_CASES:
+        expected = torch.as_strided(storage, size, stride, start)
+        got = run_learner(fn, _as_lib(storage, lib), size, stride, start, what="your as_strided")
+        try:
+            check_tensor(
+                got,
+                expected,
+                what=f"for {name} (size {size}, stride {stride}, offset {start}), your output",
+            )
         except ExerciseError as err:
             hint = ""
             from ..testing import _to_numpy
 
-            y = np.asarray(_to_numpy(got))
-            if y.shape == (T, T) and y.dtype == bool:
-                future = expected.numpy()
-                if np.array_equal(y, future.T):
-                    hint = " (that is the lower triangle: True should mark j > i, the future)"
-                elif np.array_equal(y, future | np.eye(T, dtype=bool)):
-                    hint = " (the diagonal must be False: a position may see itself)"
-                elif np.array_equal(y, ~future):
-                    hint = " (inverted: True should mark the positions to hide)"
+            y = np.asarray(_to_numpy(got), dtype=np.float64)
+            if y.shape == tuple(size):
+                if start and np.allclose(
+                    y, torch.as_strided(storage, size, stride, 0).double().numpy()
+                ):
+                    hint = " (you left out storage_offset)"
+                elif np.allclose(y, (expected.double().numpy() - 100) / 10):
+                    hint = " (those are the offsets; return the storage's values at them)"
+                elif len(size) > 1 and np.allclose(
+                    y, torch.as_strided(storage, size, stride[::-1], start).double().numpy()
+                ):
+                    hint = " (you paired each dimension with the other dimension's stride)"
             raise ExerciseError(f"{err}{hint}") from None
-    passed("causal_mask matches torch.triu for T = 1, 2, 3 and 6")
+    passed("as_strided matches torch.as_strided on 7 views: windows, transpose, expand, offsets")
