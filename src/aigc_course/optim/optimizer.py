@@ -22,6 +22,7 @@ methods would cost more than the maths (chapter 4 measures both).
 from __future__ import annotations
 
 import copy
+import warnings
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -103,8 +104,15 @@ class Optimizer:
                     f"parameter group didn't specify a value of required option {name}"
                 )
             group.setdefault(name, default)
+        if len({id(p) for p in params}) != len(params):
+            warnings.warn(
+                "optimizer contains a parameter group with duplicate parameters; in future, "
+                "this will cause an error (as torch warns)",
+                UserWarning,
+                stacklevel=3,
+            )
         seen = {id(p) for g in self.param_groups for p in g["params"]}
-        if len({id(p) for p in params}) != len(params) or seen & {id(p) for p in params}:
+        if seen & {id(p) for p in params}:
             raise ValueError("some parameters appear in more than one parameter group")
         self.param_groups.append(group)
 
