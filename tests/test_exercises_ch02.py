@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 import pytest
+import torch
 
 import aigc_course as ac
 from aigc_course.autograd import Function
@@ -199,39 +200,179 @@ def test_softplus_wrong_dtype():
         ch02.check_softplus(SoftplusFloat64)
 
 
-# ------------------------------------------------------------------ the missing gradient
+# ------------------------------------------------------------------ gradient hints
 
 
-def fixed_gradients(w, b, x, target):
-    loss = ((x @ w + b).tanh() - target).pow(2).mean()
-    loss.backward()
-    return w.grad, b.grad
+class SiLUNoUpstream(SiLU):
+    @staticmethod
+    def backward(ctx, dz):  # the local derivative alone
+        (x,) = ctx.inputs
+        s = x.sigmoid()
+        return s * (1 + x * (1 - s)) + 0 * dz
 
 
-def test_fixed_gradients_passes(capsys):
-    ch02.check_fixed_gradients(fixed_gradients)
-    assert "✓" in capsys.readouterr().out
+class SiLUOtherTerm(SiLU):
+    @staticmethod
+    def backward(ctx, dz):  # keeps only x·σ'(x)
+        (x,) = ctx.inputs
+        s = x.sigmoid()
+        return dz * x * s * (1 - s)
 
 
-def test_still_buggy_no_grad_is_explained():
-    def buggy(w, b, x, target):
-        with ac.no_grad():
-            h = x @ w
-        loss = ((h + b).tanh() - target).pow(2).mean()
-        loss.backward()
-        return w.grad, b.grad
-
-    with pytest.raises(ExerciseError, match="w's gradient is still None.*no_grad"):
-        ch02.check_fixed_gradients(buggy)
+class SiLUTwice(SiLU):
+    @staticmethod
+    def backward(ctx, dz):
+        return 2 * SiLU.backward(ctx, dz)
 
 
-def test_wrong_loss_and_wrong_return_are_explained():
-    def wrong_loss(w, b, x, target):
-        loss = ((x @ w + b).tanh() - target).pow(2).sum()  # sum, not mean
-        loss.backward()
-        return w.grad, b.grad
+def test_silu_gradient_hints_name_the_cause():
+    with pytest.raises(ExerciseError, match="multiply it by the upstream gradient dz"):
+        ch02.check_silu(SiLUNoUpstream)
+    with pytest.raises(ExerciseError, match="product-rule term is missing.*kept only σ\\(x\\)\\)$"):
+        ch02.check_silu(SiLUWrongBackward)
+    with pytest.raises(ExerciseError, match="product-rule term is missing.*kept only x·σ'\\(x\\)"):
+        ch02.check_silu(SiLUOtherTerm)
+    with pytest.raises(ExerciseError, match="exactly 2× the right gradient"):
+        ch02.check_silu(SiLUTwice)
 
-    with pytest.raises(ExerciseError, match="your gradient for w .*values differ"):
-        ch02.check_fixed_gradients(wrong_loss)
-    with pytest.raises(ExerciseError, match="return the pair"):
-        ch02.check_fixed_gradients(lambda w, b, x, t: w.grad)
+
+def test_paths_missing_the_product_rule_term_is_named():
+    def missing(x, y):
+        a = x * y
+        return a * math.cos(a) * y + 1.0  # forgets b * y: L = a·b depends on a directly too
+
+    with pytest.raises(ExerciseError, match="missing the path x → a → L.*product-rule term"):
+        ch02.check_sum_over_paths(missing)
+
+
+# ------------------------------------------------------------------ Value
+
+
+def make_value(bug=None):
+    class Value:
+        def __init__(self, data, _parents=(), _local=()):
+            self.data, self.grad = data, 0.0
+            self._parents, self._local = _parents, _local
+
+        def __add__(self, other):
+            other = other if isinstance(other, Value) else Value(other)
+            return Value(self.data + other.data, (self, other), (1.0, 1.0))
+
+        def __mul__(self, other):
+            other = other if isinstance(other, Value) else Value(other)
+            local = (other.data, 0.0 if bug == "one factor" else self.data)
+            return Value(self.data * other.data, (self, other), local)
+
+        def tanh(self):
+            t = math.tanh(self.data)
+            return Value(t, (self,), (1 - t * t,))
+
+        def backward(self):
+            order, visited = [], set()
+
+            def visit(v):
+                if bug != "no visited set":
+                    if v in visited:
+                        return
+                    visited.add(v)
+                for p in v._parents:
+                    visit(p)
+                order.append(v)
+
+            visit(self)
+            self.grad = 1.0
+            for v in reversed(order):
+                for p, d in zip(v._parents, v._local, strict=True):
+                    if bug == "no upstream":
+                        p.grad += d
+                    elif bug == "assign":
+                        p.grad = d * v.grad
+                    else:
+                        p.grad += d * v.grad
+            if bug == "twice":
+                for v in order:
+                    v.grad *= 2
+
+    return Value
+
+
+def test_value_passes(capsys):
+    ch02.check_value(make_value())
+    assert capsys.readouterr().out.startswith("✓ Value.backward matches torch on 24 expressions")
+
+
+@pytest.mark.parametrize(
+    ("bug", "message"),
+    [
+        ("one factor", "product-rule term is missing"),
+        ("no upstream", "forgot the upstream gradient"),
+        ("assign", "a path is lost.*\\+="),
+        ("no visited set", "counted several times.*visited"),
+        ("twice", "exactly 2× the right gradient"),
+    ],
+)
+def test_value_mistakes_are_named(bug, message):
+    with pytest.raises(ExerciseError, match=message):
+        ch02.check_value(make_value(bug))
+
+
+def test_value_not_implemented_and_wrong_forward():
+    class Todo:
+        def __init__(self, data):
+            raise NotImplementedError
+
+    with pytest.raises(ExerciseError, match="not implemented yet"):
+        ch02.check_value(Todo)
+
+    class WrongTanh(make_value()):
+        def tanh(self):
+            return self * 1.0
+
+    with pytest.raises(ExerciseError, match="your forward value is"):
+        ch02.check_value(WrongTanh)
+
+
+# ------------------------------------------------------------------ backward by hand
+
+
+def mlp_backward(x, target, W1, b1, W2, b2, *, scale=None, mask=True, onehot=True, dim=1):
+    n, k = x.shape[0], W2.shape[0]
+    a = x @ W1.T + b1
+    h = a.relu()
+    z = h @ W2.T + b2
+    p = z.softmax(dim=dim)
+    dz = p - ac.nn.functional.one_hot(target, k).float() if onehot else p
+    dz = dz / (n if scale is None else scale)
+    dh = dz @ W2
+    da = dh * (a > 0).float() if mask else dh
+    return da.T @ x, da.sum(0), dz.T @ h, dz.sum(0)
+
+
+def test_mlp_backward_passes_with_both_libraries(capsys):
+    ch02.check_mlp_backward(mlp_backward)
+
+    def with_torch(x, target, W1, b1, W2, b2):
+        leaves = [t.clone().requires_grad_(True) for t in (W1, b1, W2, b2)]
+        h = torch.relu(x @ leaves[0].T + leaves[1])
+        loss = torch.nn.functional.cross_entropy(h @ leaves[2].T + leaves[3], target)
+        return torch.autograd.grad(loss, leaves)
+
+    ch02.check_mlp_backward(with_torch, lib="torch")
+    assert capsys.readouterr().out.count("✓ mlp_backward: all four gradients match") == 2
+
+
+def test_mlp_backward_mistakes_are_named():
+    with pytest.raises(ExerciseError, match="not implemented yet"):
+        ch02.check_mlp_backward(lambda *args: (_ for _ in ()).throw(NotImplementedError))
+    with pytest.raises(ExerciseError, match="exactly 4× the right gradient: the loss is the"):
+        ch02.check_mlp_backward(lambda *a: mlp_backward(*a, scale=1))
+    with pytest.raises(ExerciseError, match="ReLU lets no gradient through"):
+        ch02.check_mlp_backward(lambda *a: mlp_backward(*a, mask=False))
+    with pytest.raises(ExerciseError, match="subtract 1 at each row's target"):
+        ch02.check_mlp_backward(lambda *a: mlp_backward(*a, onehot=False))
+    with pytest.raises(ExerciseError, match="over the classes of each row"):
+        ch02.check_mlp_backward(lambda *a: mlp_backward(*a, dim=0))
+    with pytest.raises(ExerciseError, match=r"dW1 has the shape of its weight"):
+        ch02.check_mlp_backward(lambda *a: (mlp_backward(*a)[0].T, *mlp_backward(*a)[1:]))
+    with pytest.raises(ExerciseError, match="return the four gradients"):
+        ch02.check_mlp_backward(lambda *a: mlp_backward(*a)[:3])

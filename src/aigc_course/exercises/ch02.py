@@ -5,12 +5,21 @@ and very negative values, broadcasting upstream gradients), compares values and 
 with torch, and prints one ``✓`` line, or raises :class:`~aigc_course.exercises.ExerciseError`
 saying what is wrong.
 
-1. :func:`check_silu`: a :class:`~aigc_course.autograd.Function` for $x\,\sigma(x)$, with a
-   backward written in Tensor operations (so that second derivatives work).
-2. :func:`check_sum_over_paths`: a derivative computed by hand with the multivariate chain rule.
-3. :func:`check_softplus`: a numerically stable :class:`~aigc_course.autograd.Function` for
-   $\log(1 + e^x)$.
-4. :func:`check_fixed_gradients`: repair a training step whose gradient comes back ``None``.
+1. :func:`check_sum_over_paths` (★): a derivative computed by hand with the multivariate
+   chain rule.
+2. :func:`check_silu` (★★): a :class:`~aigc_course.autograd.Function` for $x\,\sigma(x)$,
+   with a backward written in Tensor operations (so that second derivatives work).
+3. :func:`check_softplus` (★★): a numerically stable :class:`~aigc_course.autograd.Function`
+   for $\log(1 + e^x)$.
+4. :func:`check_value` (★★★): a micrograd-style scalar ``Value`` whose ``backward`` walks the
+   graph in topological order, checked against torch on random expressions.
+5. :func:`check_mlp_backward` (★★★): the backward pass of Linear → ReLU → Linear →
+   cross-entropy by hand (the ``p − onehot`` gradient), checked against autograd.
+
+When a gradient is wrong, the message names the likely cause where it can: a forgotten
+upstream gradient ``dz``, a missing product-rule term, a gradient exactly 2× or N× the right
+one (a node visited twice, or a ``sum`` where the loss takes the ``mean``), a lost path
+(``=`` where ``+=`` accumulates), overflow at large $|x|$.
 
 See chapter 2.
 """
@@ -24,7 +33,13 @@ import numpy as np
 
 from ._checking import ExerciseError, check_tensor, passed, run_learner
 
-__all__ = ["check_fixed_gradients", "check_silu", "check_softplus", "check_sum_over_paths"]
+__all__ = [
+    "check_mlp_backward",
+    "check_silu",
+    "check_softplus",
+    "check_sum_over_paths",
+    "check_value",
+]
 
 
 def _torch():
@@ -54,7 +69,48 @@ def _inputs(dtype_name: str, extreme: bool):
     return cases
 
 
-def _check_function(cls, reference, name: str, extreme: bool, second_order: bool, hint: str):
+def _ratio_hint(got: np.ndarray, expected: np.ndarray) -> str:
+    """ " (exactly 2× torch's ...)" when ``got`` is a whole multiple of ``expected``."""
+    big = np.abs(expected) > 1e-6
+    if not big.any():
+        return ""
+    ratios = got[big] / expected[big]
+    k = float(np.median(ratios))
+    if abs(k - round(k)) < 1e-4 and round(k) >= 2 and np.allclose(ratios, round(k), rtol=1e-4):
+        return (
+            f" (yours is exactly {round(k)}× the right gradient: a contribution is counted "
+            f"{round(k)} times, e.g. backward called twice without resetting .grad, a node "
+            "visited twice, or a sum where the loss takes the mean)"
+        )
+    return ""
+
+
+def _gradient_hint(dx, reference, tx, v, candidates) -> str:
+    """Name the likely mistake behind a wrong gradient ``dx`` of ``reference`` at ``tx``."""
+    from ..testing import _to_numpy
+
+    torch = _torch()
+    got = np.asarray(_to_numpy(dx), dtype=np.float64)
+    x64 = tx.detach().double().requires_grad_(True)
+    (local,) = torch.autograd.grad(reference(x64).sum(), x64)  # the derivative, dz = 1
+    v64 = v.double()
+    if got.shape != tuple(local.shape):
+        return ""
+    close = lambda a: np.allclose(got, a, rtol=1e-4, atol=1e-6)  # noqa: E731
+    if not close(local.numpy() * v64.numpy()) and close(local.numpy()):
+        return (
+            " (you returned the local derivative dy/dx alone: multiply it by the upstream "
+            "gradient dz that backward receives, the chain rule's other factor)"
+        )
+    for hint, wrong in candidates(x64.detach()).items():
+        if close((wrong * v64).numpy()):
+            return f" ({hint})"
+    return _ratio_hint(got, (local * v64).numpy())
+
+
+def _check_function(
+    cls, reference, name: str, extreme: bool, second_order: bool, hint: str, candidates=None
+):
     """Values, gradients (random upstream gradients), gradcheck and second derivatives."""
     from .. import autograd
     from .._tensor import Tensor
@@ -92,9 +148,13 @@ def _check_function(cls, reference, name: str, extreme: bool, second_order: bool
                 lambda x=x, y=y, v=v: autograd.grad(y, x, grad_outputs=_ours(v, False)),
                 what=f"your {name}.backward",
             )
-            check_tensor(
-                dx, tx.grad, what=f"the gradient of your {name} {where}", rtol=1e-5, atol=1e-6
-            )
+            try:
+                check_tensor(
+                    dx, tx.grad, what=f"the gradient of your {name} {where}", rtol=1e-5, atol=1e-6
+                )
+            except ExerciseError as err:
+                why = _gradient_hint(dx, reference, t, v, candidates or (lambda x: {}))
+                raise ExerciseError(f"{err}{why}") from None
     x = _ours(torch.linspace(-3, 3, 7, dtype=torch.float64))
     try:
         autograd.gradcheck(cls.apply, (x,))
@@ -137,6 +197,12 @@ def check_silu(cls) -> None:
         second_order=True,
         hint="Compute the sigmoid stably (aigc_course's Sigmoid does), or use "
         "1 / (1 + exp(-x)) only where x >= 0.",
+        candidates=lambda x: {
+            "a product-rule term is missing: d/dx [x·σ(x)] = σ(x) + x·σ'(x), and you kept only "
+            "σ(x)": x.sigmoid(),
+            "a product-rule term is missing: d/dx [x·σ(x)] = σ(x) + x·σ'(x), and you kept only "
+            "x·σ'(x)": x * x.sigmoid() * (1 - x.sigmoid()),
+        },
     )
     passed("SiLU: values, gradients, gradcheck and second derivatives match torch")
 
@@ -183,6 +249,11 @@ def check_sum_over_paths(dL_dx) -> None:
             for name, value in paths.items():
                 if math.isclose(got, expected - value, rel_tol=1e-6, abs_tol=1e-9):
                     message += f" You are missing the path {name} (worth {value:.6g} here)."
+                    if name == "x → a → L":
+                        message += (
+                            " That is a product-rule term: L = a·b depends on a through both "
+                            "factors, directly and through b = sin a."
+                        )
                     break
             else:
                 if math.isclose(got, math.prod(paths.values()), rel_tol=1e-6, abs_tol=1e-9):
@@ -216,39 +287,285 @@ def check_softplus(cls) -> None:
     passed("Softplus: stable values and gradients match torch, from x = -1000 to 1000")
 
 
-# ------------------------------------------------------------------ 4. the missing gradient
+# ------------------------------------------------------------------ 4. a scalar Value
+
+# An expression is a program over a list of nodes: the leaves first, then one node per step.
+# ("add", i, j) and ("mul", i, j) combine two earlier nodes, ("addc", i, c) and ("mulc", i, c)
+# add or multiply a Python number, ("tanh", i) applies tanh. The last node is the output.
+_FIXED_PROGRAMS = [
+    (2, [("mul", 0, 1)]),  # a * b: the product rule's two terms
+    (1, [("mul", 0, 0), ("add", 1, 0)]),  # a * a + a: one leaf used three times
+    (2, [("mul", 0, 1), ("addc", 2, 1.5), ("tanh", 3), ("mul", 4, 0)]),
+    (2, [("add", 0, 1), ("mul", 2, 2), ("mul", 3, 2), ("mulc", 4, -0.5)]),  # a diamond
+]
 
 
-def check_fixed_gradients(fn) -> None:
-    r"""Check ``fn(w, b, x, target) -> (w.grad, b.grad)`` for the loss
-    $\mathrm{mean}((\tanh(x w + b) - \text{target})^2)$, against torch.
+def _random_program(rng: np.random.Generator):
+    n_leaves, steps = int(rng.integers(2, 4)), []
+    for k in range(int(rng.integers(4, 9))):
+        n = n_leaves + k
+        op = rng.choice(["add", "mul", "mul", "addc", "mulc", "tanh"])
+        i, j = (int(v) for v in rng.integers(0, n, 2))
+        if op in ("addc", "mulc"):
+            steps.append((str(op), i, round(float(rng.uniform(-2, 2)), 3)))
+        elif op == "tanh":
+            steps.append(("tanh", i))
+        else:
+            steps.append((str(op), i, j))
+    return n_leaves, steps
 
-    The inputs are fresh leaves on every call. A ``None`` gradient means something cut the
-    tensor out of the graph; the message names both usual culprits (a ``no_grad`` block and a
-    ``.detach()``).
+
+def _run_program(program, leaves: list, tanh):
+    nodes = list(leaves)
+    for step in program[1]:
+        op, i = step[0], step[1]
+        if op == "add":
+            nodes.append(nodes[i] + nodes[step[2]])
+        elif op == "mul":
+            nodes.append(nodes[i] * nodes[step[2]])
+        elif op == "addc":
+            nodes.append(nodes[i] + step[2])
+        elif op == "mulc":
+            nodes.append(nodes[i] * step[2])
+        else:
+            nodes.append(tanh(nodes[i]))
+    return nodes[-1]
+
+
+def _value_tanh(v):
+    return v.tanh()
+
+
+class _Ref:
+    """A reference scalar Value, with switches for the usual mistakes (to name them)."""
+
+    def __init__(self, data, parents=(), local=(), bug=None):
+        self.data, self.grad, self.parents, self.local, self.bug = data, 0.0, parents, local, bug
+
+    def _wrap(self, other):
+        return other if isinstance(other, _Ref) else _Ref(float(other), bug=self.bug)
+
+    def __add__(self, other):
+        other = self._wrap(other)
+        return _Ref(self.data + other.data, (self, other), (1.0, 1.0), self.bug)
+
+    def __mul__(self, other):
+        other = self._wrap(other)
+        local = (other.data, self.data)
+        if self.bug == "one factor":
+            local = (other.data, 0.0)
+        return _Ref(self.data * other.data, (self, other), local, self.bug)
+
+    def tanh(self):
+        t = math.tanh(self.data)
+        return _Ref(t, (self,), (1 - t * t,), self.bug)
+
+    def backward(self):
+        order, seen = [], set()
+
+        def visit(v):
+            if self.bug != "no visited set":
+                if id(v) in seen:
+                    return
+                seen.add(id(v))
+            for p in v.parents:
+                visit(p)
+            order.append(v)
+
+        visit(self)
+        self.grad = 1.0
+        for v in reversed(order):
+            for p, d in zip(v.parents, v.local):
+                if self.bug == "no upstream":
+                    p.grad += d
+                elif self.bug == "assign":
+                    p.grad = d * v.grad
+                else:
+                    p.grad += d * v.grad
+
+
+_VALUE_HINTS = {
+    "one factor": "a product-rule term is missing: in a * b, a's gradient is b * out.grad "
+    "and b's is a * out.grad; each factor gets one",
+    "no upstream": "you forgot the upstream gradient: each local derivative must be "
+    "multiplied by out.grad (the chain rule), not added on its own",
+    "assign": "a path is lost: a value used in two places must *add up* both contributions "
+    "(self.grad += ...), not overwrite them (self.grad = ...)",
+    "no visited set": "some gradients are counted several times: build the topological order "
+    "with a `visited` set, so that each node is processed exactly once",
+}
+
+
+def check_value(cls, n_random: int = 20) -> None:
+    r"""Check a micrograd-style scalar class ``cls``: ``cls(2.0)`` makes a leaf with ``.data``
+    and ``.grad = 0``; ``a + b``, ``a * b`` (``b`` a Value or a Python number) and ``a.tanh()``
+    make new Values that remember their inputs; ``out.backward()`` sets ``out.grad = 1`` and
+    fills ``.grad`` of every Value the output depends on, visiting the nodes in reverse
+    topological order so that each one is complete before it passes its gradient on.
+
+    Checked against torch (float64) on 4 hand-picked expressions (a value used three times, a
+    diamond) and ``n_random`` random ones; the feedback names the usual mistakes.
 
     See chapter 2.
     """
     torch = _torch()
-    g = torch.Generator().manual_seed(4)
-    for n in (1, 5):
-        tx = torch.randn(n, 3, generator=g)
-        tw = torch.randn(3, 2, generator=g, requires_grad=True)
-        tb = torch.randn(2, generator=g, requires_grad=True)
-        target = torch.randn(n, 2, generator=g)
-        ((tx @ tw + tb).tanh() - target).pow(2).mean().backward()
-        w, b = _ours(tw), _ours(tb)
-        out = run_learner(
-            fn, w, b, _ours(tx, False), _ours(target, False), what="your fixed_gradients"
+    rng = np.random.default_rng(7)
+    programs = _FIXED_PROGRAMS + [_random_program(rng) for _ in range(n_random)]
+    biggest = 0
+    for program in programs:
+        xs = [round(float(v), 3) for v in rng.uniform(-1, 1, program[0])]
+        leaves = [torch.tensor(v, dtype=torch.float64, requires_grad=True) for v in xs]
+        out = _run_program(program, leaves, torch.tanh)
+        expected = [
+            g.item() if g is not None else 0.0
+            for g in torch.autograd.grad(out, leaves, allow_unused=True)
+        ]
+        ours = run_learner(lambda xs=xs: [cls(v) for v in xs], what=f"your {cls.__name__}(x)")
+        y = run_learner(
+            lambda ours=ours, program=program: _run_program(program, ours, _value_tanh),
+            what=f"your {cls.__name__}'s operations",
         )
-        if not isinstance(out, tuple) or len(out) != 2:
-            raise ExerciseError("return the pair (w.grad, b.grad)")
-        for got, expected, name in ((out[0], tw.grad, "w"), (out[1], tb.grad, "b")):
-            if got is None:
-                raise ExerciseError(
-                    f"{name}'s gradient is still None: the loss does not depend on {name} "
-                    "through the graph. Look for a `with no_grad():` block or a .detach() "
-                    f"on the way from {name} to the loss."
-                )
-            check_tensor(got, expected, what=f"your gradient for {name} (batch of {n})")
-    passed("both gradients match torch: nothing cuts w or b out of the graph any more")
+        if not math.isclose(float(y.data), out.item(), rel_tol=1e-9, abs_tol=1e-12):
+            raise ExerciseError(
+                f"expression {_describe(program)}: your forward value is {float(y.data):.6g}, "
+                f"torch's {out.item():.6g}"
+            )
+        run_learner(y.backward, what=f"your {cls.__name__}.backward")
+        got = [float(v.grad) for v in ours]
+        biggest = max(biggest, len(program[1]) + program[0])
+        if all(math.isclose(g, e, rel_tol=1e-7, abs_tol=1e-10) for g, e in zip(got, expected)):
+            continue
+        message = (
+            f"expression {_describe(program)} at {xs}: your leaf gradients "
+            f"{[round(g, 6) for g in got]}, torch's {[round(e, 6) for e in expected]}"
+        )
+        for bug, hint in _VALUE_HINTS.items():
+            refs = [_Ref(v, bug=bug) for v in xs]
+            ref_out = _run_program(program, refs, _value_tanh)
+            ref_out.backward()
+            wrong = [r.grad for r in refs]
+            if not all(
+                math.isclose(w, e, rel_tol=1e-7, abs_tol=1e-10) for w, e in zip(wrong, expected)
+            ) and all(math.isclose(g, w, rel_tol=1e-7, abs_tol=1e-10) for g, w in zip(got, wrong)):
+                raise ExerciseError(f"{message}: {hint}")
+        raise ExerciseError(message + _ratio_hint(np.array(got), np.array(expected)))
+    passed(
+        f"{cls.__name__}.backward matches torch on {len(programs)} expressions "
+        f"(up to {biggest} nodes, values reused)"
+    )
+
+
+def _describe(program) -> str:
+    names = [chr(ord("a") + k) for k in range(program[0])]
+    for step in program[1]:
+        op, a = step[0], names[step[1]]
+        if op in ("add", "mul"):
+            text = f"({a} + {names[step[2]]})" if op == "add" else f"{a} * {names[step[2]]}"
+        elif op in ("addc", "mulc"):
+            text = f"({a} + {step[2]})" if op == "addc" else f"{a} * {step[2]}"
+        else:
+            text = f"tanh({a})"
+        names.append(text if len(text) < 60 else f"n{len(names)}")
+    return names[-1]
+
+
+# ------------------------------------------------------------------ 5. backward by hand
+
+
+def check_mlp_backward(fn, lib: str = "aigc_course") -> None:
+    r"""Check ``fn(x, target, W1, b1, W2, b2) -> (dW1, db1, dW2, db2)``: the gradients of
+
+    $$h = \mathrm{relu}(x W_1^\top + b_1), \quad z = h W_2^\top + b_2, \quad
+    L = \frac1N \sum_n -\log \mathrm{softmax}(z_n)_{t_n},$$
+
+    computed by hand (no autograd): $\partial L/\partial z = (p - \mathrm{onehot}(t)) / N$ with
+    $p = \mathrm{softmax}(z)$, then back through the two Linear layers and the ReLU. The
+    reference is torch's autograd on the same numbers. Inputs are tensors of ``lib`` without
+    ``requires_grad``; ``target`` holds class indices.
+
+    See chapter 2.
+    """
+    torch = _torch()
+    F = torch.nn.functional
+    g = torch.Generator().manual_seed(9)
+    for n, d_in, d_hid, k in ((4, 3, 5, 3), (1, 2, 4, 4), (8, 6, 7, 5)):
+        x = torch.randn(n, d_in, generator=g)
+        target = torch.randint(0, k, (n,), generator=g)
+        params = [
+            torch.randn(d_hid, d_in, generator=g),
+            torch.randn(d_hid, generator=g),
+            torch.randn(k, d_hid, generator=g),
+            torch.randn(k, generator=g),
+        ]
+        leaves = [p.clone().requires_grad_(True) for p in params]
+        W1, b1, W2, b2 = leaves
+        loss = F.cross_entropy(F.relu(x @ W1.T + b1) @ W2.T + b2, target)
+        expected = torch.autograd.grad(loss, leaves)
+        out = run_learner(
+            fn, *(_as_lib_tensor(t, lib) for t in (x, target, *params)), what="your mlp_backward"
+        )
+        if not isinstance(out, (tuple, list)) or len(out) != 4:
+            raise ExerciseError("return the four gradients (dW1, db1, dW2, db2), in that order")
+        wrong = _mlp_mistakes(x.double(), target, [p.double() for p in params])
+        for got, exp, name, index in zip(out, expected, ("dW1", "db1", "dW2", "db2"), range(4)):
+            try:
+                check_tensor(got, exp, what=f"your {name} (batch of {n})", rtol=1e-4, atol=1e-5)
+            except ExerciseError as err:
+                from ..testing import _to_numpy
+
+                y = np.asarray(_to_numpy(got), dtype=np.float64)
+                hint = ""
+                if y.shape == tuple(exp.shape[::-1]) and y.ndim == 2:
+                    hint = f" ({name} has the shape of its weight, (out, in): dz.T @ input)"
+                for text, grads in wrong.items():
+                    if y.shape == grads[index].shape and np.allclose(
+                        y, grads[index], rtol=1e-4, atol=1e-5
+                    ):
+                        hint = f" ({text})"
+                        break
+                else:
+                    if not hint and y.shape == tuple(exp.shape):
+                        hint = _ratio_hint(y, exp.double().numpy())
+                raise ExerciseError(f"{err}{hint}") from None
+    passed("mlp_backward: all four gradients match autograd, batches of 1, 4 and 8")
+
+
+def _as_lib_tensor(t, lib: str):
+    if lib not in ("aigc_course", "torch"):
+        raise ValueError(f"lib must be one of ('aigc_course', 'torch'), got {lib!r}")
+    if lib == "torch":
+        return t.clone()
+    from .._creation import from_torch
+
+    return from_torch(t)
+
+
+def _mlp_mistakes(x, target, params) -> dict:
+    """The four gradients as each usual mistake computes them (float64 numpy)."""
+    W1, b1, W2, b2 = (p.numpy() for p in params)
+    x, t = x.numpy(), target.numpy()
+    n, k = x.shape[0], W2.shape[0]
+    a = x @ W1.T + b1
+    h = np.maximum(a, 0)
+    z = h @ W2.T + b2
+    p = np.exp(z - z.max(1, keepdims=True))
+    p /= p.sum(1, keepdims=True)
+    onehot = np.eye(k)[t]
+
+    def grads(dz, relu_mask=True):
+        dh = dz @ W2
+        da = dh * (a > 0) if relu_mask else dh
+        return [da.T @ x, da.sum(0), dz.T @ h, dz.sum(0)]
+
+    q = np.exp(z - z.max(0, keepdims=True))
+    q /= q.sum(0, keepdims=True)
+    return {
+        f"exactly {n}× the right gradient: the loss is the *mean* over the batch, so "
+        f"∂L/∂z = (p − onehot) / N, with N = {n}": grads(p - onehot),
+        "the ReLU lets no gradient through where its input was negative: multiply by "
+        "(a > 0), the mask of the pre-activation": grads((p - onehot) / n, relu_mask=False),
+        "∂L/∂z is p − onehot: subtract 1 at each row's target class": grads(p / n),
+        "the softmax runs over the classes of each row (dim=1), not over the batch": grads(
+            (q - onehot) / n
+        ),
+    }
