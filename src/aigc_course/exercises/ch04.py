@@ -1,0 +1,301 @@
+r"""Checkers for chapter 4's exercises (optimizers and schedules).
+
+1. :func:`check_sgd_momentum`: an ``Optimizer`` subclass doing SGD with momentum.
+2. :func:`check_adam`: Adam's step, with bias correction, against ``torch.optim.Adam``.
+3. :func:`check_warmup_cosine`: a ``LambdaLR`` factor equal to torch's linear warm-up then cosine.
+4. :func:`check_adamw`: decoupled weight decay, against ``torch.optim.AdamW``.
+
+The optimizer checkers give your optimizer and torch's the same starting parameters and the same
+30 gradients, and compare the parameters after every step. Feedback names the first step and
+the first element where the two trajectories part, and, when your trajectory equals that of a
+known mistake (no bias correction, eps inside the square root...), says which. See chapter 4.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from .._creation import tensor
+from ._checking import ExerciseError, passed, run_learner
+
+__all__ = ["check_adam", "check_adamw", "check_sgd_momentum", "check_warmup_cosine"]
+
+SHAPES = [(3, 2), (4,)]
+STEPS = 30
+
+
+def _torch():
+    import torch
+
+    return torch
+
+
+def _problem(seed: int = 0):
+    """Starting parameters and a sequence of gradients (float32 numpy arrays)."""
+    rng = np.random.default_rng(seed)
+    start = [rng.standard_normal(s).astype(np.float32) for s in SHAPES]
+    grads = [[rng.standard_normal(s).astype(np.float32) for s in SHAPES] for _ in range(STEPS)]
+    return start, grads
+
+
+def _torch_trajectory(torch_cls, kwargs, start, grads):
+    torch = _torch()
+    params = [torch.tensor(a, requires_grad=True) for a in start]
+    opt = torch_cls(params, **kwargs)
+    out = []
+    for g in grads:
+        for p, gi in zip(params, g):
+            p.grad = torch.tensor(gi)
+        opt.step()
+        out.append([p.detach().numpy().copy() for p in params])
+    return out
+
+
+def _learner_trajectory(cls, kwargs, start, grads, what):
+    params = [tensor(a.copy(), requires_grad=True) for a in start]
+    frozen = tensor(np.ones(2, dtype=np.float32), requires_grad=True)  # never gets a .grad
+    opt = run_learner(lambda: cls([*params, frozen], **kwargs), what=f"{what}(params, **{kwargs})")
+    out = []
+    for t, g in enumerate(grads, start=1):
+        for p, gi in zip(params, g):
+            p.grad = tensor(gi)
+        try:
+            run_learner(opt.step, what=f"{what}.step() at step {t}")
+        except ExerciseError as e:
+            if "NoneType" in str(e):
+                raise ExerciseError(
+                    f"{e}\nHint: one parameter has no gradient (its .grad is None); skip it with "
+                    "`if p.grad is None: continue`, as torch does."
+                ) from None
+            raise
+        if frozen.detach().numpy().tolist() != [1.0, 1.0]:
+            raise ExerciseError(
+                f"{what}.step() changed a parameter whose .grad is None (at step {t}); torch "
+                "skips such parameters: `if p.grad is None: continue`"
+            )
+        out.append([p.detach().numpy().copy() for p in params])
+    return out
+
+
+def _first_divergence(ours, theirs, rtol=1e-4, atol=1e-5):
+    """(step, parameter, element index, ours, theirs) of the first mismatch, or None."""
+    for t, (o, th) in enumerate(zip(ours, theirs), start=1):
+        for i, (a, b) in enumerate(zip(o, th)):
+            bad = ~np.isclose(a, b, rtol=rtol, atol=atol, equal_nan=False)
+            if bad.any():
+                idx = tuple(int(k) for k in np.argwhere(bad)[0])
+                return t, i, idx, float(a[idx]), float(b[idx])
+    return None
+
+
+def _same(ours, ref):
+    return _first_divergence(ours, ref) is None
+
+
+def _check_trajectory(cls, kwargs, torch_cls, torch_kwargs, what, mistakes) -> None:
+    """Compare step by step; ``mistakes`` maps a hint to a numpy reference of that mistake."""
+    start, grads = _problem()
+    ours = _learner_trajectory(cls, kwargs, start, grads, what)
+    theirs = _torch_trajectory(torch_cls, torch_kwargs, start, grads)
+    found = _first_divergence(ours, theirs)
+    if found is None:
+        return
+    t, i, idx, a, b = found
+    message = (
+        f"{what}'s trajectory leaves torch.optim.{torch_cls.__name__}'s at step {t}, parameter "
+        f"{i}, element {idx}: yours {a:.6g}, torch's {b:.6g}"
+    )
+    for hint, reference in mistakes.items():
+        if _same(ours, reference(start, grads)):
+            message += f"\nHint: {hint}"
+            break
+    else:
+        if not np.isfinite(a):
+            message += "\nHint: a NaN or inf: is something divided by zero at the first step?"
+    raise ExerciseError(message)
+
+
+def _numpy_run(update, start, grads):
+    """Trajectory of ``update(theta, g, state, t)`` (in place on theta) in float32."""
+    params = [a.copy() for a in start]
+    states = [{} for _ in params]
+    out = []
+    with np.errstate(all="ignore"):
+        for t, g in enumerate(grads, start=1):
+            for theta, gi, state in zip(params, g, states):
+                update(theta, gi, state, t)
+            out.append([p.copy() for p in params])
+    return out
+
+
+# ------------------------------------------------------------------ 1. SGD with momentum
+
+SGD_KWARGS = {"lr": 0.1, "momentum": 0.9}
+
+
+def _sgd_mistake(kind: str):
+    lr, mu = SGD_KWARGS["lr"], SGD_KWARGS["momentum"]
+
+    def update(theta, g, state, t):
+        b_old = state.get("b", np.zeros_like(g))
+        if kind == "ema":
+            b = mu * b_old + (1 - mu) * g
+        else:
+            b = mu * b_old + g
+        state["b"] = b
+        theta -= lr * (b_old if kind == "stale" else b)
+
+    return lambda start, grads: _numpy_run(update, start, grads)
+
+
+def check_sgd_momentum(cls) -> None:
+    """``cls(params, lr, momentum)`` must update like ``torch.optim.SGD(params, lr, momentum)``
+    (no dampening, no weight decay): b = momentum * b + g, then p = p - lr * b."""
+    _check_trajectory(
+        cls,
+        SGD_KWARGS,
+        _torch().optim.SGD,
+        SGD_KWARGS,
+        "your SGD",
+        {
+            "you averaged the gradient, b = momentum * b + (1 - momentum) * g; torch's SGD "
+            "adds the whole gradient (heavy-ball momentum): b = momentum * b + g": _sgd_mistake(
+                "ema"
+            ),
+            "you moved p with the buffer from the previous step; update b first, then "
+            "p = p - lr * b": _sgd_mistake("stale"),
+        },
+    )
+    passed("your SGD with momentum follows torch.optim.SGD for 30 steps (2 parameters)")
+
+
+# ------------------------------------------------------------------ 2. Adam
+
+ADAM_KWARGS = {"lr": 0.05, "betas": (0.8, 0.95), "eps": 1e-3}
+
+
+def _adam_mistake(kind: str, weight_decay: float = 0.0):
+    lr, (beta1, beta2), eps = ADAM_KWARGS["lr"], ADAM_KWARGS["betas"], ADAM_KWARGS["eps"]
+
+    def update(theta, g, state, t):
+        if kind == "coupled":  # Adam's L2 penalty instead of AdamW's decay
+            g = g + weight_decay * theta
+        elif weight_decay and kind != "decay_after":
+            theta *= 1 - lr * weight_decay
+        m = state["m"] = beta1 * state.get("m", 0.0) + (1 - beta1) * g
+        v = state["v"] = beta2 * state.get("v", 0.0) + (1 - beta2) * g * g
+        tt = t - 1 if kind == "t0" else t
+        if kind == "no_bias_correction":
+            m_hat, v_hat = m, v
+        else:
+            m_hat, v_hat = m / (1 - beta1**tt), v / (1 - beta2**tt)
+        if kind == "eps_inside":
+            theta -= (lr * m_hat / np.sqrt(v_hat + eps)).astype(np.float32)
+        else:
+            theta -= (lr * m_hat / (np.sqrt(v_hat) + eps)).astype(np.float32)
+        if kind == "decay_after":
+            theta *= 1 - lr * weight_decay
+
+    return lambda start, grads: _numpy_run(update, start, grads)
+
+
+ADAM_HINTS = {
+    "no bias correction: the article's update. Divide m by (1 - beta1**t) and v by "
+    "(1 - beta2**t) before using them (t = 1 at the first step)": "no_bias_correction",
+    "eps is inside the square root; Adam adds it after: m_hat / (sqrt(v_hat) + eps)": "eps_inside",
+    "your step count t starts at 0, so 1 - beta**t is 0 at the first step; count the step "
+    "before using it (t = 1 at the first step)": "t0",
+}
+ADAM_HINT_NO_BIAS = next(iter(ADAM_HINTS))
+
+
+def check_adam(cls) -> None:
+    """``cls(params, lr, betas, eps)`` must update like ``torch.optim.Adam`` (no weight decay);
+    feedback names the first step and element where the trajectories part."""
+    _check_trajectory(
+        cls,
+        ADAM_KWARGS,
+        _torch().optim.Adam,
+        ADAM_KWARGS,
+        "your Adam",
+        {hint: _adam_mistake(kind) for hint, kind in ADAM_HINTS.items()},
+    )
+    passed(
+        "your Adam follows torch.optim.Adam for 30 steps (2 parameters), bias correction included"
+    )
+
+
+# ------------------------------------------------------------------ 3. warm-up then cosine
+
+WARMUP, TOTAL, START_FACTOR = 5, 25, 0.1
+
+
+def check_warmup_cosine(lr_lambda: Callable[[int], float]) -> None:
+    """``lr_lambda(t)`` must give the factor of torch's
+    ``SequentialLR([LinearLR(start_factor=0.1, total_iters=5), CosineAnnealingLR(T_max=20)],
+    milestones=[5])`` at each step t = 0..29 (so ``LambdaLR(opt, lr_lambda)`` equals it)."""
+    torch = _torch()
+    S = torch.optim.lr_scheduler
+    opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=1.0)
+    warmup = S.LinearLR(opt, start_factor=START_FACTOR, total_iters=WARMUP)
+    cosine = S.CosineAnnealingLR(opt, T_max=TOTAL - WARMUP)
+    sched = S.SequentialLR(opt, [warmup, cosine], milestones=[WARMUP])
+    expected = []
+    for _ in range(TOTAL + 5):
+        expected.append(sched.get_last_lr()[0])
+        opt.step()
+        sched.step()
+    for t, want in enumerate(expected):
+        got = run_learner(lr_lambda, t, what="your lr_lambda")
+        try:
+            got = float(got)
+        except (TypeError, ValueError):
+            raise ExerciseError(
+                f"your lr_lambda({t}) returned {got!r}; expected a number"
+            ) from None
+        if abs(got - want) > 1e-9 + 1e-6 * abs(want):
+            if t < WARMUP:
+                hint = (
+                    f"during the warm-up the factor rises linearly from {START_FACTOR} at t = 0 "
+                    f"to 1 at t = {WARMUP}"
+                )
+            elif t == WARMUP:
+                hint = f"at t = {WARMUP} the cosine phase starts, at its own step 0: factor 1"
+            else:
+                hint = (
+                    f"the cosine phase counts its own steps, t - {WARMUP}, over "
+                    f"T_max = {TOTAL - WARMUP} steps: 0.5 * (1 + cos(pi * (t - {WARMUP}) / "
+                    f"{TOTAL - WARMUP}))"
+                )
+            raise ExerciseError(
+                f"your lr_lambda({t}) = {got:.6g}, torch's schedule gives {want:.6g}\nHint: {hint}"
+            )
+    passed(f"your lr_lambda equals torch's warm-up + cosine schedule for t = 0..{TOTAL + 4}")
+
+
+# ------------------------------------------------------------------ 4. AdamW
+
+ADAMW_KWARGS = {**ADAM_KWARGS, "weight_decay": 0.5}
+
+
+def check_adamw(cls) -> None:
+    """``cls(params, lr, betas, eps, weight_decay)`` must update like ``torch.optim.AdamW``."""
+    wd = ADAMW_KWARGS["weight_decay"]
+    _check_trajectory(
+        cls,
+        ADAMW_KWARGS,
+        _torch().optim.AdamW,
+        ADAMW_KWARGS,
+        "your AdamW",
+        {
+            "you added weight_decay * p to the gradient: that is Adam's L2 penalty, which is "
+            "then divided by sqrt(v_hat). AdamW shrinks p directly: p = p * (1 - lr * "
+            "weight_decay)": _adam_mistake("coupled", wd),
+            "you decayed the weights after the Adam update; torch decays them first, from the "
+            "parameters the gradient was computed at": _adam_mistake("decay_after", wd),
+            ADAM_HINT_NO_BIAS: _adam_mistake("no_bias_correction", wd),
+        },
+    )
+    passed("your AdamW follows torch.optim.AdamW for 30 steps (2 parameters)")
