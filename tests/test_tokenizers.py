@@ -381,3 +381,32 @@ def test_from_pretrained_malformed_files(tmp_path, ours_dir):
     (tmp_path / "vocab.json").write_text('{"a": 0}', encoding="utf-8")
     with pytest.raises(ValueError, match="byte token"):
         BPETokenizer.from_pretrained(tmp_path)
+
+
+# ------------------------------------------------------------------ display
+
+
+def test_tokens_html_shows_every_token_with_its_id(ours):
+    import html
+    import re
+
+    from aigc_course.tokenizers import tokens_html
+
+    text = "x <b> & 'quotes'\nnext 你"
+    page = tokens_html(ours, text)
+    ids = ours.encode(text)
+    assert [int(i) for i in re.findall(r'title="id (\d+)"', page)] == ids
+    shown = re.findall(r'white-space:pre-wrap">(.*?)</span>', page)
+    text_shown = html.unescape("".join(shown)).replace("↵<br>", "\n")
+    pieces = [ours.token_bytes(i).decode("utf-8", "backslashreplace") for i in ids]
+    assert text_shown == "".join(pieces)
+    assert "\\xe4" in text_shown  # 你 = e4 bd a0 is cut into byte tokens, shown escaped
+    assert f"{len(ids)} tokens, {len(text)} characters" in page
+    assert "<b>" not in page.replace("<br>", "")  # user text is escaped
+
+
+def test_token_bytes(ours):
+    assert ours.token_bytes(220) == b" "
+    assert ours.token_bytes(ours.vocab_size - 1) == EOT.encode()
+    with pytest.raises(ValueError, match="unknown token id 99999"):
+        ours.token_bytes(99999)

@@ -49,11 +49,32 @@ from .byte_level import BYTE_TO_UNICODE, BYTE_TOKENS, token_to_bytes
 from .pretokenize import split_words
 from .trainer import merge_pair, train_merges
 
-__all__ = ["BPETokenizer"]
+__all__ = ["BPETokenizer", "apply_merges"]
 
 VOCAB_FILE = "vocab.json"
 MERGES_FILE = "merges.txt"
 CONFIG_FILE = "tokenizer_config.json"
+
+
+def apply_merges(
+    ids: list[int], ranks: dict[tuple[int, int], int], merged: dict[tuple[int, int], int]
+) -> list[int]:
+    """Encode one chunk: apply the merge of lowest rank among adjacent pairs, until none is left.
+
+    ``ranks`` gives each merge's position in ``merges.txt`` (0 = learned first), ``merged``
+    the id it creates. Subtle: the lowest *rank* goes first, wherever it is in the chunk, not
+    the leftmost pair that can merge; this replays the merges in the order they were learned.
+
+    >>> apply_merges([1, 2, 3], ranks={(2, 3): 0, (1, 2): 1}, merged={(2, 3): 9, (1, 2): 8})
+    [1, 9]
+    """
+    while len(ids) >= 2:
+        # the adjacent pair learned earliest; pairs that are no merge rank last
+        pair = min(zip(ids, ids[1:]), key=lambda p: ranks.get(p, len(ranks)))
+        if pair not in ranks:
+            break
+        ids = merge_pair(ids, pair, merged[pair])
+    return ids
 
 
 class BPETokenizer:
@@ -162,16 +183,9 @@ class BPETokenizer:
     # ------------------------------------------------------------------ encoding
 
     def _encode_chunk(self, chunk: str) -> list[int]:
-        """BPE on one pre-tokenised chunk: apply the lowest-rank merge until none applies."""
+        """BPE on one pre-tokenised chunk (see :func:`apply_merges`)."""
         ids = [self._byte_ids[b] for b in chunk.encode("utf-8")]
-        ranks, merged = self._ranks, self._merged
-        while len(ids) >= 2:
-            # the adjacent pair learned earliest; pairs that are no merge rank last
-            pair = min(zip(ids, ids[1:]), key=lambda p: ranks.get(p, len(ranks)))
-            if pair not in ranks:
-                break
-            ids = merge_pair(ids, pair, merged[pair])
-        return ids
+        return apply_merges(ids, self._ranks, self._merged)
 
     def encode(self, text: str) -> list[int]:
         """The token ids of ``text`` (special tokens in it are recognised)."""
@@ -190,17 +204,23 @@ class BPETokenizer:
                 ids.extend(cached)
         return ids
 
+    def token_bytes(self, id: int) -> bytes:
+        """The raw bytes of one token (a special token's are its UTF-8 text)."""
+        token = self._id_to_token.get(int(id))
+        if token is None:
+            raise ValueError(f"unknown token id {id!r}: not in the vocabulary")
+        if token in self.special_tokens:
+            return token.encode("utf-8")
+        return token_to_bytes(token)
+
     def decode(self, ids: Iterable[int]) -> str:
-        """The text of ``ids``; bytes that are not valid UTF-8 become U+FFFD, as in GPT-2."""
-        parts = []
-        for i in ids:
-            token = self._id_to_token.get(int(i))
-            if token is None:
-                raise ValueError(f"unknown token id {i!r}: not in the vocabulary")
-            parts.append(
-                token.encode("utf-8") if token in self.special_tokens else token_to_bytes(token)
-            )
-        return b"".join(parts).decode("utf-8", errors="replace")
+        """The text of ``ids``; bytes that are not valid UTF-8 become U+FFFD, as in GPT-2.
+
+        Subtle: decode the joined bytes, never token by token, since one character may be
+        split across tokens (a Chinese character is 3 bytes).
+        """
+        data = b"".join(self.token_bytes(i) for i in ids)
+        return data.decode("utf-8", errors="replace")
 
     # ------------------------------------------------------------------ vocabulary
 
