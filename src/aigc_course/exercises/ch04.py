@@ -79,11 +79,11 @@ def _learner_trajectory(cls, kwargs, start, grads, what):
     return out
 
 
-def _first_divergence(ours, theirs, rtol=1e-4, atol=1e-5):
+def _first_divergence(ours, theirs, rtol=1e-4, atol=1e-5, equal_nan=False):
     """(step, parameter, element index, ours, theirs) of the first mismatch, or None."""
     for t, (o, th) in enumerate(zip(ours, theirs), start=1):
         for i, (a, b) in enumerate(zip(o, th)):
-            bad = ~np.isclose(a, b, rtol=rtol, atol=atol, equal_nan=False)
+            bad = ~np.isclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan)
             if bad.any():
                 idx = tuple(int(k) for k in np.argwhere(bad)[0])
                 return t, i, idx, float(a[idx]), float(b[idx])
@@ -91,7 +91,7 @@ def _first_divergence(ours, theirs, rtol=1e-4, atol=1e-5):
 
 
 def _same(ours, ref):
-    return _first_divergence(ours, ref) is None
+    return _first_divergence(ours, ref, equal_nan=True) is None
 
 
 def _check_trajectory(cls, kwargs, torch_cls, torch_kwargs, what, mistakes) -> None:
