@@ -24,8 +24,10 @@ r"""``Adam``: adaptive moment estimation (Kingma and Ba, 2015), with bias correc
 ``m`` and ``v`` (torch's ``exp_avg`` and ``exp_avg_sq``) are running averages of the
 gradient and of its square. Both start at 0, so in the first steps they are too small by the
 factor :math:`1 - \beta^t`; dividing by it is the *bias correction*. Note: the article's
-section 4.4 leaves it out, which shrinks the first steps by :math:`1 - \beta_1^t` over
-:math:`\sqrt{1 - \beta_2^t}` (about 3 times at t = 1); chapter 4 plots both.
+section 4.4 leaves it out, which multiplies each step by
+:math:`(1 - \beta_1^t) / \sqrt{1 - \beta_2^t}`: with the default betas the early steps are
+too *large*, 3.2 times at t = 1, 6.6 times at t = 12, still 1.26 times at t = 1000 (chapter 4
+plots both).
 """
 
 from __future__ import annotations
