@@ -70,6 +70,8 @@ def randint(
     """
     if size is None and isinstance(high, (tuple, list)):  # randint(high, size)
         low, high, size = 0, low, high
+    elif high is None and size is not None:  # randint(high, size=size)
+        low, high = 0, low
     if high is None or size is None:
         raise TypeError(
             "randint() expects randint(high, size) or randint(low, high, size), "

@@ -137,6 +137,8 @@ def _check_index(name: str, input: Tensor, dim: int, index: Tensor, src=None) ->
             f"{'input' if name == 'gather' else 'self'} tensor: index has {index.ndim}, "
             f"input has {input.ndim}"
         )
+    if src is not None and src.ndim < index.ndim:
+        _check_dim(src.ndim, src.ndim)  # torch reads src.size(d) for each d of index: IndexError
     in_shape, ix_shape = input.shape or (1,), index.shape or (1,)
     if index.numel() == 0:
         return dim

@@ -75,9 +75,17 @@ class Remainder(Function):
 def _promote(name: str, input, other) -> tuple[Tensor, Tensor]:
     """Both operands as tensors of their promoted dtype (torch's rule, as for ``+``)."""
     dt = result_type(input, other)
-    a, b = _as_tensor(input, dt), _as_tensor(other, dt)
+    a, b = _as_tensor_wrapping(input, dt), _as_tensor_wrapping(other, dt)
     broadcast_shapes(a.shape, b.shape)
     return a, b
+
+
+def _as_tensor_wrapping(v, dt) -> Tensor:
+    """Like torch, a Python number that does not fit the dtype wraps around (``uint8`` and
+    ``-2`` give 254) instead of raising."""
+    if isinstance(v, Tensor):
+        return _as_tensor(v, dt)
+    return Tensor._make(np.array(v).astype(dt.numpy_dtype))
 
 
 def _not_for(kernel: str, dt) -> NotImplementedError:

@@ -93,6 +93,10 @@ def topk(
     if not isinstance(k, (int, np.integer)) or isinstance(k, bool):
         raise TypeError(f"topk(): argument 'k' (position 1) must be int, not {type(k).__name__}")
     d = _check_dim(dim, input.ndim)
+    if input.dtype is _dtypes.bool_:
+        raise RuntimeError(
+            f"topk does not support bool dtypes on CPU, got input of dtype {input.dtype}"
+        )
     size = input.shape[d] if input.ndim else 1
     if not 0 <= k <= size:
         raise RuntimeError(
@@ -106,4 +110,5 @@ def topk(
 
 
 # Last: Tensor's module imports the ops, and the functions above only need Tensor when they run.
+from .. import _dtypes  # noqa: E402
 from .._tensor import Tensor  # noqa: E402
