@@ -26,7 +26,7 @@ import numpy as np
 
 from .. import nn
 from .._creation import arange, as_tensor
-from .._dtypes import int64
+from .._dtypes import bool_, int64
 from .._tensor import Tensor
 from ..autograd.grad_mode import no_grad
 from ..generation import KVCache, check_generate_args, next_token
@@ -250,7 +250,7 @@ class GPT2LMHeadModel(nn.Module):
         missing = sorted(set(ours) - set(theirs))
         unexpected = sorted(set(theirs) - set(ours))
         if missing or unexpected:
-            raise KeyError(
+            raise RuntimeError(
                 f"transformers' state_dict does not match GPT2LMHeadModel: missing keys "
                 f"{missing}, unexpected keys {unexpected}"
             )
@@ -260,8 +260,8 @@ class GPT2LMHeadModel(nn.Module):
             if key.endswith(CONV1D_WEIGHTS):
                 value = value.T  # Conv1D (in, out) -> Linear (out, in)
             if value.shape != tuple(target.shape):
-                raise ValueError(
-                    f"shape mismatch for {key}: transformers has {tuple(theirs[key].shape)}"
+                raise RuntimeError(
+                    f"size mismatch for {key}: transformers has {tuple(theirs[key].shape)}"
                     f"{' (transposed from Conv1D)' if key.endswith(CONV1D_WEIGHTS) else ''}, "
                     f"ours expects {tuple(target.shape)}"
                 )
@@ -314,6 +314,10 @@ class GPT2LMHeadModel(nn.Module):
         without it, each step recomputes the whole sequence. Returns (B, T + new).
         """
         ids = _as_ids(input_ids)._data
+        V = self.config.vocab_size
+        if ids.size and (ids.min() < 0 or ids.max() >= V):
+            bad = ids[(ids < 0) | (ids >= V)].flat[0]
+            raise IndexError(f"token id {bad} is not in [0, {V - 1}] (vocab_size={V})")
         check_generate_args(
             ids.shape, self.config.n_positions, max_new_tokens, temperature, top_k, top_p
         )
@@ -399,10 +403,11 @@ def _layer_norm(x: np.ndarray, ln: nn.LayerNorm) -> np.ndarray:
 
 
 def _as_ids(input_ids) -> Tensor:
-    """Token ids as an int64 Tensor (B, T); accepts Tensors, numpy arrays and lists."""
+    """Token ids as an int64 Tensor (B, T); accepts Tensors, numpy arrays, torch tensors and
+    nested lists."""
     ids = input_ids if isinstance(input_ids, Tensor) else as_tensor(np.asarray(input_ids))
-    if ids.dtype is not int64:
-        ids = ids.long()
+    if ids.dtype.is_floating_point or ids.dtype is bool_:
+        raise RuntimeError(f"input_ids must hold integer token ids, but got dtype {ids.dtype}")
     if ids.ndim != 2:
         raise ValueError(f"input_ids must have shape (B, T), but got shape {tuple(ids.shape)}")
-    return ids
+    return ids if ids.dtype is int64 else ids.long()
