@@ -1,0 +1,510 @@
+r"""Checkers for chapter 5's exercises (data loading).
+
+1. :func:`check_batch_sampler`: a ``BatchSampler`` (``__iter__`` and ``__len__``).
+2. :func:`check_collate`: a ``collate`` for tensors, numpy arrays, numbers, tuples and dicts.
+3. :func:`check_random_sampler`: a ``RandomSampler`` that reshuffles every epoch and honours a
+   ``generator``.
+4. :func:`check_text_windows`: a sliding-window language-model dataset.
+5. :func:`check_prefetch_map`: an in-order, bounded, threaded prefetcher (the heart of
+   ``DataLoader(num_workers > 0)``).
+
+Each runs your code on several inputs, compares it with torch (or with a rule torch
+guarantees), and prints one ``✓`` line or raises :class:`~aigc_course.exercises.ExerciseError`
+naming the likely mistake. See chapter 5.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+
+import numpy as np
+
+from .. import random as _random
+from .._tensor import Tensor
+from ._checking import ExerciseError, passed, run_learner
+
+__all__ = [
+    "check_batch_sampler",
+    "check_collate",
+    "check_prefetch_map",
+    "check_random_sampler",
+    "check_text_windows",
+]
+
+
+def _torch():
+    import torch
+
+    return torch
+
+
+def _drain(iterable, what: str) -> list:
+    """Iterate the learner's object into a list, turning its failures into feedback."""
+    return run_learner(lambda: list(iterable), what=what)
+
+
+# ------------------------------------------------------------------ 1. BatchSampler
+
+
+def check_batch_sampler(cls) -> None:
+    """``cls(sampler, batch_size, drop_last)``: yields lists of ``batch_size`` indices taken from
+    ``sampler`` in order (the last shorter, unless ``drop_last``); ``len`` counts the batches."""
+    tud = _torch().utils.data
+    what = "your BatchSampler"
+    cases = 0
+    for n in range(0, 10):
+        sampler = list(range(n))[::-1]  # indices in a non-trivial order: 9, 8, ..., 0
+        for batch_size in (1, 2, 3, 4, 12):
+            for drop_last in (False, True):
+                name = f"{what}({sampler}, batch_size={batch_size}, drop_last={drop_last})"
+                ours = run_learner(cls, sampler, batch_size, drop_last, what=name)
+                got = _drain(ours, f"iterating {name}")
+                expected = list(tud.BatchSampler(sampler, batch_size, drop_last))
+                _compare_batches(got, expected, name, sampler, batch_size, drop_last)
+                length = run_learner(len, ours, what=f"len({name})")
+                if length != len(expected):
+                    hint = ""
+                    if not drop_last and length == n // batch_size:
+                        hint = (
+                            ": without drop_last the short last batch counts too, "
+                            "ceil(n / batch_size) = (n + batch_size - 1) // batch_size"
+                        )
+                    elif drop_last and length == -(-n // batch_size):
+                        hint = ": with drop_last the short batch is dropped, n // batch_size"
+                    raise ExerciseError(f"len({name}) is {length}; expected {len(expected)}{hint}")
+                cases += 1
+    passed(f"your BatchSampler gives torch's batches and len() in all {cases} cases")
+
+
+def _compare_batches(got, expected, name, sampler, batch_size, drop_last) -> None:
+    if got == expected:
+        return
+    reused = len({id(b) for b in got}) < len(got)
+    emptied = len(got) == len(expected) and any(b == [] for b in got)
+    if reused or emptied:
+        raise ExerciseError(
+            f"{name} gives {got}: a list was emptied or overwritten after it was yielded "
+            "(the consumer still holds it); start a new list after each yield (batch = []), "
+            "not batch.clear()"
+        )
+    if any(not isinstance(b, list) for b in got):
+        kind = next(type(b).__name__ for b in got if not isinstance(b, list))
+        raise ExerciseError(f"{name} yields a {kind}; each batch should be a list of indices")
+    tud = _torch().utils.data
+    if got == list(tud.BatchSampler(sampler, batch_size, not drop_last)):
+        hint = (
+            "the last, shorter batch must be dropped when drop_last=True"
+            if drop_last
+            else "the last, shorter batch is missing: after the loop, yield what is left "
+            "unless drop_last"
+        )
+        raise ExerciseError(f"{name} gives {got}; expected {expected}: {hint}")
+    flat = [i for b in got for i in b]
+    if (
+        len(flat) > 1
+        and flat == list(range(len(flat)))
+        and flat != [i for b in expected for i in b]
+    ):
+        raise ExerciseError(
+            f"{name} yields positions 0, 1, 2, ... instead of the sampler's indices "
+            f"{sampler}: iterate over the sampler itself"
+        )
+    if got and got[-1] == [] and got[:-1] == expected:
+        raise ExerciseError(
+            f"{name} yields an empty batch at the end: yield the leftover only if it is non-empty"
+        )
+    raise ExerciseError(f"{name} gives {got}; expected {expected}")
+
+
+# ------------------------------------------------------------------ 2. collate
+
+
+def _collate_cases(lib):
+    rng = np.random.default_rng(0)
+    vectors = rng.standard_normal((4, 3)).astype(np.float32)
+    return [
+        (
+            "4 samples (Tensor of shape (3,), int label)",
+            [(lib.tensor(v), i % 2) for i, v in enumerate(vectors)],
+        ),
+        ("3 Python floats", [0.5, 1.5, 2.5]),
+        (
+            "2 numpy float32 arrays of shape (2, 2)",
+            [np.ones((2, 2), np.float32), np.zeros((2, 2), np.float32)],
+        ),
+        (
+            "3 dicts {'x': Tensor, 'y': float}",
+            [{"x": lib.tensor(v), "y": float(i)} for i, v in enumerate(vectors[:3])],
+        ),
+        (
+            "2 nested samples ({'ids': int array}, [int, float])",
+            [({"ids": np.arange(3) + i}, [i, i / 2]) for i in range(2)],
+        ),
+    ]
+
+
+def check_collate(fn) -> None:
+    """``fn(batch: list) -> batch`` must agree with ``torch.utils.data.default_collate`` on
+    tensors, numpy arrays, Python numbers, tuples, lists and dicts, nested."""
+    import aigc_course
+
+    torch = _torch()
+    what = "your collate"
+    for (name, ours_in), (_, torch_in) in zip(
+        _collate_cases(aigc_course), _collate_cases(torch), strict=True
+    ):
+        got = run_learner(fn, ours_in, what=f"{what} on {name}")
+        expected = torch.utils.data.default_collate(torch_in)
+        _compare_structure(got, expected, f"{what} on {name}", path="the batch", batch=ours_in)
+    passed("your collate agrees with torch's default_collate on 5 kinds of batch")
+
+
+def _compare_structure(got, expected, what: str, path: str, batch) -> None:
+    torch = _torch()
+    if isinstance(expected, torch.Tensor):
+        if not isinstance(got, Tensor):
+            hint = (
+                " (convert numpy arrays with aigc_course.tensor, which keeps their dtype)"
+                if isinstance(got, (np.ndarray, list, tuple)) and _has_numpy(got)
+                else ""
+            )
+            raise ExerciseError(
+                f"{what}: {path} is a {type(got).__name__}; expected a Tensor of shape "
+                f"{tuple(expected.shape)}{hint}"
+            )
+        if tuple(got.shape) != tuple(expected.shape):
+            hint = ""
+            if got.numel() == expected.numel() and got.ndim == expected.ndim - 1:
+                hint = (
+                    ": you joined the samples end to end (cat); stack them along a new first "
+                    "dimension (aigc_course.stack(samples, 0))"
+                )
+            raise ExerciseError(
+                f"{what}: {path} has shape {tuple(got.shape)}; expected "
+                f"{tuple(expected.shape)}{hint}"
+            )
+        expected_dtype = str(expected.dtype).removeprefix("torch.")
+        if got.dtype.name != expected_dtype:
+            hint = ""
+            if expected_dtype == "float64" and got.dtype.name == "float32":
+                hint = (
+                    ": torch collates Python floats to float64 "
+                    "(torch.tensor(batch, dtype=torch.float64)), not the default float32"
+                )
+            elif expected_dtype == "float32" and got.dtype.name == "float64":
+                hint = ": keep the dtype of the samples (float32 arrays stay float32)"
+            raise ExerciseError(
+                f"{what}: {path} has dtype {got.dtype.name}; expected {expected_dtype}{hint}"
+            )
+        if not np.array_equal(got.numpy(), expected.numpy()):
+            raise ExerciseError(
+                f"{what}: {path} holds {got.tolist()}; expected {expected.tolist()}"
+            )
+        return
+    if isinstance(expected, dict):
+        if not isinstance(got, dict) or list(got) != list(expected):
+            raise ExerciseError(
+                f"{what}: {path} should be a dict with keys {list(expected)}, one collated "
+                f"value per key; got {type(got).__name__}"
+                + (f" with keys {list(got)}" if isinstance(got, dict) else "")
+            )
+        for key in expected:
+            _compare_structure(got[key], expected[key], what, f"{path}[{key!r}]", batch)
+        return
+    if isinstance(expected, list):
+        if isinstance(got, (list, tuple)) and len(got) == len(batch) != len(expected):
+            raise ExerciseError(
+                f"{what}: {path} has {len(got)} entries, one per sample; expected "
+                f"{len(expected)}, one per field: transpose first, zip(*batch) groups the "
+                "j-th field of every sample"
+            )
+        if not isinstance(got, list):
+            raise ExerciseError(
+                f"{what}: {path} is a {type(got).__name__}; expected a list of "
+                f"{len(expected)} (torch turns tuple and list samples into a list, one entry "
+                "per field)"
+            )
+        if len(got) != len(expected):
+            raise ExerciseError(f"{what}: {path} has {len(got)} entries; expected {len(expected)}")
+        for j, (g, e) in enumerate(zip(got, expected, strict=True)):
+            _compare_structure(g, e, what, f"{path}[{j}]", batch)
+        return
+    if got != expected:
+        raise ExerciseError(f"{what}: {path} is {got!r}; expected {expected!r}")
+
+
+def _has_numpy(x) -> bool:
+    if isinstance(x, np.ndarray):
+        return True
+    return isinstance(x, (list, tuple)) and any(_has_numpy(v) for v in x)
+
+
+# ------------------------------------------------------------------ 3. RandomSampler
+
+
+class _KeepGlobalRng:
+    """The checker seeds aigc_course's global generator; put the learner's stream back after."""
+
+    def __enter__(self):
+        self.saved = _random._rng
+
+    def __exit__(self, *exc):
+        _random._rng = self.saved
+
+
+def check_random_sampler(cls) -> None:
+    """``cls(data_source, generator=None)``: each ``iter`` is a fresh permutation of
+    ``range(len(data_source))``, drawn from ``generator``, or from the global generator when it
+    is ``None``; ``len`` is ``len(data_source)``."""
+    import aigc_course as ac
+
+    what = "your RandomSampler"
+    with _KeepGlobalRng():
+        for n in (1, 5, 20):
+            g = ac.Generator().manual_seed(n)
+            sampler = run_learner(cls, range(n), g, what=f"{what}(range({n}), generator)")
+            order = _drain(sampler, f"iterating {what}(range({n}))")
+            if sorted(order) != list(range(n)):
+                hint = (
+                    " (repeats: randint draws with replacement; use randperm)"
+                    if len(set(order)) < len(order)
+                    else ""
+                )
+                raise ExerciseError(
+                    f"{what}(range({n})) yields {order}; expected a permutation of "
+                    f"0..{n - 1}, each index once{hint}"
+                )
+            if run_learner(len, sampler, what=f"len({what})") != n:
+                raise ExerciseError(f"len({what}(range({n}))) should be {n}")
+        g = ac.Generator().manual_seed(0)
+        sampler = run_learner(cls, range(20), g, what=what)
+        first, second = _drain(sampler, what), _drain(sampler, what)
+        if first == second:
+            raise ExerciseError(
+                f"{what} gives the same order in two epochs: draw the permutation in "
+                "__iter__, not once in __init__, so that each epoch reshuffles"
+            )
+        a = _drain(run_learner(cls, range(20), ac.Generator().manual_seed(7), what=what), what)
+        b = _drain(run_learner(cls, range(20), ac.Generator().manual_seed(7), what=what), what)
+        if a != b:
+            raise ExerciseError(
+                f"two {what}s with generators seeded alike give different orders: draw from "
+                "the generator (randperm(n, generator=self.generator))"
+            )
+        ac.manual_seed(1)
+        reference = ac.rand(1).item()  # the global stream's next number, untouched
+        ac.manual_seed(1)
+        _drain(run_learner(cls, range(20), ac.Generator().manual_seed(3), what=what), what)
+        if ac.rand(1).item() != reference:
+            raise ExerciseError(
+                f"{what} drew from the global generator although it was given its own: "
+                "pass generator=self.generator"
+            )
+        ac.manual_seed(11)
+        a = _drain(run_learner(cls, range(20), None, what=f"{what}(range(20), None)"), what)
+        ac.manual_seed(11)
+        b = _drain(run_learner(cls, range(20), None, what=f"{what}(range(20), None)"), what)
+        if a != b:
+            raise ExerciseError(
+                f"with generator=None, {what} does not follow aigc_course.manual_seed: draw "
+                "from the global generator (generator=None), not from a fresh unseeded one"
+            )
+    passed(
+        "your RandomSampler reshuffles every epoch, repeats with a seed, and leaves the "
+        "global generator alone when it has its own"
+    )
+
+
+# ------------------------------------------------------------------ 4. sliding windows
+
+
+def check_text_windows(cls) -> None:
+    """``cls(ids, block_size, stride)``: ``len`` windows; ``ds[i] == (x, y)``, int64 Tensors of
+    shape ``(block_size,)`` starting at ``i * stride``, ``y`` being ``x`` shifted by one;
+    checked against ``torch.Tensor.unfold``."""
+    torch = _torch()
+    what = "your text-window dataset"
+    ids = np.random.default_rng(0).integers(0, 256, 23)
+    cases = 0
+    for block_size, stride in ((4, 4), (4, 1), (3, 5), (22, 1), (1, 2)):
+        name = f"{what}(ids of length {len(ids)}, block_size={block_size}, stride={stride})"
+        windows = torch.tensor(ids).unfold(0, block_size + 1, stride)  # (n, T + 1)
+        ds = run_learner(cls, ids.tolist(), block_size, stride, what=name)
+        n = run_learner(len, ds, what=f"len({name})")
+        if n != windows.shape[0]:
+            hint = ""
+            if n == windows.shape[0] + 1:
+                hint = (
+                    ": one window too many; the last window needs block_size + 1 ids "
+                    "(its last input still needs a next token)"
+                )
+            elif n == len(ids) - block_size and stride > 1:
+                hint = ": windows start every `stride` ids, so divide by the stride"
+            raise ExerciseError(f"len({name}) is {n}; expected {windows.shape[0]}{hint}")
+        for i in range(n):
+            sample = run_learner(ds.__getitem__, i, what=f"{name}[{i}]")
+            if not (isinstance(sample, tuple) and len(sample) == 2):
+                raise ExerciseError(f"{name}[{i}] should be a tuple (x, y)")
+            x, y = sample
+            for label, got, exp in (("x", x, windows[i, :-1]), ("y", y, windows[i, 1:])):
+                if not isinstance(got, Tensor):
+                    raise ExerciseError(
+                        f"{name}[{i}]'s {label} is a {type(got).__name__}; "
+                        "expected an aigc_course Tensor"
+                    )
+                if got.dtype.name != "int64":
+                    raise ExerciseError(
+                        f"{name}[{i}]'s {label} has dtype {got.dtype.name}; token ids must be "
+                        "int64 (what cross_entropy takes as targets)"
+                    )
+                if got.tolist() != exp.tolist():
+                    hint = ""
+                    if label == "y" and got.tolist() == windows[i, :-1].tolist():
+                        hint = ": y must be x shifted by one token, ids[s + 1 : s + T + 1]"
+                    elif (
+                        stride > 1
+                        and got.tolist()
+                        == torch.tensor(ids)[
+                            i + (label == "y") : i + (label == "y") + block_size
+                        ].tolist()
+                    ):
+                        hint = ": window i starts at i * stride, not at i"
+                    raise ExerciseError(
+                        f"{name}[{i}]'s {label} is {got.tolist()}; expected {exp.tolist()}{hint}"
+                    )
+        cases += 1
+    passed(f"your windows equal torch's unfold for {cases} (block_size, stride) pairs")
+
+
+# ------------------------------------------------------------------ 5. prefetching map
+
+
+class _Probe:
+    """A function to prefetch that records which threads ran it and how many ran at once."""
+
+    def __init__(self, delay):
+        self.delay = delay
+        self.lock = threading.Lock()
+        self.running = self.peak = self.started = 0
+        self.threads: set[str] = set()
+
+    def __call__(self, x):
+        with self.lock:
+            self.running += 1
+            self.started += 1
+            self.peak = max(self.peak, self.running)
+            self.threads.add(threading.current_thread().name)
+        time.sleep(self.delay(x))
+        with self.lock:
+            self.running -= 1
+        if x == "boom":
+            raise ValueError("item 'boom' is broken")
+        return (x, x * x)
+
+
+def _within(seconds: float, fn, what: str):
+    """Run ``fn()`` in a helper thread; a learner's deadlock becomes feedback, not a hang."""
+    result: dict = {}
+
+    def target():
+        try:
+            result["value"] = fn()
+        except BaseException as e:  # noqa: BLE001  (re-raised in the checker's thread)
+            result["error"] = e
+
+    thread = threading.Thread(target=target, daemon=True)
+    thread.start()
+    thread.join(seconds)
+    if thread.is_alive():
+        raise ExerciseError(
+            f"{what} is still waiting after {seconds:g} s: a result never arrived (did a worker "
+            "die with an exception, or stop before the work was done?)"
+        )
+    if "error" in result:
+        raise result["error"]
+    return result["value"]
+
+
+def check_prefetch_map(fn) -> None:
+    """``fn(func, items, num_workers, max_ahead)`` returns an iterator of ``func(item)`` for each
+    item, *in order*, computed in ``num_workers`` background threads, with at most
+    ``max_ahead`` calls started beyond the results already taken; a ``func`` error is
+    re-raised by the iterator."""
+    what = "your prefetch_map"
+    before = threading.active_count()
+    items = list(range(12))
+    # early items are slowest, so later ones finish first: only a reorder buffer keeps order
+    probe = _Probe(lambda x: 0.004 * (12 - x))
+    out = run_learner(fn, probe, items, 3, 6, what=what)
+    got = _within(5, lambda: _drain(out, f"iterating {what}"), f"iterating {what}")
+    expected = [(x, x * x) for x in items]
+    if got != expected:
+        hint = ""
+        if sorted(got) == expected:
+            hint = (
+                ": the results come in the order they finished; keep early arrivals in a "
+                "dict keyed by position and yield position k only after k - 1"
+            )
+        raise ExerciseError(f"{what} gives {got}; expected {expected}{hint}")
+    if probe.threads <= {"MainThread"}:
+        raise ExerciseError(
+            f"{what} ran every call in the main thread: nothing was computed in the background"
+        )
+    if probe.peak < 2:
+        raise ExerciseError(
+            f"{what} with num_workers=3 never ran two calls at once: send work to all the "
+            "workers before waiting for a result"
+        )
+    # bounded: take one result, wait, and count the calls that started meanwhile
+    probe = _Probe(lambda x: 0.0)
+    out = run_learner(fn, probe, list(range(40)), 2, 4, what=what)
+    if not isinstance(out, Iterator):
+        raise ExerciseError(
+            f"{what} returned a {type(out).__name__}, computed all at once; return an iterator "
+            "(a generator) that yields results as the consumer asks"
+        )
+    _within(5, lambda: run_learner(next, out, what=f"next({what}(...))"), what)
+    time.sleep(0.15)
+    if probe.started > 1 + 4:
+        raise ExerciseError(
+            f"{what}(..., max_ahead=4) started {probe.started} calls while only 1 result was "
+            "taken: keep at most max_ahead calls beyond what the consumer took (the loader's "
+            "prefetch_factor * num_workers)"
+        )
+    if probe.started < 4:
+        raise ExerciseError(
+            f"{what}(..., max_ahead=4) started only {probe.started} calls while the consumer "
+            "waited: keep max_ahead calls in flight so that the next results are ready early"
+        )
+    _within(5, lambda: _drain(out, what), what)
+    empty = _within(5, lambda: run_learner(lambda: list(fn(probe, [], 2, 4)), what=what), what)
+    if empty != []:
+        raise ExerciseError(f"{what} on an empty list should yield nothing")
+    try:
+        _within(5, lambda: list(fn(_Probe(lambda x: 0.0), [1, "boom", 3], 2, 4)), what)
+    except ValueError:
+        pass
+    except ExerciseError:
+        raise
+    except Exception as e:  # noqa: BLE001
+        raise ExerciseError(
+            f"{what} raised {type(e).__name__} when func raised ValueError: hand the worker's "
+            "exception to the consumer and re-raise it there, unchanged"
+        ) from None
+    else:
+        raise ExerciseError(
+            f"{what} swallowed the ValueError that func raised on one item: hand the worker's "
+            "exception to the consumer and re-raise it there"
+        )
+    for _ in range(50):  # the threads should end once the work is done
+        if threading.active_count() <= before:
+            break
+        time.sleep(0.01)
+    else:
+        raise ExerciseError(
+            f"{threading.active_count() - before} of {what}'s threads still run after the last "
+            "result: tell them to stop (e.g. put a None sentinel on their queue)"
+        )
+    passed("your prefetch_map yields in order, runs ahead in threads by at most max_ahead")
