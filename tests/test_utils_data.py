@@ -513,3 +513,14 @@ def test_bad_collate_leaves_the_batch_untouched():
     with pytest.raises(RuntimeError):
         acd.default_collate(batch)
     assert [tuple(t.shape) for t in batch] == [(2,), (3,)]
+
+
+def test_collate_of_samples_that_require_grad_keeps_the_graph_like_torch():
+    w = np.array([1.0, 2.0], np.float32)
+    ours_w, torch_w = ac.tensor(w, requires_grad=True), torch.tensor(w, requires_grad=True)
+    ours = acd.default_collate([ours_w * 2, ours_w * 3])
+    theirs = tud.default_collate([torch_w * 2, torch_w * 3])
+    assert ours.requires_grad and theirs.requires_grad
+    ours.sum().backward()
+    theirs.sum().backward()
+    assert ours_w.grad.tolist() == torch_w.grad.tolist() == [5.0, 5.0]

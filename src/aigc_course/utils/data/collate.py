@@ -24,7 +24,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from ... import float64, stack, tensor
+from ... import float64, from_numpy, stack, tensor
 from ..._tensor import Tensor
 
 __all__ = ["default_collate", "default_convert"]
@@ -55,7 +55,10 @@ def default_collate(batch: list):
                     f"at entry 0 and {got} at entry {i}; the batch's shapes are "
                     f"{[list(b.shape) if isinstance(b, Tensor) else None for b in batch]}"
                 )
-        return stack(batch, 0)  # (B, *S)
+        if any(t.requires_grad for t in batch):
+            return stack(batch, 0)  # (B, *S), recorded by autograd
+        # the same values as stack(batch, 0), in one numpy call: no graph to record
+        return from_numpy(np.stack([t.numpy() for t in batch]))  # (B, *S)
     if isinstance(elem, (str, bytes)):  # numpy's str_ and bytes_ too
         return batch
     if isinstance(elem, (np.ndarray, np.generic)):
