@@ -1,0 +1,101 @@
+"""One training step of a small GPT-2 (forward, cross-entropy, backward, Adam step):
+aigc_course against torch (transformers' GPT2LMHeadModel with the same weights), in one run.
+
+    python benchmarks/bench_gpt2_train.py [--reps 20] [--batch 8] [--context 64]
+
+Prints the median time per step of each and the ratio (aigc_course / torch; target <= 1.5x),
+after checking that the first step's losses agree.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import time
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+import transformers  # noqa: E402
+from threadpoolctl import threadpool_limits  # noqa: E402
+
+import aigc_course as ac  # noqa: E402
+import aigc_course.optim  # noqa: E402
+from aigc_course.models.gpt2 import GPT2LMHeadModel  # noqa: E402
+
+
+def time_steps(step, batches, warmup: int = 3) -> tuple[float, float]:
+    """Median seconds of ``step(x, y)`` over the batches after a warm-up, and the first loss."""
+    times, first = [], None
+    for i, (x, y) in enumerate(batches):
+        start = time.perf_counter()
+        loss = step(x, y)
+        if i >= warmup:
+            times.append(time.perf_counter() - start)
+        first = loss if first is None else first
+    return statistics.median(times), first
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--reps", type=int, default=20)
+    parser.add_argument("--batch", type=int, default=8)
+    parser.add_argument("--context", type=int, default=64)
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+
+    V, B, T = 2048, args.batch, args.context
+    config = transformers.GPT2Config(
+        vocab_size=V, n_positions=T, n_embd=128, n_layer=4, n_head=4,
+        resid_pdrop=0.0, embd_pdrop=0.0, attn_pdrop=0.0, bos_token_id=0, eos_token_id=0,
+    )  # fmt: skip
+    torch.manual_seed(0)
+    theirs = transformers.GPT2LMHeadModel(config).train()
+    ours = GPT2LMHeadModel.from_hf(theirs).train()
+    n_params = sum(p.numel() for p in theirs.parameters())
+    rng = np.random.default_rng(0)
+    data = [rng.integers(0, V, size=(B, T + 1)) for _ in range(args.reps + 3)]
+
+    torch_opt = torch.optim.Adam(theirs.parameters(), lr=1e-3)
+    our_opt = ac.optim.Adam(ours.parameters(), lr=1e-3)
+
+    def torch_step(x, y):
+        logits = theirs(x).logits  # (B, T, V)
+        loss = torch.nn.functional.cross_entropy(logits.view(-1, V), y.reshape(-1))
+        torch_opt.zero_grad()
+        loss.backward()
+        torch_opt.step()
+        return loss.item()
+
+    def our_step(x, y):
+        logits = ours(x)  # (B, T, V)
+        loss = ac.nn.functional.cross_entropy(logits.view(-1, V), y.reshape(-1))
+        our_opt.zero_grad()
+        loss.backward()
+        our_opt.step()
+        return loss.item()
+
+    with threadpool_limits(limits=1):
+        t_torch, loss_torch = time_steps(
+            torch_step, [(torch.from_numpy(d[:, :-1]), torch.from_numpy(d[:, 1:])) for d in data]
+        )
+        t_ours, loss_ours = time_steps(
+            our_step, [(ac.tensor(d[:, :-1]), ac.tensor(d[:, 1:])) for d in data]
+        )
+
+    print(
+        f"GPT-2 {config.n_layer} layers, {config.n_embd} channels, {config.n_head} heads, "
+        f"V={V} ({n_params / 1e6:.2f}M parameters), batch {B} x {T} tokens, Adam; "
+        f"median of {args.reps} steps, 1 thread"
+    )
+    print(f"  first-step loss: torch {loss_torch:.5f}, aigc_course {loss_ours:.5f}")
+    print(f"  torch        : {t_torch * 1e3:8.1f} ms/step")
+    print(f"  aigc_course  : {t_ours * 1e3:8.1f} ms/step")
+    print(f"  ratio aigc_course / torch: {t_ours / t_torch:.2f}x (target <= 1.5x)")
+
+
+if __name__ == "__main__":
+    main()
