@@ -166,13 +166,13 @@ def test_kv_cache_gives_the_logits_of_a_full_recompute(name):
     full = ours(ac.from_torch(ids))
     config = ours.config
     cache = KVCache(config, batch_size=2, max_length=20)
-    buffer = cache.k._data.ctypes.data
+    buffer = cache.k.numpy().ctypes.data
     with ac.no_grad():
         # a 5-token prefill, then a chunk of 3, then one token at a time
         chunks = [ours(ac.from_torch(ids[:, :5]), cache), ours(ac.from_torch(ids[:, 5:8]), cache)]
         chunks += [ours(ac.from_torch(ids[:, t : t + 1]), cache) for t in range(8, 20)]
     assert cache.length == 20
-    assert cache.k._data.ctypes.data == buffer  # preallocated once, never reallocated
+    assert cache.k.numpy().ctypes.data == buffer  # preallocated once, never reallocated
     stepped = np.concatenate([logits_np(c) for c in chunks], axis=1)
     np.testing.assert_allclose(stepped, logits_np(full), rtol=1e-5, atol=1e-5)
     torch.testing.assert_close(torch.from_numpy(stepped), expected, rtol=1e-4, atol=1e-4)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._creation import zeros
+from ._creation import from_numpy, zeros
 from ._tensor import Tensor
 from .random import _numpy_generator
 
@@ -58,10 +58,10 @@ def top_k_filter(logits: Tensor, top_k: int) -> Tensor:
     tensor([[-inf, 3., 2.]])
     """
     _check_top_k(top_k)
-    z = logits._data
+    z = logits.detach().numpy()
     k = min(int(top_k), z.shape[-1])
     kth = np.partition(z, -k, axis=-1)[..., -k, None]  # (B, 1): the k-th largest of each row
-    return logits.masked_fill(Tensor._make(z < kth), float("-inf"))
+    return logits.masked_fill(from_numpy(z < kth), float("-inf"))
 
 
 def top_p_filter(logits: Tensor, top_p: float) -> Tensor:
@@ -74,15 +74,15 @@ def top_p_filter(logits: Tensor, top_p: float) -> Tensor:
     tensor([[-inf, -inf, 3.]])
     """
     _check_top_p(top_p)
-    z = logits._data  # (B, V)
+    z = logits.detach().numpy()  # (B, V)
     order = np.argsort(z, axis=-1, kind="stable")  # ascending, as transformers sorts
     z_sorted = np.take_along_axis(z, order, axis=-1)  # (B, V)
-    cum = Tensor._make(z_sorted).softmax(-1)._data.cumsum(axis=-1)  # (B, V), float32
+    cum = from_numpy(z_sorted).softmax(-1).numpy().cumsum(axis=-1)  # (B, V), float32
     remove_sorted = cum <= 1.0 - top_p
     remove_sorted[..., -1] = False  # keep at least the most likely token
     remove = np.empty_like(remove_sorted)
     np.put_along_axis(remove, order, remove_sorted, axis=-1)  # back to vocabulary order
-    return logits.masked_fill(Tensor._make(remove), float("-inf"))
+    return logits.masked_fill(from_numpy(remove), float("-inf"))
 
 
 def check_generate_args(
@@ -139,13 +139,13 @@ def next_token(
         logits = top_k_filter(logits, top_k)
     if top_p is not None and top_p < 1.0:
         logits = top_p_filter(logits, top_p)
-    probs = logits.softmax(-1)._data.astype(np.float64)  # (B, V)
+    probs = logits.detach().softmax(-1).numpy().astype(np.float64)  # (B, V)
     # inverse-CDF sampling: the first token whose cumulative probability exceeds u ~ U(0, 1)
     cdf = probs.cumsum(axis=-1)  # (B, V)
     rng = _numpy_generator() if generator is None else generator
     u = rng.random((cdf.shape[0], 1)) * cdf[:, -1:]  # (B, 1), scaled in case of rounding
     ids = (cdf <= u).sum(axis=-1)  # (B,)
-    return Tensor._make(np.minimum(ids, cdf.shape[-1] - 1).astype(np.int64))
+    return from_numpy(np.minimum(ids, cdf.shape[-1] - 1).astype(np.int64))
 
 
 class KVCache:

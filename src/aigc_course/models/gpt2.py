@@ -25,7 +25,7 @@ from dataclasses import dataclass, fields
 import numpy as np
 
 from .. import nn
-from .._creation import arange, as_tensor
+from .._creation import arange, as_tensor, from_numpy
 from .._dtypes import bool_, int64
 from .._tensor import Tensor
 from ..autograd.grad_mode import no_grad
@@ -313,7 +313,7 @@ class GPT2LMHeadModel(nn.Module):
         the newest token and reads the earlier keys and values from a :class:`KVCache`;
         without it, each step recomputes the whole sequence. Returns (B, T + new).
         """
-        ids = _as_ids(input_ids)._data
+        ids = _as_ids(input_ids).numpy()
         V = self.config.vocab_size
         if ids.size and (ids.min() < 0 or ids.max() >= V):
             bad = ids[(ids < 0) | (ids >= V)].flat[0]
@@ -328,8 +328,8 @@ class GPT2LMHeadModel(nn.Module):
         feed = ids
         with no_grad():
             for _ in range(max_new_tokens):
-                logits = Tensor._make(self._next_token_logits(feed, cache))  # (B, V)
-                new = next_token(logits, do_sample, temperature, top_k, top_p, rng)._data  # (B,)
+                logits = from_numpy(self._next_token_logits(feed, cache))  # (B, V)
+                new = next_token(logits, do_sample, temperature, top_k, top_p, rng).numpy()  # (B,)
                 if eos_token_id is not None:
                     new = np.where(finished, eos_token_id, new)  # finished rows keep padding
                     finished |= new == eos_token_id
@@ -337,7 +337,7 @@ class GPT2LMHeadModel(nn.Module):
                 if finished.all():
                     break
                 feed = new[:, None] if use_cache else ids  # (B, 1) with a cache, else (B, T + 1)
-        return Tensor._make(ids)
+        return from_numpy(ids)
 
     def _next_token_logits(self, ids: np.ndarray, cache: KVCache | None) -> np.ndarray:
         """:meth:`forward` again, for decoding: the same operations in the same order on the
@@ -359,7 +359,7 @@ class GPT2LMHeadModel(nn.Module):
                 f"sequence length {past + T} (past {past} + new {T}) is longer than "
                 f"n_positions={cfg.n_positions}"
             )
-        x = tr.wte.weight._data[ids] + tr.wpe.weight._data[past : past + T]  # (B, T, C)
+        x = _np(tr.wte.weight)[ids] + _np(tr.wpe.weight)[past : past + T]  # (B, T, C)
         S = past + T
         hidden = np.arange(S)[None, :] > np.arange(past, S)[:, None]  # (T, S): future keys
         for i, block in enumerate(tr.h):
@@ -370,9 +370,9 @@ class GPT2LMHeadModel(nn.Module):
             k = k.reshape(B, T, nh, hs).transpose(0, 2, 1, 3)  # (B, nh, T, hs)
             v = v.reshape(B, T, nh, hs).transpose(0, 2, 1, 3)  # (B, nh, T, hs)
             if cache is not None:  # write into the preallocated buffers; read all S positions
-                cache.k._data[i, :, :, past:S] = k
-                cache.v._data[i, :, :, past:S] = v
-                k, v = cache.k._data[i, :, :, :S], cache.v._data[i, :, :, :S]  # (B, nh, S, hs)
+                cache.k.numpy()[i, :, :, past:S] = k
+                cache.v.numpy()[i, :, :, past:S] = v
+                k, v = cache.k.numpy()[i, :, :, :S], cache.v.numpy()[i, :, :, :S]  # (B, nh, S, hs)
             att = (q @ k.transpose(0, 1, 3, 2)) * attn.scale  # (B, nh, T, S)
             att[..., hidden] = -np.inf
             att = np.exp(att - att.max(axis=-1, keepdims=True))
@@ -383,23 +383,27 @@ class GPT2LMHeadModel(nn.Module):
             if mlp.act.approximate == "tanh":
                 h = 0.5 * h * (1.0 + np.tanh(math.sqrt(2.0 / math.pi) * (h + 0.044715 * h**3)))
             else:
-                h = mlp.act(Tensor._make(h))._data
+                h = mlp.act(from_numpy(h)).numpy()
             x = x + _linear(h, mlp.c_proj)  # (B, T, C)
         if cache is not None:
             cache.length = S
         x = _layer_norm(x[:, -1], tr.ln_f)  # (B, C): only the last position is needed
-        return x @ tr.wte.weight._data.T  # (B, V)
+        return x @ _np(tr.wte.weight).T  # (B, V)
+
+
+def _np(parameter: Tensor) -> np.ndarray:
+    return parameter.detach().numpy()  # the parameter's own memory, not a copy
 
 
 def _linear(x: np.ndarray, layer: nn.Linear) -> np.ndarray:
-    return x @ layer.weight._data.T + layer.bias._data  # (*, out_features)
+    return x @ _np(layer.weight).T + _np(layer.bias)  # (*, out_features)
 
 
 def _layer_norm(x: np.ndarray, ln: nn.LayerNorm) -> np.ndarray:
     mu = x.mean(axis=-1, keepdims=True)  # (*, 1)
     centered = x - mu
     var = (centered * centered).mean(axis=-1, keepdims=True)  # (*, 1), biased like torch
-    return centered / np.sqrt(var + ln.eps) * ln.weight._data + ln.bias._data
+    return centered / np.sqrt(var + ln.eps) * _np(ln.weight) + _np(ln.bias)
 
 
 def _as_ids(input_ids) -> Tensor:
