@@ -404,3 +404,15 @@ def test_thirty_adam_steps_follow_torchs_loss_curve():
         our_losses.append(loss.item())
     assert torch_losses[-1] < torch_losses[0] - 1.0  # the run really learns something
     np.testing.assert_allclose(our_losses, torch_losses, rtol=1e-4, atol=1e-4)
+
+
+def test_fresh_model_is_initialised_like_transformers():
+    cfg = dict(vocab_size=500, n_positions=64, n_embd=64, n_layer=3, n_head=4)
+    ours = dict(GPT2LMHeadModel(GPT2Config(**cfg)).named_parameters())
+    torch.manual_seed(0)
+    theirs = dict(transformers.GPT2LMHeadModel(transformers.GPT2Config(**cfg)).named_parameters())
+    for name, p in theirs.items():
+        ref = p.detach().numpy()
+        got = ours[name].detach().numpy()
+        np.testing.assert_allclose(got.mean(), ref.mean(), atol=0.01, err_msg=name)
+        np.testing.assert_allclose(got.std(), ref.std(), rtol=0.15, atol=1e-6, err_msg=name)

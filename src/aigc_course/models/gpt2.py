@@ -273,8 +273,7 @@ class GPT2LMHeadModel(nn.Module):
     def from_pretrained(cls, name_or_path: str) -> GPT2LMHeadModel:
         """Load through transformers: a local directory (``save_pretrained``'s format) always
         works; a hub name such as ``"gpt2"`` only when the hub is reachable and allowed."""
-        os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
-        import transformers
+        import transformers  # optional: only loading goes through it
 
         try:
             hf_model = transformers.GPT2LMHeadModel.from_pretrained(name_or_path)
@@ -311,7 +310,10 @@ class GPT2LMHeadModel(nn.Module):
         is drawn from the softmax. A sequence that produced ``eos_token_id`` is padded with
         it; generation stops when every sequence has. With ``use_cache`` each step feeds only
         the newest token and reads the earlier keys and values from a :class:`KVCache`;
-        without it, each step recomputes the whole sequence. Returns (B, T + new).
+        without it, each step recomputes the whole sequence. Dropout is off (decoding is
+        inference). ``input_ids`` may be a Tensor, a numpy array, a torch tensor or a nested
+        list; ``seed`` makes sampling repeatable without touching the global generator.
+        Returns the ids (B, T + new) as an int64 Tensor.
         """
         ids = _as_ids(input_ids).numpy()
         V = self.config.vocab_size
