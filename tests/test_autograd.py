@@ -244,11 +244,12 @@ def test_gradcheck_reports_which_element_is_wrong():
     class BadSquare(ac.autograd.Function):
         @staticmethod
         def forward(ctx, x):
+            ctx.save_for_backward(x)
             return x * x
 
         @staticmethod
         def backward(ctx, dz):
-            (x,) = ctx.inputs
+            (x,) = ctx.saved_tensors
             return dz * x  # wrong: should be 2 * x * dz
 
     x = ac.tensor([1.0, 2.0], dtype=ac.float64, requires_grad=True)
@@ -262,11 +263,12 @@ def test_a_custom_function_gets_broadcasting_undone_for_it():
     class Scale(ac.autograd.Function):
         @staticmethod
         def forward(ctx, x, s):
+            ctx.save_for_backward(x, s)
             return x * s
 
         @staticmethod
         def backward(ctx, dz):
-            x, s = ctx.inputs
+            x, s = ctx.saved_tensors
             return dz * s, dz * x
 
     x = ac.tensor(np.ones((3, 2)), requires_grad=True)

@@ -12,8 +12,18 @@ tensor([[4.5000, 4.5000],
         [4.5000, 4.5000]])
 """
 
-from . import autograd
-from ._creation import (
+import builtins as _builtins
+import warnings as _warnings
+
+import numpy as _np
+
+# numpy reports overflow, 0/0 and log(0) with a RuntimeWarning; torch gives inf or nan silently.
+# Ignore those warnings from this package's modules only (a filter, not numpy's global errstate).
+_warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"aigc_course(\.|$)")
+
+from . import autograd  # noqa: E402
+from ._checks import Size, broadcast_shapes, device  # noqa: E402
+from ._creation import (  # noqa: E402
     arange,
     as_tensor,
     empty,
@@ -28,7 +38,6 @@ from ._creation import (
     ones_like,
     rand,
     rand_like,
-    randint,
     randn,
     randn_like,
     randperm,
@@ -37,11 +46,98 @@ from ._creation import (
     zeros,
     zeros_like,
 )
-from ._dtypes import bool_ as bool
-from ._dtypes import dtype, float16, float32, float64, int8, int16, int32, int64, uint8
-from ._tensor import Size, Tensor, broadcast_shapes, cat, device, matmul, result_type, stack, where
-from .autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
-from .random import Generator, manual_seed
+from ._dtypes import bool_ as bool  # noqa: E402
+from ._dtypes import (  # noqa: E402
+    dtype,
+    float16,
+    float32,
+    float64,
+    int8,
+    int16,
+    int32,
+    int64,
+    uint8,
+)
+from ._promotion import result_type  # noqa: E402
+from ._tensor import Tensor  # noqa: E402  (first: it binds the ops, see its end)
+from .autograd.grad_mode import (  # noqa: E402
+    enable_grad,
+    inference_mode,
+    is_grad_enabled,
+    no_grad,
+    set_grad_enabled,
+)
+
+# ---- the ops as functions, one import list per ops/ file: aigc_course.exp(x) == x.exp()
+from .ops.arithmetic import (  # noqa: E402
+    add,
+    div,
+    eq,
+    ge,
+    gt,
+    le,
+    logical_and,
+    logical_not,
+    logical_or,
+    lt,
+    maximum,
+    minimum,
+    mul,
+    ne,
+    neg,
+    pow,
+    sub,
+    true_divide,
+)
+from .ops.elementwise import (  # noqa: E402
+    abs,
+    clamp,
+    clip,
+    clone,
+    cos,
+    erf,
+    exp,
+    log,
+    masked_fill,
+    relu,
+    sigmoid,
+    sign,
+    sin,
+    sqrt,
+    tanh,
+    where,
+)
+from .ops.linalg import matmul  # noqa: E402
+from .ops.reduction import (  # noqa: E402
+    all,
+    any,
+    argmax,
+    argmin,
+    log_softmax,
+    logsumexp,
+    max,
+    mean,
+    min,
+    softmax,
+    std,
+    sum,
+    var,
+)
+from .ops.shape import (  # noqa: E402
+    cat,
+    chunk,
+    expand,
+    flatten,
+    permute,
+    reshape,
+    split,
+    squeeze,
+    stack,
+    t,
+    transpose,
+    unsqueeze,
+)
+from .random import Generator, manual_seed, randint  # noqa: E402
 
 half, float, double = float16, float32, float64
 short, int, long = int16, int32, int64
@@ -49,52 +145,37 @@ short, int, long = int16, int32, int64
 __version__ = "0.1.0"
 
 from . import nn  # noqa: E402  (after the core it builds on)
-from . import utils  # noqa: E402
-from . import optim  # noqa: E402
-
-
-def _method(name):
-    def fn(input, *args, **kwargs):
-        return getattr(input, name)(*args, **kwargs)
-
-    fn.__name__ = name
-    fn.__doc__ = f"Function form of :meth:`Tensor.{name}`."
-    return fn
-
-
-# the elementwise functions and reductions as functions: aigc_course.exp(x) == x.exp()
-exp, log, sqrt, abs, tanh, sigmoid, relu, sin, cos, neg, sign = map(
-    _method, ["exp", "log", "sqrt", "abs", "tanh", "sigmoid", "relu", "sin", "cos", "neg", "sign"]
-)
-clamp, clip, maximum, minimum, pow, masked_fill = map(
-    _method, ["clamp", "clip", "maximum", "minimum", "pow", "masked_fill"]
-)
-sum, mean, max, min, argmax, argmin, var, std = map(
-    _method, ["sum", "mean", "max", "min", "argmax", "argmin", "var", "std"]
-)
-softmax, log_softmax, logsumexp, reshape, flatten, squeeze, unsqueeze = map(
-    _method, ["softmax", "log_softmax", "logsumexp", "reshape", "flatten", "squeeze", "unsqueeze"]
-)
-transpose, permute, t, split, chunk, clone, detach, numel = map(
-    _method, ["transpose", "permute", "t", "split", "chunk", "clone", "detach", "numel"]
-)
-add, sub, mul, div, eq, ne, lt, le, gt, ge = map(
-    _method, ["add", "sub", "mul", "div", "eq", "ne", "lt", "le", "gt", "ge"]
-)
 
 
 def is_tensor(obj) -> bool:
+    """Whether ``obj`` is an aigc_course Tensor."""
     return isinstance(obj, Tensor)
 
 
-def allclose(a: Tensor, b: Tensor, rtol: float = 1e-5, atol: float = 1e-8) -> bool:
-    import numpy as np
-
-    return bool(np.allclose(a._data, b._data, rtol=rtol, atol=atol))
-
-
-def all(input: Tensor) -> Tensor:
-    return input.all()
+def numel(input: Tensor) -> int:
+    """The number of elements of ``input``."""
+    return input.numel()
 
 
-del _method
+def detach(input: Tensor) -> Tensor:
+    """``input`` cut from the graph (shared memory)."""
+    return input.detach()
+
+
+def allclose(
+    input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False
+) -> bool:
+    r"""Whether $|x - y| \le \text{atol} + \text{rtol}\,|y|$ elementwise, as ``torch.allclose``.
+
+    >>> import aigc_course as ac
+    >>> ac.allclose(ac.tensor([1.0, 2.0]), ac.tensor([1.0, 2.0 + 1e-9]))
+    True
+    """
+    for name, v in (("input", input), ("other", other)):
+        if not isinstance(v, Tensor):
+            raise TypeError(f"allclose(): argument '{name}' must be Tensor, not {type(v).__name__}")
+    if input._data.dtype != other._data.dtype:
+        raise RuntimeError(f"{input.dtype.name} did not match {other.dtype.name}")
+    return _builtins.bool(
+        _np.allclose(input._data, other._data, rtol=rtol, atol=atol, equal_nan=equal_nan)
+    )

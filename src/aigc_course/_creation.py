@@ -11,7 +11,8 @@ import math
 import numpy as np
 
 from . import _dtypes
-from ._tensor import Tensor, _size_args, check_device
+from ._checks import _size_args, check_device
+from ._tensor import Tensor
 from .random import _numpy_generator
 
 
@@ -141,19 +142,6 @@ def randn(*size, generator=None, dtype=None, device=None, requires_grad=False) -
     dt = _dtypes.to_dtype(dtype) if dtype is not None else _dtypes.default_float
     values = _numpy_generator(generator).standard_normal(_size_args(size)).astype(dt.numpy_dtype)
     return _finish(values, dt, requires_grad, device)
-
-
-def randint(low, high=None, size=(), generator=None, dtype=None, device=None) -> Tensor:
-    """Integers uniform on [low, high)."""
-    if high is None:
-        low, high = 0, low
-    if low >= high:
-        raise RuntimeError(
-            f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}"
-        )
-    dt = _dtypes.to_dtype(dtype) if dtype is not None else _dtypes.int64
-    values = _numpy_generator(generator).integers(low, high, size=tuple(size))
-    return _finish(values.astype(dt.numpy_dtype), dt, False, device)
 
 
 def randperm(n: int, generator=None) -> Tensor:

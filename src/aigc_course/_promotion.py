@@ -1,5 +1,5 @@
 """Type promotion: which dtype ``a + b`` has, and how binary operators bring their operands to
-it (chapter 1).
+it (chapter 1). Used by the ops; each op decides what to do with the promoted dtype.
 """
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ import numpy as np
 from . import _dtypes
 from ._checks import broadcast_shapes
 from ._dtypes import bool_, default_float, dtype, int64
+from ._tensor import Tensor
 
 
 def result_type(*operands) -> dtype:
@@ -42,29 +43,27 @@ def _as_tensor(v, dt: dtype) -> Tensor:
     return Tensor._make(np.asarray(v, dtype=dt.numpy_dtype))
 
 
-def _binary(fn, a, b, float_result: bool = False) -> Tensor:
-    # Fast path for the common cases, a float tensor with a Python float or with a tensor of
-    # the same dtype and shape: promotion and broadcasting have nothing to do.
-    if isinstance(a, Tensor) and a._data.dtype.kind == "f":
-        if type(b) is float:
-            return fn.apply(a, Tensor._make(np.asarray(b, dtype=a._data.dtype)))
-        if isinstance(b, Tensor) and b._data.dtype == a._data.dtype and b.shape == a.shape:
-            return fn.apply(a, b)
+def _promote_operands(a, b, float_result: bool = False) -> tuple[Tensor, Tensor]:
+    """Both operands of a binary op as tensors of their promoted dtype, checked to broadcast.
+
+    The common cases take a shortcut: a float tensor with a Python number, or two tensors of
+    one dtype; then promotion has nothing to do.
+    """
+    if isinstance(a, Tensor):
+        kind = a._data.dtype.kind
+        if isinstance(b, Tensor):
+            if b._data.dtype is a._data.dtype and (kind == "f" or not float_result):
+                if b._data.shape != a._data.shape:
+                    broadcast_shapes(a._data.shape, b._data.shape)
+                return a, b
+        elif kind == "f" and type(b) in (float, int):
+            return a, Tensor._make(np.asarray(b, dtype=a._data.dtype))
+    elif isinstance(b, Tensor) and b._data.dtype.kind == "f" and type(a) in (float, int):
+        return Tensor._make(np.asarray(a, dtype=b._data.dtype)), b
     dt = result_type(a, b)
     if float_result and not dt.is_floating_point:
         dt = default_float
     ta, tb = _as_tensor(a, dt), _as_tensor(b, dt)
-    broadcast_shapes(ta.shape, tb.shape)
-    return fn.apply(ta, tb)
-
-
-def _compare(op, a, b) -> Tensor:
-    dt = result_type(a, b)
-    ta, tb = _as_tensor(a, dt), _as_tensor(b, dt)
-    broadcast_shapes(ta.shape, tb.shape)
-    return Tensor._make(op(ta._data, tb._data))
-
-
-# Last, because _tensor imports this module (at its end) and Tensor is only needed when the
-# functions above run: this way either module may be imported first.
-from ._tensor import Tensor  # noqa: E402
+    if ta._data.shape != tb._data.shape:
+        broadcast_shapes(ta._data.shape, tb._data.shape)
+    return ta, tb

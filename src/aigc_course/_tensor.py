@@ -2,46 +2,38 @@ r"""``Tensor``: an n-dimensional array (numpy underneath) that remembers how it 
 
 A Tensor holds
 
-- ``_data``: a numpy array. Views share it, as torch's views share storage (chapter 1).
+- ``_data``: a numpy array. Views share it, as torch's views share storage (chapter 1);
+- ``_version_counter``: how many in-place changes its memory has had, shared by all views;
 - ``requires_grad``, ``grad`` and ``grad_fn``: the autograd bookkeeping (chapter 2).
 
-Every differentiable method ends in ``SomeFunction.apply(...)`` from :mod:`aigc_course.ops`.
-The methods here only validate arguments the way torch does (same exception types, messages
-that name the offending values) and promote dtypes; the math lives in the ops.
+This file has the tensor's own state and metadata. Every operation is a one-line delegation to
+the function of the same name in its :mod:`aigc_course.ops` topic file, where the argument
+checks, the type promotion, the differentiable Function and the public function live together:
 
-Teaching simplifications, stated openly: CPU only; no strides of our own (numpy's are used);
-in-place ops are not recorded by autograd, so they are refused on tensors that require grad
-while grad mode is on (torch's rule for leaves, extended to all tensors here). They are
-counted, though, as in torch: each bumps a version counter shared by all views of the same
-memory, so that backward refuses values changed after the forward pass saved them.
+- :mod:`~aigc_course.ops.arithmetic`: ``+ - * / **``, comparisons, ``maximum``;
+- :mod:`~aigc_course.ops.elementwise`: ``exp``, ``tanh``, ``relu``, ``clamp``, ``where``...;
+- :mod:`~aigc_course.ops.reduction`: ``sum``, ``mean``, ``max``, ``softmax``...;
+- :mod:`~aigc_course.ops.shape`: ``view``, ``permute``, ``cat``, indexing...;
+- :mod:`~aigc_course.ops.linalg`: ``matmul``;
+- :mod:`~aigc_course.ops.inplace`: ``add_``, ``copy_``, ``x[i] = v``... (recorded by autograd).
 
-The class is spread over a few modules, one topic each, so that every file stays readable:
-
-- here: construction, the version counter, ``detach``, ``to`` and the operators
-  (``+``, ``==``, ``&``..., with type promotion from :mod:`aigc_course._promotion`);
-- :mod:`aigc_course._tensor_data`: metadata (``shape``, ``dtype``, ``stride``) and conversions;
-- :mod:`aigc_course._tensor_autograd`: ``requires_grad``, ``grad``, ``backward``;
-- :mod:`aigc_course._tensor_math`: elementwise functions and reductions;
-- :mod:`aigc_course._tensor_shape`: shapes, views and indexing;
-- :mod:`aigc_course._tensor_inplace`: in-place operations;
-- :mod:`aigc_course._functions`: ``matmul``, ``where``, ``cat`` and ``stack``;
-- :mod:`aigc_course._checks`: ``Size``, ``device`` and the argument checks they all share.
+Teaching simplifications, stated openly: CPU only; no strides of our own (numpy's are used).
 """
 
 from __future__ import annotations
 
+import warnings
+import weakref
+
 import numpy as np
 
 from . import _dtypes
-from ._checks import broadcast_shapes, check_device
-from ._dtypes import bool_
-from ._tensor_autograd import _AutogradMixin
-from ._tensor_data import _DataMixin
-from ._tensor_inplace import _InPlaceMixin
-from ._tensor_math import _MathMixin
-from ._tensor_shape import _ShapeMixin
-from .ops import elementwise as E
-from .ops import shape as S
+from ._checks import Size, _check_dim, _size_args, broadcast_shapes, check_device, device
+from ._dtypes import dtype
+from ._tensor_str import format_tensor
+from .autograd import function as _function
+from .autograd.engine import backward as _backward
+from .autograd.function import AccumulateGrad
 
 
 class _VersionCounter:
@@ -53,14 +45,7 @@ class _VersionCounter:
         self.value = 0
 
 
-def _storage(array: np.ndarray) -> np.ndarray:
-    """The array that owns the memory ``array`` views."""
-    while isinstance(array.base, np.ndarray):
-        array = array.base
-    return array
-
-
-class Tensor(_DataMixin, _AutogradMixin, _MathMixin, _ShapeMixin, _InPlaceMixin):
+class Tensor:
     """An n-dimensional array with autograd. Build one with :func:`aigc_course.tensor`.
 
     >>> import aigc_course as ac
@@ -76,33 +61,55 @@ class Tensor(_DataMixin, _AutogradMixin, _MathMixin, _ShapeMixin, _InPlaceMixin)
     See chapters 1 (the data) and 2 (autograd).
     """
 
+    __slots__ = (
+        "_data",
+        "grad_fn",
+        "_grad",
+        "_requires_grad",
+        "_accumulator",
+        "_version_counter",
+        "_retains_grad",
+        "_base",
+        "__weakref__",
+    )
     __array_ufunc__ = None  # make numpy defer to our reflected operators (np.float32(2) * t)
 
-    def __init__(self, data, requires_grad: bool = False):
-        # like torch.Tensor(data): a Tensor is shared, anything else becomes float32
-        array = data._data if isinstance(data, Tensor) else np.asarray(data, dtype=np.float32)
+    def __init__(self, *data, requires_grad: bool = False):
+        """Like ``torch.Tensor``: ``Tensor(2, 3)`` is a 2x3 float32 tensor (of zeros here),
+        ``Tensor(data)`` copies ``data`` into float32, and ``Tensor(tensor)`` shares it."""
+        if len(data) == 1 and isinstance(data[0], Tensor):
+            array, counter = data[0]._data, data[0]._version_counter
+        elif all(isinstance(n, (int, np.integer)) and not isinstance(n, bool) for n in data):
+            array, counter = np.zeros(_size_args(data), dtype=np.float32), _VersionCounter()
+        elif len(data) == 1:
+            array, counter = np.array(data[0], dtype=np.float32), _VersionCounter()
+        else:
+            raise TypeError(f"Tensor(): expected sizes or one sequence of data, but got {data!r}")
         self._data = array
         self.grad_fn = None
         self._grad = None
         self._requires_grad = False
         self._accumulator = None
-        # a Tensor built on another Tensor shares its memory, so also its version counter
-        self._version_counter = (
-            data._version_counter if isinstance(data, Tensor) else _VersionCounter()
-        )
+        self._retains_grad = False
+        self._base = None
+        self._version_counter = counter  # a Tensor built on another shares its memory
         self.requires_grad = requires_grad
 
-    @classmethod
-    def _make(cls, array: np.ndarray) -> Tensor:
+    @staticmethod
+    def _make(array: np.ndarray) -> Tensor:
         """Wrap an array without checks (used by ops, whose arrays are already valid)."""
         t = object.__new__(Tensor)
-        t._data = array if isinstance(array, np.ndarray) else np.asarray(array)
+        t._data = array
         t.grad_fn = None
         t._grad = None
         t._requires_grad = False
         t._accumulator = None
+        t._retains_grad = False
+        t._base = None
         t._version_counter = _VersionCounter()
         return t
+
+    # ------------------------------------------------------------------ the version counter
 
     @property
     def _version(self) -> int:
@@ -112,23 +119,212 @@ class Tensor(_DataMixin, _AutogradMixin, _MathMixin, _ShapeMixin, _InPlaceMixin)
     def _bump_version(self) -> None:
         self._version_counter.value += 1
 
-    def _share_version_if_view(self, inputs) -> None:
-        """A view (``view``, ``t()``, ``x[0]``...) counts the in-place changes of its base."""
-        if self._data.base is None:
-            return
-        root = _storage(self._data)
-        for t in inputs:
-            if _storage(t._data) is root:
-                self._version_counter = t._version_counter
-                return
+    def _is_view(self) -> bool:
+        """Whether this tensor views the memory of another (``self._base``), as in torch."""
+        return self._base is not None
 
-    # ------------------------------------------------------------------ detach
+    # ------------------------------------------------------------------ metadata
+
+    @property
+    def shape(self) -> Size:
+        return Size(self._data.shape)
+
+    def size(self, dim: int | None = None):
+        if dim is None:
+            return Size(self._data.shape)
+        return self._data.shape[_check_dim(dim, self._data.ndim)]
+
+    @property
+    def ndim(self) -> int:
+        return self._data.ndim
+
+    def dim(self) -> int:
+        return self._data.ndim
+
+    def numel(self) -> int:
+        return int(self._data.size)
+
+    def __len__(self) -> int:
+        if self._data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self._data.shape[0]
+
+    @property
+    def dtype(self) -> dtype:
+        return _dtypes.from_numpy_dtype(self._data.dtype)
+
+    @property
+    def device(self) -> device:
+        return device("cpu")
+
+    @property
+    def is_cuda(self) -> bool:
+        return False
+
+    def is_floating_point(self) -> bool:
+        return self._data.dtype.kind == "f"
+
+    def element_size(self) -> int:
+        return self._data.itemsize
+
+    def stride(self, dim: int | None = None):
+        """Steps, in elements, between neighbours along each axis (chapter 1's figure)."""
+        strides = tuple(s // self._data.itemsize for s in self._data.strides)
+        return strides if dim is None else strides[_check_dim(dim, self._data.ndim)]
+
+    def is_contiguous(self) -> bool:
+        return bool(self._data.flags.c_contiguous)
+
+    def data_ptr(self) -> int:
+        return self._data.__array_interface__["data"][0]
+
+    # ------------------------------------------------------------------ conversion
+
+    def item(self):
+        if self._data.size != 1:
+            raise RuntimeError(
+                f"a Tensor with {self._data.size} elements cannot be converted to Scalar"
+            )
+        return self._data.reshape(()).item()
+
+    def tolist(self):
+        return self._data.tolist()
+
+    def numpy(self) -> np.ndarray:
+        if self._requires_grad:
+            raise RuntimeError(
+                "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() "
+                "instead."
+            )
+        return self._data
+
+    def __array__(self, dtype=None, copy=None):
+        return self._data if dtype is None else self._data.astype(dtype)
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __index__(self) -> int:
+        if self._data.dtype.kind not in "biu" or self._data.size != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return int(self.item())
+
+    def __bool__(self) -> bool:
+        if self._data.size != 1:
+            raise RuntimeError(
+                f"Boolean value of Tensor with more than one value is ambiguous "
+                f"(shape {list(self._data.shape)})"
+            )
+        return bool(self.item())
+
+    def __format__(self, spec: str) -> str:
+        if self._data.ndim == 0 and spec:
+            return format(self.item(), spec)
+        return format(repr(self), spec)
+
+    def __repr__(self) -> str:
+        return format_tensor(self)
+
+    def __iter__(self):
+        if self._data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(len(self)))
+
+    # a class that defines __eq__ loses the default __hash__: tensors hash by identity, as in torch
+    __hash__ = object.__hash__
+
+    # ------------------------------------------------------------------ autograd state
+
+    @property
+    def requires_grad(self) -> bool:
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value: bool) -> None:
+        if self.grad_fn is not None:
+            raise RuntimeError(
+                "you can only change requires_grad flags of leaf variables. If you want to use a "
+                "computed variable in a subgraph that doesn't require differentiation use "
+                "var_no_grad = var.detach()."
+            )
+        if value and self._data.dtype.kind != "f":
+            raise RuntimeError(
+                "Only Tensors of floating point and complex dtype can require gradients, "
+                f"but got dtype {self.dtype}"
+            )
+        self._requires_grad = bool(value)
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        self.requires_grad = requires_grad
+        return self
+
+    @property
+    def is_leaf(self) -> bool:
+        return self.grad_fn is None
+
+    @property
+    def grad(self) -> Tensor | None:
+        if self._grad is None and self.grad_fn is not None and not self._retains_grad:
+            warnings.warn(
+                "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its "
+                ".grad attribute won't be populated during autograd.backward(). If you indeed "
+                "want the .grad field to be populated for a non-leaf Tensor, use .retain_grad() "
+                "on the non-leaf Tensor.",
+                UserWarning,
+                stacklevel=2,
+            )
+        return self._grad
+
+    @grad.setter
+    def grad(self, value: Tensor | None) -> None:
+        if value is not None and value._data.shape != self._data.shape:
+            raise RuntimeError(
+                f"assigned grad has data of a different size: {list(value.shape)} "
+                f"!= {list(self.shape)}"
+            )
+        self._grad = value
+
+    @property
+    def retains_grad(self) -> bool:
+        return self._retains_grad
+
+    def retain_grad(self) -> None:
+        """Keep this non-leaf tensor's gradient in ``.grad`` after ``backward``."""
+        if not self._requires_grad:
+            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+        if self.grad_fn is None or self._retains_grad:
+            return
+        self._retains_grad = True
+        self.grad_fn._retained.append(weakref.ref(self))
+
+    def _node(self):
+        """The graph node that gradients for this tensor flow into (None if none needed)."""
+        if self.grad_fn is not None:
+            return self.grad_fn
+        if self._requires_grad:
+            if self._accumulator is None:
+                self._accumulator = AccumulateGrad(self)
+            return self._accumulator
+        return None
+
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+        """Accumulate d(self)/d(leaf) into every leaf's ``.grad`` (see
+        :func:`aigc_course.autograd.backward`)."""
+        _backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 
     def detach(self) -> Tensor:
         """The same data (shared memory, and so the same version counter), cut from the graph."""
         t = Tensor._make(self._data)
         t._version_counter = self._version_counter
         return t
+
+    def detach_(self) -> Tensor:
+        self.grad_fn = None
+        self._requires_grad = False
+        return self
 
     @property
     def data(self) -> Tensor:
@@ -140,164 +336,394 @@ class Tensor(_DataMixin, _AutogradMixin, _MathMixin, _ShapeMixin, _InPlaceMixin)
 
     # ------------------------------------------------------------------ dtype and device
 
-    def to(self, *args, dtype=None, device=None, copy: bool = False) -> Tensor:
-        """``x.to(aigc_course.float64)``, ``x.to("cpu")``, ``x.to(other)``."""
-        for a in args:
-            if isinstance(a, Tensor):
-                dtype = a.dtype
-            elif isinstance(a, str) or type(a).__name__ == "device":
-                device = a
-            else:
-                dtype = a
-        check_device(device)
-        if dtype is None:
-            return E.Clone.apply(self) if copy else self
-        dt = _dtypes.to_dtype(dtype)
-        if dt is self.dtype and not copy:
-            return self
-        return E.To.apply(self, dtype=dt)
+    def cpu(self) -> Tensor:
+        return self
 
-    # ------------------------------------------------------------------ arithmetic
+    def cuda(self, *args, **kwargs) -> Tensor:
+        check_device("cuda")
 
+    def float(self) -> Tensor:
+        return self.to(_dtypes.float32)
+
+    def double(self) -> Tensor:
+        return self.to(_dtypes.float64)
+
+    def half(self) -> Tensor:
+        return self.to(_dtypes.float16)
+
+    def long(self) -> Tensor:
+        return self.to(_dtypes.int64)
+
+    def int(self) -> Tensor:
+        return self.to(_dtypes.int32)
+
+    def bool(self) -> Tensor:
+        return self.to(_dtypes.bool_)
+
+    def type_as(self, other: Tensor) -> Tensor:
+        return self.to(other.dtype)
+
+    # ------------------------------------------------------------------ new tensors like this one
+
+    def new_tensor(self, data, dtype=None, requires_grad: bool = False) -> Tensor:
+        dt = _dtypes.to_dtype(dtype) if dtype is not None else self.dtype
+        data = data._data if isinstance(data, Tensor) else data
+        return Tensor._make(np.array(data, dtype=dt.numpy_dtype)).requires_grad_(requires_grad)
+
+    def new_full(self, size, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
+        dt = _dtypes.to_dtype(dtype) if dtype is not None else self.dtype
+        size = _size_args(size if isinstance(size, (tuple, list)) else (size,))
+        array = np.full(size, fill_value, dtype=dt.numpy_dtype)
+        return Tensor._make(array).requires_grad_(requires_grad)
+
+    def new_zeros(self, *size, dtype=None, requires_grad: bool = False) -> Tensor:
+        return self.new_full(_size_args(size), 0, dtype, requires_grad)
+
+    def new_ones(self, *size, dtype=None, requires_grad: bool = False) -> Tensor:
+        return self.new_full(_size_args(size), 1, dtype, requires_grad)
+
+    def new_empty(self, *size, dtype=None, requires_grad: bool = False) -> Tensor:
+        return self.new_full(_size_args(size), 0, dtype, requires_grad)
+
+    # ================================================================== the operations
+    # One line each: the function of the same name in its ops/ file does the work.
+
+    # ---- ops/arithmetic.py
     def __add__(self, other):
-        return _binary(E.Add, self, other)
+        return A.add(self, other)
 
     def __radd__(self, other):
-        return _binary(E.Add, other, self)
+        return A.add(other, self)
 
     def __sub__(self, other):
-        return _binary(E.Sub, self, other)
+        return A.sub(self, other)
 
     def __rsub__(self, other):
-        return _binary(E.Sub, other, self)
+        return A.sub(other, self)
 
     def __mul__(self, other):
-        return _binary(E.Mul, self, other)
+        return A.mul(self, other)
 
     def __rmul__(self, other):
-        return _binary(E.Mul, other, self)
+        return A.mul(other, self)
 
     def __truediv__(self, other):
-        return _binary(E.Div, self, other, float_result=True)
+        return A.div(self, other)
 
     def __rtruediv__(self, other):
-        return _binary(E.Div, other, self, float_result=True)
+        return A.div(other, self)
 
     def __pow__(self, exponent):
-        return _binary(E.Pow, self, exponent)
+        return A.pow(self, exponent)
 
     def __rpow__(self, base):
-        return _binary(E.Pow, base, self)
+        return A.pow(base, self)
 
     def __neg__(self):
-        if self.dtype is bool_:
-            raise TypeError("Negation, the `-` operator, on a bool tensor is not supported.")
-        return E.Neg.apply(self)
+        return A.neg(self)
 
-    def __matmul__(self, other):
-        return matmul(self, other)
+    def __eq__(self, other):
+        return A.eq(self, other)  # type: ignore[override]
 
-    def __rmatmul__(self, other):
-        return matmul(other, self)
-
-    add, sub, mul, div, pow = __add__, __sub__, __mul__, __truediv__, __pow__
-
-    def maximum(self, other: Tensor) -> Tensor:
-        return _binary(E.Maximum, self, other)
-
-    def minimum(self, other: Tensor) -> Tensor:
-        return _binary(E.Minimum, self, other)
-
-    def __eq__(self, other):  # type: ignore[override]
-        return _compare(np.equal, self, other)
-
-    def __ne__(self, other):  # type: ignore[override]
-        return _compare(np.not_equal, self, other)
+    def __ne__(self, other):
+        return A.ne(self, other)  # type: ignore[override]
 
     def __lt__(self, other):
-        return _compare(np.less, self, other)
+        return A.lt(self, other)
 
     def __le__(self, other):
-        return _compare(np.less_equal, self, other)
+        return A.le(self, other)
 
     def __gt__(self, other):
-        return _compare(np.greater, self, other)
+        return A.gt(self, other)
 
     def __ge__(self, other):
-        return _compare(np.greater_equal, self, other)
-
-    eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__
-
-    # a class that defines __eq__ loses the default __hash__: tensors hash by identity, as in torch
-    __hash__ = object.__hash__
+        return A.ge(self, other)
 
     def __and__(self, other):
-        return (
-            _compare(np.logical_and, self, other)
-            if self.dtype is bool_
-            else _compare(np.bitwise_and, self, other)
-        )
+        return A._and(self, other)
+
+    def __rand__(self, other):
+        return A._and(other, self)
 
     def __or__(self, other):
-        return (
-            _compare(np.logical_or, self, other)
-            if self.dtype is bool_
-            else _compare(np.bitwise_or, self, other)
-        )
+        return A._or(self, other)
+
+    def __ror__(self, other):
+        return A._or(other, self)
 
     def __invert__(self):
-        return Tensor._make(~self._data)
+        return A._invert(self)
 
-    def all(self, dim=None) -> Tensor:
-        return Tensor._make(np.asarray(np.all(self._data, axis=dim)))
+    def add(self, other, *, alpha=1):
+        return A.add(self, other, alpha=alpha)
 
-    def any(self, dim=None) -> Tensor:
-        return Tensor._make(np.asarray(np.any(self._data, axis=dim)))
+    def sub(self, other, *, alpha=1):
+        return A.sub(self, other, alpha=alpha)
 
-    def logical_not(self) -> Tensor:
-        return Tensor._make(np.logical_not(self._data))
+    def mul(self, other):
+        return A.mul(self, other)
 
-    def sign(self) -> Tensor:
-        """-1, 0 or 1 elementwise (a step function: its gradient is zero, so it is not recorded)."""
-        return Tensor._make(np.sign(self._data))
+    def div(self, other):
+        return A.div(self, other)
 
-    # ------------------------------------------------------------------ choosing by a mask
+    def pow(self, exponent):
+        return A.pow(self, exponent)
 
-    def where(self, condition: Tensor, other) -> Tensor:
-        """``x.where(c, y)``: x where c is True, else y (torch's method form)."""
-        return where(condition, self, other)
+    def neg(self):
+        return A.neg(self)
 
-    def masked_fill(self, mask: Tensor, value) -> Tensor:
-        """``value`` wherever ``mask`` is True (how attention hides future positions)."""
-        if not isinstance(mask, Tensor) or mask.dtype is not bool_:
-            got = mask.dtype if isinstance(mask, Tensor) else type(mask).__name__
-            raise RuntimeError(f"masked_fill only supports boolean masks, but got mask with {got}")
-        shape = broadcast_shapes(self.shape, mask.shape)
-        if shape != tuple(self.shape):
-            raise RuntimeError(
-                f"masked_fill: the mask of shape {list(mask.shape)} must broadcast to the "
-                f"tensor's shape {list(self.shape)}"
-            )
-        value = value.item() if isinstance(value, Tensor) else value
-        return S.MaskedFill.apply(self, mask, value=value)
+    def maximum(self, other):
+        return A.maximum(self, other)
+
+    def minimum(self, other):
+        return A.minimum(self, other)
+
+    def eq(self, other):
+        return A.eq(self, other)
+
+    def ne(self, other):
+        return A.ne(self, other)
+
+    def lt(self, other):
+        return A.lt(self, other)
+
+    def le(self, other):
+        return A.le(self, other)
+
+    def gt(self, other):
+        return A.gt(self, other)
+
+    def ge(self, other):
+        return A.ge(self, other)
+
+    def logical_not(self):
+        return A.logical_not(self)
+
+    def logical_and(self, other):
+        return A.logical_and(self, other)
+
+    def logical_or(self, other):
+        return A.logical_or(self, other)
+
+    # ---- ops/elementwise.py
+    def exp(self):
+        return E.exp(self)
+
+    def log(self):
+        return E.log(self)
+
+    def sqrt(self):
+        return E.sqrt(self)
+
+    def sin(self):
+        return E.sin(self)
+
+    def cos(self):
+        return E.cos(self)
+
+    def tanh(self):
+        return E.tanh(self)
+
+    def sigmoid(self):
+        return E.sigmoid(self)
+
+    def relu(self):
+        return E.relu(self)
+
+    def abs(self):
+        return E.abs(self)
+
+    def sign(self):
+        return E.sign(self)
+
+    def erf(self):
+        return E.erf(self)
+
+    def clamp(self, min=None, max=None):
+        return E.clamp(self, min, max)
+
+    def clip(self, min=None, max=None):
+        return E.clamp(self, min, max)
+
+    def where(self, condition, other):
+        return E.where(condition, self, other)
+
+    def to(self, *args, **kwargs):
+        return E.to(self, *args, **kwargs)
+
+    def clone(self):
+        return E.clone(self)
+
+    def contiguous(self):
+        return E.contiguous(self)
+
+    def masked_fill(self, mask, value):
+        return E.masked_fill(self, mask, value)
+
+    # ---- ops/reduction.py
+    def sum(self, dim=None, keepdim=False, *, dtype=None):
+        return R.sum(self, dim, keepdim, dtype=dtype)  # noqa: E501
+
+    def mean(self, dim=None, keepdim=False, *, dtype=None):
+        return R.mean(self, dim, keepdim, dtype=dtype)  # noqa: E501
+
+    def max(self, dim=None, keepdim=False):
+        return R.max(self, dim, keepdim)
+
+    def min(self, dim=None, keepdim=False):
+        return R.min(self, dim, keepdim)
+
+    def argmax(self, dim=None, keepdim=False):
+        return R.argmax(self, dim, keepdim)
+
+    def argmin(self, dim=None, keepdim=False):
+        return R.argmin(self, dim, keepdim)
+
+    def var(self, dim=None, keepdim=False, **kw):
+        return R.var(self, dim, keepdim, **kw)
+
+    def std(self, dim=None, keepdim=False, **kw):
+        return R.std(self, dim, keepdim, **kw)
+
+    def softmax(self, dim):
+        return R.softmax(self, dim)
+
+    def log_softmax(self, dim):
+        return R.log_softmax(self, dim)
+
+    def logsumexp(self, dim, keepdim=False):
+        return R.logsumexp(self, dim, keepdim)
+
+    def all(self, dim=None, keepdim=False):
+        return R.all(self, dim, keepdim)
+
+    def any(self, dim=None, keepdim=False):
+        return R.any(self, dim, keepdim)
+
+    # ---- ops/linalg.py
+    def __matmul__(self, other):
+        return L.matmul(self, other)
+
+    def __rmatmul__(self, other):
+        return L.matmul(other, self)
+
+    def matmul(self, other):
+        return L.matmul(self, other)
+
+    # ---- ops/shape.py
+    def view(self, *shape):
+        return S.view(self, *shape)
+
+    def reshape(self, *shape):
+        return S.reshape(self, *shape)
+
+    def view_as(self, other):
+        return S.view(self, other.shape)
+
+    def reshape_as(self, other):
+        return S.reshape(self, other.shape)
+
+    def flatten(self, start_dim=0, end_dim=-1):
+        return S.flatten(self, start_dim, end_dim)
+
+    def unsqueeze(self, dim):
+        return S.unsqueeze(self, dim)
+
+    def squeeze(self, dim=None):
+        return S.squeeze(self, dim)
+
+    def permute(self, *dims):
+        return S.permute(self, *dims)
+
+    def transpose(self, dim0, dim1):
+        return S.transpose(self, dim0, dim1)
+
+    def t(self):
+        return S.t(self)
+
+    T = property(lambda self: S.T(self))
+    mT = property(lambda self: S.transpose(self, -2, -1))
+
+    def expand(self, *sizes):
+        return S.expand(self, *sizes)
+
+    def expand_as(self, other):
+        return S.expand(self, other.shape)
+
+    def sum_to_size(self, *size):
+        return S.sum_to_size(self, *size)
+
+    def split(self, split_size, dim=0):
+        return S.split(self, split_size, dim)
+
+    def chunk(self, chunks, dim=0):
+        return S.chunk(self, chunks, dim)
+
+    def __getitem__(self, index):
+        return S.getitem(self, index)
+
+    # ---- ops/inplace.py (recorded by autograd; each bumps the version counter)
+    def __setitem__(self, index, value):
+        I.setitem(self, index, value)
+
+    def add_(self, other, *, alpha=1):
+        return I.add_(self, other, alpha=alpha)
+
+    def sub_(self, other, *, alpha=1):
+        return I.sub_(self, other, alpha=alpha)
+
+    def mul_(self, other):
+        return I.mul_(self, other)
+
+    def div_(self, other):
+        return I.div_(self, other)
+
+    def __iadd__(self, other):
+        return I.add_(self, other)
+
+    def __isub__(self, other):
+        return I.sub_(self, other)
+
+    def __imul__(self, other):
+        return I.mul_(self, other)
+
+    def __itruediv__(self, other):
+        return I.div_(self, other)
+
+    def clamp_(self, min=None, max=None):
+        return I.clamp_(self, min, max)
+
+    def masked_fill_(self, mask, value):
+        return I.masked_fill_(self, mask, value)
+
+    def copy_(self, src):
+        return I.copy_(self, src)
+
+    def fill_(self, value):
+        return I.fill_(self, value)
+
+    def zero_(self):
+        return I.fill_(self, 0)
+
+    def uniform_(self, a=0.0, b=1.0, generator=None):
+        return I.uniform_(self, a, b, generator)
+
+    def normal_(self, mean=0.0, std=1.0, generator=None):
+        return I.normal_(self, mean, std, generator)  # noqa: E501
 
 
-# The operators above call these when they run; they import Tensor, so they come after it.
-# Everything that used to live in this module stays importable from here, as before the split:
-# ``from aigc_course._tensor import Tensor, broadcast_shapes, where, _size_args`` still works.
-from ._checks import Size, _check_dim, _check_dims, _size_args, device  # noqa: E402, F401
-from ._functions import cat, matmul, stack, where  # noqa: E402
-from ._promotion import _as_tensor, _binary, _compare, result_type  # noqa: E402, F401
+# Autograd sits below Tensor and cannot import it: hand it the class, once.
+_function._register_tensor_class(Tensor)
 
-__all__ = [
-    "Size",
-    "Tensor",
-    "broadcast_shapes",
-    "cat",
-    "check_device",
-    "device",
-    "matmul",
-    "result_type",
-    "stack",
-    "where",
-]
+# The one import cycle of the package, bound once here at import time: the ops build Tensors,
+# and Tensor's methods call the ops. Each ops module imports Tensor from this module, which is
+# complete by now.
+from .ops import arithmetic as A  # noqa: E402
+from .ops import elementwise as E  # noqa: E402
+from .ops import inplace as I  # noqa: E402, E741
+from .ops import linalg as L  # noqa: E402
+from .ops import reduction as R  # noqa: E402
+from .ops import shape as S  # noqa: E402
+
+__all__ = ["Tensor", "broadcast_shapes", "check_device"]  # the last two: older imports

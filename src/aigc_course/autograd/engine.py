@@ -9,13 +9,11 @@ output has contributed its share. Chapter 2 derives this.
 from __future__ import annotations
 
 from collections import deque
-from typing import TYPE_CHECKING
 
-from . import grad_mode
+import numpy as np
+
+from . import function, grad_mode
 from .function import AccumulateGrad, Function
-
-if TYPE_CHECKING:
-    from .._tensor import Tensor
 
 
 def _dependencies(roots) -> dict:
@@ -36,7 +34,7 @@ def _dependencies(roots) -> dict:
 
 
 def run_backward(
-    roots: list[tuple[object, Tensor]],
+    roots: list[tuple],
     retain_graph: bool,
     create_graph: bool,
     capture: dict | None = None,
@@ -46,9 +44,11 @@ def run_backward(
     If ``capture`` is None, gradients are accumulated into the ``.grad`` of leaves (this is
     ``Tensor.backward``). Otherwise ``capture`` maps nodes to ``None`` and receives the total
     gradient that reaches each of them, and leaves are left alone (this is ``autograd.grad``).
+    Grad mode is on only for ``create_graph``, so otherwise nothing done here is recorded.
     """
     grads: dict = {}
     for node, g in roots:
+        g = g if create_graph else g.detach()
         grads[node] = grads[node] + g if node in grads else g
     deps = _dependencies(list(grads))
     ready = deque(node for node in grads if deps.get(node, 0) == 0)
@@ -57,19 +57,16 @@ def run_backward(
         while ready:
             node = ready.popleft()
             g = grads.pop(node, None)
-            if g is not None and not create_graph:
-                g = g.detach()
             if g is not None:
                 if capture is not None and node in capture:
                     capture[node] = g
                 for ref in getattr(node, "_retained", ()):
                     t = ref()
                     if t is not None:
-                        t.grad = g if t.grad is None else t.grad + g
+                        t._grad = g.clone() if t._grad is None else t._grad + g
             if isinstance(node, AccumulateGrad):
                 if g is not None and capture is None:
-                    leaf = node.variable
-                    leaf.grad = g if leaf.grad is None else leaf.grad + g
+                    node.accumulate(g, create_graph)
                 continue
             input_grads = node._backward(g) if g is not None else (None,) * len(node.next_functions)
             if not retain_graph and isinstance(node, Function):
@@ -82,3 +79,100 @@ def run_backward(
                 deps[parent] -= 1
                 if deps[parent] == 0:
                     ready.append(parent)
+
+
+# ---------------------------------------------------------------- the entry points
+
+
+def _as_tuple(x):
+    return tuple(x) if isinstance(x, (tuple, list)) else (x,)
+
+
+def _roots(outputs, grad_outputs, caller: str):
+    Tensor = function.Tensor  # registered by aigc_course._tensor (it sits above autograd)
+    grad_outputs = _as_tuple(grad_outputs) if grad_outputs is not None else (None,) * len(outputs)
+    if len(grad_outputs) != len(outputs):
+        raise RuntimeError(
+            f"{caller}: got {len(grad_outputs)} gradients for {len(outputs)} outputs"
+        )
+    roots = []
+    for i, (out, g) in enumerate(zip(outputs, grad_outputs)):
+        if not out.requires_grad:
+            raise RuntimeError(
+                f"element {i} of tensors does not require grad and does not have a grad_fn"
+            )
+        if g is None:
+            if out.numel() != 1:
+                raise RuntimeError(
+                    "grad can be implicitly created only for scalar outputs "
+                    f"(this output has shape {list(out.shape)}; reduce it with .sum() or "
+                    ".mean(), or pass gradient=)"
+                )
+            g = Tensor._make(np.ones_like(out._data))
+        elif not isinstance(g, Tensor):
+            raise TypeError(f"gradient must be a Tensor, not {type(g).__name__}")
+        elif g.shape != out.shape:
+            raise RuntimeError(
+                f"Mismatch in shape: grad_output[{i}] has a shape of {g.shape} and output[{i}] "
+                f"has a shape of {out.shape}."
+            )
+        roots.append((out._node(), g))
+    return roots
+
+
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
+    """Accumulate the gradient of ``tensors`` into the ``.grad`` of every leaf that led to it.
+
+    Rules, as in torch: an implicit gradient (``None``) only for a single-element output;
+    gradients *accumulate* in leaves across calls; the graph's saved values are freed unless
+    ``retain_graph=True``; with ``create_graph=True`` the backward pass is recorded too.
+    """
+    tensors = _as_tuple(tensors)
+    if retain_graph is None:
+        retain_graph = create_graph
+    roots = _roots(tensors, grad_tensors, "backward")
+    if inputs is not None:  # accumulate only into these
+        inputs = _as_tuple(inputs)
+        captured = run_and_capture(roots, inputs, retain_graph, create_graph)
+        for t, g in zip(inputs, captured):
+            if g is not None:
+                t.grad = g.clone() if t.grad is None else t.grad + g
+        return
+    run_backward(roots, retain_graph, create_graph)
+
+
+def run_and_capture(roots, inputs, retain_graph, create_graph):
+    capture = {}
+    for t in inputs:
+        node = t._node()
+        if node is None:
+            raise RuntimeError("One of the differentiated Tensors does not require grad")
+        capture[node] = None
+    run_backward(roots, retain_graph, create_graph, capture=capture)
+    return [capture[t._node()] for t in inputs]
+
+
+def grad(
+    outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=False
+):
+    """The gradients of ``outputs`` with respect to ``inputs``, returned (not accumulated).
+
+    >>> import aigc_course as ac
+    >>> x = ac.tensor(3.0, requires_grad=True)
+    >>> (dy,) = ac.autograd.grad(x ** 3, x, create_graph=True)  # 3x^2 = 27
+    >>> (d2y,) = ac.autograd.grad(dy, x)                       # 6x = 18
+    >>> dy.item(), d2y.item()
+    (27.0, 18.0)
+    """
+    outputs, inputs = _as_tuple(outputs), _as_tuple(inputs)
+    if retain_graph is None:
+        retain_graph = create_graph
+    roots = _roots(outputs, grad_outputs, "grad")
+    grads = run_and_capture(roots, inputs, retain_graph, create_graph)
+    for i, g in enumerate(grads):
+        if g is None and not allow_unused:
+            raise RuntimeError(
+                f"One of the differentiated Tensors (input {i}) appears to not have been used in "
+                "the graph. Set allow_unused=True if this is the desired behavior."
+            )
+    return tuple(grads)

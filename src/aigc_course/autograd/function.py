@@ -1,25 +1,39 @@
 r"""``Function``: one differentiable operation, its forward and its backward side by side.
 
-Every primitive in :mod:`aigc_course.ops` is a small subclass. ``forward`` computes with numpy
-arrays (fast, no graph); ``backward`` computes with Tensor operations, so that with
-``create_graph=True`` the backward pass is itself recorded and can be differentiated again.
-
 Calling ``SomeFunction.apply(x, y)`` creates one *node* of the computation graph: an instance of
 the class, which is both the ``ctx`` that ``forward`` writes to and the ``grad_fn`` of the result.
 The node points at the nodes of its inputs through ``next_functions``, exactly as in torch, so a
 graph can be walked from any result back to its leaves. Chapter 2 draws such graphs.
+
+Two kinds of subclasses share this class:
+
+- the package's primitives (every class in :mod:`aigc_course.ops`): ``forward`` computes on the
+  numpy arrays of its tensor arguments (fast, no graph) and returns an array;
+- your own, written for torch (``class MyFn(autograd.Function)``): ``forward`` receives the
+  tensors themselves and returns a tensor, computed with grad mode off, as in torch.
+
+Both write ``backward`` with Tensor operations, so that with ``create_graph=True`` the backward
+pass is itself recorded and can be differentiated again. A node keeps only what its backward
+needs: what ``forward`` passed to ``ctx.save_for_backward`` (and attributes set on ``ctx``).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 
+from .. import _dtypes
 from . import grad_mode
 
-if TYPE_CHECKING:
-    from .._tensor import Tensor
+# Tensor is defined above autograd (its methods call the ops, which are Functions), so this
+# module cannot import it. aigc_course._tensor hands the class down once, at import time,
+# as torch's Python Tensor class is registered with its C++ core.
+Tensor = None
+
+
+def _register_tensor_class(cls: type) -> None:
+    global Tensor
+    Tensor = cls
+
 
 _FREED_MESSAGE = (
     "Trying to backward through the graph a second time (or directly access saved tensors after "
@@ -43,10 +57,33 @@ class Node:
 
 
 class AccumulateGrad(Node):
-    """The node at a leaf that requires grad: it adds the incoming gradient into ``leaf.grad``."""
+    r"""The node at a leaf that requires grad: it adds the incoming gradient into ``leaf.grad``.
+
+    The first gradient is copied into fresh, contiguous memory that the leaf owns, so that
+    ``leaf.grad`` never aliases another tensor; later ones are added *in place* into that
+    same tensor ($\text{grad} \mathrel{+}= g$), as torch's AccumulateGrad does. Under
+    ``create_graph=True`` the sum is recorded instead, so it can be differentiated.
+    """
 
     def __init__(self, variable: Tensor):
         self.variable = variable
+
+    def accumulate(self, g: Tensor, create_graph: bool) -> None:
+        leaf = self.variable
+        old = leaf._grad
+        if old is None:
+            leaf._grad = g.clone() if create_graph else Tensor._make(np.array(g._data, order="C"))
+        elif create_graph or old._requires_grad:
+            leaf._grad = old + g
+        else:
+            np.add(old._data, g._data, out=old._data)
+            old._version_counter.value += 1
+
+
+class _SavedOutput:
+    """Marks the output among the saved values: the node keeps its array, not the tensor,
+    because the tensor points at the node (``grad_fn``) and a pointer back would make a
+    reference cycle, which only Python's slow cyclic garbage collector can free."""
 
 
 class Function(Node):
@@ -54,18 +91,28 @@ class Function(Node):
 
     Subclasses write two static methods:
 
-    - ``forward(ctx, *arrays, **options) -> np.ndarray``: the value, computed on numpy arrays.
-      Anything ``backward`` needs besides the inputs and the output goes on ``ctx``.
-    - ``backward(ctx, grad) -> Tensor | tuple[Tensor | None, ...]``: the gradient with respect
-      to each positional input, given the gradient ``grad`` of the output (a vector-Jacobian
-      product). It may read ``ctx.inputs`` and ``ctx.output`` (Tensors).
+    - ``forward(ctx, *args, **options)``: the value. Tensors arrive as numpy arrays for the
+      package's primitives, as Tensors for your own Functions. Save what backward needs with
+      ``ctx.save_for_backward(...)``, and anything else as an attribute of ``ctx``.
+    - ``backward(ctx, grad)``: the gradient for each positional input (``None`` for a
+      non-tensor), given the gradient ``grad`` of the output: a vector-Jacobian product.
+      ``ctx.saved_tensors`` gives back what forward saved, as Tensors.
 
     Broadcasting is undone in one place, :meth:`_backward`, which sums each gradient back to
     its input's shape; backward rules never deal with it.
     """
 
+    forward_on_arrays = False  # True for the package's primitives (set in __init_subclass__)
+    is_view = False  # True where the output may share the input's memory (view, permute...)
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "forward_on_arrays" not in cls.__dict__ and cls.__module__.startswith("aigc_course.ops"):
+            cls.forward_on_arrays = True
+
     def __init__(self):
-        self._inputs: tuple | None = None
+        self._saved = ()
+        self._saved_versions = ()
         self._output = None
         self._freed = False
         self._retained = []  # tensors whose .grad we keep (retain_grad)
@@ -73,38 +120,37 @@ class Function(Node):
     def name(self) -> str:
         return type(self).__name__ + "Backward"
 
-    # what forward saw; freed after backward unless retain_graph=True
+    # ------------------------------------------------------------------ what forward saves
+
+    def save_for_backward(self, *values) -> None:
+        """Keep these (inputs, the output, or other arrays/tensors) for ``backward``."""
+        self._saved = values
+
     @property
-    def inputs(self) -> tuple[Tensor, ...]:
+    def saved_tensors(self) -> tuple[Tensor | None, ...]:
         if self._freed:
             raise RuntimeError(_FREED_MESSAGE)
         self._check_versions()
-        return self._inputs
+        return tuple(self._unpack(t) for t in self._saved)
 
-    @property
-    def output(self) -> Tensor:
-        """The result of ``forward``, as a tensor whose ``grad_fn`` is this node.
-
-        The node keeps the output's array, not the output tensor itself: the tensor points at
-        the node (``grad_fn``), and a pointer back would make a reference cycle, which only
-        Python's slow cyclic garbage collector can free.
-        """
-        from .._tensor import Tensor
-
-        if self._freed:
-            raise RuntimeError(_FREED_MESSAGE)
-        self._check_versions()
-        data, version_counter = self._output
+    def _unpack(self, t):
+        if t is not _SavedOutput:
+            return t
+        data, version_counter, _ = self._output
         out = Tensor._make(data)
         out.grad_fn, out._requires_grad, out._version_counter = self, True, version_counter
         return out
 
     def _check_versions(self) -> None:
-        """Refuse to differentiate with values that were modified in place after forward saw
+        """Refuse to differentiate with values that were modified in place after forward saved
         them (each in-place op bumps its tensor's version, as torch's version counter does)."""
-        arrays = (*(t._data for t in self._inputs), self._output[0])
-        counters = (*(t._version_counter for t in self._inputs), self._output[1])
-        for array, counter, saved in zip(arrays, counters, self._saved_versions):
+        for t, saved in zip(self._saved, self._saved_versions):
+            if t is None:
+                continue
+            if t is _SavedOutput:
+                array, counter, _ = self._output
+            else:
+                array, counter = t._data, t._version_counter
             if counter.value != saved:
                 raise RuntimeError(
                     "one of the variables needed for gradient computation has been modified by "
@@ -114,9 +160,25 @@ class Function(Node):
                     "the change before the forward pass."
                 )
 
-    @property
-    def needs_input_grad(self) -> tuple[bool, ...]:
-        return tuple(fn is not None for fn, _ in self.next_functions)
+    def _resolve_saved(self, args, result, out) -> None:
+        """After forward: turn what was saved into tensors, and note their versions."""
+        saved = []
+        for v in self._saved:
+            if v is None or v is out or v is result:
+                saved.append(_SavedOutput if v is not None else None)
+                continue
+            if self.forward_on_arrays and isinstance(v, (np.ndarray, np.generic)):
+                v = _input_with_array(args, v)
+            saved.append(v)
+        self._saved = tuple(saved)
+        self._saved_versions = tuple(
+            None
+            if t is None
+            else self._output[1].value
+            if t is _SavedOutput
+            else t._version_counter.value
+            for t in saved
+        )
 
     @staticmethod
     def forward(ctx, *args, **kwargs):
@@ -126,42 +188,129 @@ class Function(Node):
     def backward(ctx, grad):
         raise NotImplementedError
 
-    @classmethod
-    def apply(cls, *inputs: Tensor, **options) -> Tensor:
-        """Run ``forward`` on the inputs' arrays and, if any input requires grad, record a node."""
-        from .._tensor import Tensor
+    # ------------------------------------------------------------------ running it
 
+    @classmethod
+    def apply(cls, *args, **options) -> Tensor:
+        """Run ``forward`` with grad mode off and, if an input requires grad, record a node."""
         ctx = cls()
-        with np.errstate(all="ignore"):  # like torch: overflow gives inf, 0/0 gives nan, silently
-            out = Tensor._make(cls.forward(ctx, *(t._data for t in inputs), **options))
-        out._share_version_if_view(inputs)
-        if grad_mode.is_grad_enabled() and any(t.requires_grad for t in inputs):
-            ctx._inputs = inputs
-            ctx._output = (out._data, out._version_counter)  # see `output`: no cycle
-            ctx._saved_versions = tuple(t._version for t in (*inputs, out))
-            ctx._shapes = tuple((t.shape, t.dtype) for t in inputs)
-            ctx.next_functions = tuple((t._node(), 0) for t in inputs)
+        grad_on = grad_mode._enabled
+        needs = tuple(grad_on and isinstance(a, Tensor) and a._requires_grad for a in args)
+        ctx.needs_input_grad = needs
+        grad_mode._enabled = False
+        try:
+            if cls.forward_on_arrays:
+                result = cls.forward(
+                    ctx, *(a._data if isinstance(a, Tensor) else a for a in args), **options
+                )
+            else:
+                result = cls.forward(ctx, *args, **options)
+        finally:
+            grad_mode._enabled = grad_on
+        out = _wrap_output(cls, result, args)
+        if True in needs:
+            ctx.next_functions = tuple(_edge(a) for a in args)
+            ctx._shapes = tuple(
+                (a._data.shape, a._data.dtype) if isinstance(a, Tensor) else None for a in args
+            )
+            ctx._output = (out._data, out._version_counter, out._version_counter.value)
+            if ctx._saved:
+                ctx._resolve_saved(args, result, out)
             out.grad_fn = ctx
             out._requires_grad = True
         return out
 
     def _backward(self, grad: Tensor) -> tuple[Tensor | None, ...]:
-        """Call ``backward`` and fit each gradient to its input: undo broadcasting, cast dtype."""
+        """Call ``backward`` and fit each gradient to its input: undo broadcasting, cast dtype.
+
+        As in torch, a wrong number of gradients, or one whose shape cannot be summed down to
+        its input's, raises a RuntimeError naming the Function.
+        """
         grads = type(self).backward(self, grad)
         if not isinstance(grads, tuple):
             grads = (grads,)
+        if len(grads) != len(self.next_functions):
+            raise RuntimeError(
+                f"function {self.name()} returned an incorrect number of gradients (expected "
+                f"{len(self.next_functions)}, got {len(grads)})"
+            )
         fitted = []
-        for g, (shape, dtype), (fn, _) in zip(grads, self._shapes, self.next_functions):
+        for i, (g, meta, (fn, _)) in enumerate(zip(grads, self._shapes, self.next_functions)):
             if g is None or fn is None:
                 fitted.append(None)
                 continue
-            if g.shape != shape:
+            shape, dtype = meta
+            if g._data.shape != shape:
+                if not _expandable(shape, g._data.shape):
+                    raise RuntimeError(
+                        f"Function {self.name()} returned an invalid gradient at index {i} - got "
+                        f"{list(g._data.shape)} but expected shape compatible with {list(shape)}"
+                    )
                 g = g.sum_to_size(shape)
-            if g.dtype is not dtype:
-                g = g.to(dtype)
+            if g._data.dtype != dtype:
+                g = g.to(_dtypes.from_numpy_dtype(dtype))
             fitted.append(g)
         return tuple(fitted)
 
     def _free(self) -> None:
-        self._inputs = self._output = None
+        self._saved = ()
+        self._output = None
         self._freed = True
+
+    # kept for code written against the first edition: the output tensor, rebuilt
+    @property
+    def output(self) -> Tensor:
+        if self._freed:
+            raise RuntimeError(_FREED_MESSAGE)
+        return self._unpack(_SavedOutput)
+
+
+def _edge(t) -> tuple:
+    """Where the gradient for argument ``t`` goes: its ``grad_fn``, its leaf's AccumulateGrad,
+    or nowhere (``None``) for a constant or a non-tensor."""
+    if not isinstance(t, Tensor):
+        return (None, 0)
+    if t.grad_fn is not None:
+        return (t.grad_fn, 0)
+    if t._requires_grad:
+        if t._accumulator is None:
+            t._accumulator = AccumulateGrad(t)
+        return (t._accumulator, 0)
+    return (None, 0)
+
+
+def _input_with_array(args, array: np.ndarray) -> Tensor:
+    """The input tensor whose array forward saved, or a constant tensor for a new array."""
+    for a in args:
+        if isinstance(a, Tensor) and a._data is array:
+            return a
+    return Tensor._make(np.asarray(array))
+
+
+def _wrap_output(cls, result, args) -> Tensor:
+    if isinstance(result, np.ndarray):
+        out = Tensor._make(result)
+        if cls.is_view and result.base is not None:  # shares memory, so also the version count
+            base = args[0]
+            out._version_counter = base._version_counter
+            out._base = base if base._base is None else base._base
+        return out
+    if isinstance(result, Tensor):
+        if any(result is a for a in args):  # forward returned an input: a new tensor on it
+            alias = Tensor._make(result._data)
+            alias._version_counter = result._version_counter
+            return alias
+        return result.detach() if result.grad_fn is not None else result
+    if isinstance(result, (tuple, list)):
+        raise NotImplementedError(
+            f"{cls.__name__}.forward returned {len(result)} outputs; aigc_course's Functions "
+            "have exactly one output tensor"
+        )
+    return Tensor._make(np.asarray(result))
+
+
+def _expandable(shape: tuple, target: tuple) -> bool:
+    """Whether ``shape`` broadcasts to ``target`` (so a gradient of ``target`` sums back)."""
+    if len(shape) > len(target):
+        return False
+    return all(n == 1 or n == m for n, m in zip(reversed(shape), reversed(target)))

@@ -1,9 +1,8 @@
 r"""``nn.functional``: the layers and losses as plain functions of tensors.
 
 Almost everything here is *composed* from Tensor operations, so it inherits autograd for free
-and needs no backward rule of its own: only :class:`Erf` (for the exact GELU) is a new
-primitive. Layout conventions follow torch: class scores are ``(N, C)`` or ``(N, C, d1, ...)``
-with class indices ``(N,)`` or ``(N, d1, ...)``; attention tensors are ``(B, nh, T, hs)``.
+and needs no backward rule of its own. Layout conventions follow torch: class scores are
+``(N, C)`` or ``(N, C, d1, ...)`` with class indices ``(N,)`` or ``(N, d1, ...)``; attention tensors are ``(B, nh, T, hs)``.
 """
 
 from __future__ import annotations
@@ -13,35 +12,18 @@ import warnings
 
 import numpy as np
 
+from .._checks import broadcast_shapes
 from .._dtypes import bool_, int64
-from .._tensor import Tensor, broadcast_shapes, where
-from ..autograd.function import Function
+from .._tensor import Tensor
+from ..ops import elementwise as _elementwise
+from ..ops.elementwise import where
 from ..random import _numpy_generator
-
-_erf = np.vectorize(math.erf, otypes=[np.float64])
-
-
-class Erf(Function):
-    r"""$z = \operatorname{erf}(x) = \frac{2}{\sqrt\pi}\int_0^x e^{-t^2}dt$, so
-    $dx = dz\,\frac{2}{\sqrt\pi} e^{-x^2}$.
-
-    numpy has no erf; Python's ``math.erf`` is exact to double precision, applied elementwise
-    (slow for huge tensors, but the exact GELU only needs it once per layer).
-    """
-
-    @staticmethod
-    def forward(ctx, x):
-        return _erf(x).astype(x.dtype, copy=False)
-
-    @staticmethod
-    def backward(ctx, dz):
-        (x,) = ctx.inputs
-        return dz * (2.0 / math.sqrt(math.pi)) * (-(x * x)).exp()
 
 
 def erf(input: Tensor) -> Tensor:
-    """The error function, differentiable. See chapter 3."""
-    return Erf.apply(input._floating())
+    """The error function, differentiable (:class:`aigc_course.ops.elementwise.Erf`).
+    See chapter 3."""
+    return _elementwise.erf(input)
 
 
 # ---------------------------------------------------------------------- layers

@@ -1,7 +1,7 @@
-"""The differentiable primitives. Everything else in the package is composed from these.
+"""The operations, one topic per file. Each file holds, for each of its ops, the argument
+checks, the type promotion, the differentiable :class:`~aigc_course.autograd.Function`
+(forward beside backward, the derivative in its docstring) and the public function that
+``Tensor``'s method and ``aigc_course.<name>`` both are.
 
-Each is a :class:`~aigc_course.autograd.Function` with ``forward`` on numpy arrays and
-``backward`` written with Tensor operations (so it can itself be differentiated). The
-derivative is stated in each docstring, in the notation of chapter 2: for an output ``z``,
-``dz`` is the incoming gradient, and ``dx`` the gradient for input ``x``.
+Everything else in the package is composed from these.
 """

@@ -1,99 +1,23 @@
-r"""Elementwise primitives: arithmetic, exp/log, activations, clamp, where, dtype casts.
+r"""Elementwise functions: exp/log, activations, ``clamp``, ``where``, ``masked_fill``, dtype
+casts and copies (chapters 1-3).
 
-Inputs of binary ops arrive already broadcast-compatible and of one dtype (the Tensor methods
-promote them first); gradients of broadcast inputs are summed back by ``Function._backward``.
+Functions of real numbers (``exp``, ``tanh``...) compute integer inputs in the default float
+dtype, as torch does.
 """
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
+from scipy.special import erf as _erf
 
+from .. import _dtypes
+from .._checks import broadcast_shapes, check_device
+from .._promotion import _as_tensor, result_type
+from .._tensor import Tensor
 from ..autograd.function import Function
-
-
-class Add(Function):
-    r"""$z = x + y$, so $dx = dz$ and $dy = dz$."""
-
-    @staticmethod
-    def forward(ctx, x, y):
-        return x + y
-
-    @staticmethod
-    def backward(ctx, dz):
-        return dz, dz
-
-
-class Sub(Function):
-    r"""$z = x - y$, so $dx = dz$ and $dy = -dz$."""
-
-    @staticmethod
-    def forward(ctx, x, y):
-        return x - y
-
-    @staticmethod
-    def backward(ctx, dz):
-        return dz, -dz
-
-
-class Mul(Function):
-    r"""$z = x y$, so $dx = dz\,y$ and $dy = dz\,x$."""
-
-    @staticmethod
-    def forward(ctx, x, y):
-        return x * y
-
-    @staticmethod
-    def backward(ctx, dz):
-        x, y = ctx.inputs
-        return dz * y, dz * x
-
-
-class Div(Function):
-    r"""$z = x / y$, so $dx = dz / y$ and $dy = -dz\,x / y^2 = -dz\,z / y$."""
-
-    @staticmethod
-    def forward(ctx, x, y):
-        return x / y
-
-    @staticmethod
-    def backward(ctx, dz):
-        x, y = ctx.inputs
-        dx = dz / y
-        return dx, -dx * x / y
-
-
-class Neg(Function):
-    r"""$z = -x$, so $dx = -dz$."""
-
-    @staticmethod
-    def forward(ctx, x):
-        return -x
-
-    @staticmethod
-    def backward(ctx, dz):
-        return -dz
-
-
-class Pow(Function):
-    r"""$z = x^y$, so $dx = dz\,y\,x^{y-1}$ and $dy = dz\,z \ln x$.
-
-    Note: like torch, the gradient for the exponent uses $\ln x$ only where $x > 0$, and is 0
-    where $x = 0$ (so that ``0 ** y`` does not poison the exponent's gradient with nan).
-    """
-
-    @staticmethod
-    def forward(ctx, x, y):
-        return np.power(x, y)
-
-    @staticmethod
-    def backward(ctx, dz):
-        x, y = ctx.inputs
-        dx = dz * y * x ** (y - 1) if ctx.needs_input_grad[0] else None
-        dy = None
-        if ctx.needs_input_grad[1]:
-            safe_log = x.masked_fill(x == 0, 1.0).log()
-            dy = dz * ctx.output * safe_log
-        return dx, dy
+from .arithmetic import Add, Div, Mul, Neg, Pow, Sub  # noqa: F401  (chapter 2 imports Mul here)
 
 
 class Exp(Function):
@@ -101,11 +25,14 @@ class Exp(Function):
 
     @staticmethod
     def forward(ctx, x):
-        return np.exp(x)
+        z = np.exp(x)
+        ctx.save_for_backward(z)
+        return z
 
     @staticmethod
     def backward(ctx, dz):
-        return dz * ctx.output
+        (z,) = ctx.saved_tensors
+        return dz * z
 
 
 class Log(Function):
@@ -113,12 +40,12 @@ class Log(Function):
 
     @staticmethod
     def forward(ctx, x):
-        with np.errstate(divide="ignore", invalid="ignore"):  # log(0) = -inf, as in torch
-            return np.log(x)
+        ctx.save_for_backward(x)
+        return np.log(x)
 
     @staticmethod
     def backward(ctx, dz):
-        (x,) = ctx.inputs
+        (x,) = ctx.saved_tensors
         return dz / x
 
 
@@ -132,12 +59,13 @@ class Sqrt(Function):
     @staticmethod
     def forward(ctx, x, zero_at_zero=False):
         ctx.zero_at_zero = zero_at_zero
-        with np.errstate(invalid="ignore"):
-            return np.sqrt(x)
+        z = np.sqrt(x)
+        ctx.save_for_backward(z)
+        return z
 
     @staticmethod
     def backward(ctx, dz):
-        z = ctx.output
+        (z,) = ctx.saved_tensors
         if ctx.zero_at_zero:
             return (dz / (2 * z.masked_fill(z == 0, 1.0))).masked_fill(z == 0, 0.0)
         return dz / (2 * z)
@@ -148,11 +76,12 @@ class Sin(Function):
 
     @staticmethod
     def forward(ctx, x):
+        ctx.save_for_backward(x)
         return np.sin(x)
 
     @staticmethod
     def backward(ctx, dz):
-        (x,) = ctx.inputs
+        (x,) = ctx.saved_tensors
         return dz * x.cos()
 
 
@@ -161,11 +90,12 @@ class Cos(Function):
 
     @staticmethod
     def forward(ctx, x):
+        ctx.save_for_backward(x)
         return np.cos(x)
 
     @staticmethod
     def backward(ctx, dz):
-        (x,) = ctx.inputs
+        (x,) = ctx.saved_tensors
         return -dz * x.sin()
 
 
@@ -174,11 +104,13 @@ class Tanh(Function):
 
     @staticmethod
     def forward(ctx, x):
-        return np.tanh(x)
+        z = np.tanh(x)
+        ctx.save_for_backward(z)
+        return z
 
     @staticmethod
     def backward(ctx, dz):
-        z = ctx.output
+        (z,) = ctx.saved_tensors
         return dz * (1 - z * z)
 
 
@@ -191,24 +123,33 @@ class Sigmoid(Function):
     @staticmethod
     def forward(ctx, x):
         e = np.exp(-np.abs(x))
-        return np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
+        z = np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
+        ctx.save_for_backward(z)
+        return z
 
     @staticmethod
     def backward(ctx, dz):
-        z = ctx.output
+        (z,) = ctx.saved_tensors
         return dz * z * (1 - z)
 
 
 class Relu(Function):
-    r"""$z = \max(x, 0)$, so $dx = dz$ where $x > 0$ and 0 elsewhere (torch's choice at 0)."""
+    r"""$z = \max(x, 0)$, so $dx = dz$ where $x > 0$ and 0 elsewhere (torch's choice at 0).
+
+    The mask is written $\mathrm{sign}(z)$, a differentiable op (with derivative 0), so that under
+    ``create_graph`` the gradient stays connected and a second derivative is 0, as in torch.
+    """
 
     @staticmethod
     def forward(ctx, x):
-        return np.maximum(x, 0).astype(x.dtype, copy=False)
+        z = np.maximum(x, 0).astype(x.dtype, copy=False)
+        ctx.save_for_backward(z)
+        return z
 
     @staticmethod
     def backward(ctx, dz):
-        return dz * (ctx.output > 0)
+        (z,) = ctx.saved_tensors
+        return dz * z.sign()
 
 
 class Abs(Function):
@@ -216,12 +157,26 @@ class Abs(Function):
 
     @staticmethod
     def forward(ctx, x):
+        ctx.save_for_backward(x)
         return np.abs(x)
 
     @staticmethod
     def backward(ctx, dz):
-        (x,) = ctx.inputs
+        (x,) = ctx.saved_tensors
         return dz * x.sign()
+
+
+class Sign(Function):
+    r"""$z = \mathrm{sign}(x) \in \{-1, 0, 1\}$: a step function, so $dx = 0$ (as torch
+    records it: the result requires grad, and its gradient is zero)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return np.sign(x)
+
+    @staticmethod
+    def backward(ctx, dz):
+        return dz * 0
 
 
 class Clamp(Function):
@@ -229,46 +184,33 @@ class Clamp(Function):
 
     @staticmethod
     def forward(ctx, x, min=None, max=None):
-        ctx.min, ctx.max = min, max
+        inside = np.ones(x.shape, dtype=x.dtype)
+        if min is not None:
+            inside *= x >= min
+        if max is not None:
+            inside *= x <= max
+        ctx.save_for_backward(inside)  # a constant: which elements pass the gradient
         return np.clip(x, min, max).astype(x.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, dz):
-        (x,) = ctx.inputs
-        inside = x == x  # all True
-        if ctx.min is not None:
-            inside = inside & (x >= ctx.min)
-        if ctx.max is not None:
-            inside = inside & (x <= ctx.max)
+        (inside,) = ctx.saved_tensors
         return dz * inside
 
 
-class Maximum(Function):
-    r"""$z = \max(x, y)$: the gradient goes to the larger input, and is split evenly on ties."""
+class Erf(Function):
+    r"""$z = \operatorname{erf}(x) = \frac{2}{\sqrt\pi}\int_0^x e^{-t^2}dt$, so
+    $dx = dz\,\frac{2}{\sqrt\pi} e^{-x^2}$. Computed by ``scipy.special.erf``, vectorised."""
 
     @staticmethod
-    def forward(ctx, x, y):
-        return np.maximum(x, y)
-
-    @staticmethod
-    def backward(ctx, dz):
-        x, y = ctx.inputs
-        share = (x > y) + (x == y) * 0.5
-        return dz * share, dz * (1 - share)
-
-
-class Minimum(Function):
-    r"""$z = \min(x, y)$: the gradient goes to the smaller input, and is split evenly on ties."""
-
-    @staticmethod
-    def forward(ctx, x, y):
-        return np.minimum(x, y)
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return _erf(x)
 
     @staticmethod
     def backward(ctx, dz):
-        x, y = ctx.inputs
-        share = (x < y) + (x == y) * 0.5
-        return dz * share, dz * (1 - share)
+        (x,) = ctx.saved_tensors
+        return dz * (2.0 / math.sqrt(math.pi)) * (-(x * x)).exp()
 
 
 class Where(Function):
@@ -276,13 +218,28 @@ class Where(Function):
 
     @staticmethod
     def forward(ctx, condition, x, y):
+        ctx.save_for_backward(condition)
         return np.where(condition, x, y)
 
     @staticmethod
     def backward(ctx, dz):
-        condition = ctx.inputs[0]
+        (condition,) = ctx.saved_tensors
         zero = dz.new_zeros(())
         return None, dz.where(condition, zero), zero.where(condition, dz)
+
+
+class MaskedFill(Function):
+    r"""$z = x$, except $z = v$ where the mask is True; so $dx = dz$, zeroed where masked."""
+
+    @staticmethod
+    def forward(ctx, x, mask, value):
+        ctx.save_for_backward(mask)
+        return np.where(mask, np.asarray(value, dtype=x.dtype), x)
+
+    @staticmethod
+    def backward(ctx, dz):
+        (mask,) = ctx.saved_tensors
+        return dz.masked_fill(mask, 0.0), None
 
 
 class To(Function):
@@ -307,3 +264,146 @@ class Clone(Function):
     @staticmethod
     def backward(ctx, dz):
         return dz
+
+
+# ---------------------------------------------------------------- public functions
+
+
+def _floating(x: Tensor) -> Tensor:
+    return x if x._data.dtype.kind == "f" else To.apply(x, dtype=_dtypes.default_float)
+
+
+def exp(input: Tensor) -> Tensor:
+    r"""$e^x$ elementwise."""
+    return Exp.apply(_floating(input))
+
+
+def log(input: Tensor) -> Tensor:
+    r"""$\ln x$ elementwise (``-inf`` at 0, ``nan`` below, as in torch)."""
+    return Log.apply(_floating(input))
+
+
+def sqrt(input: Tensor) -> Tensor:
+    return Sqrt.apply(_floating(input))
+
+
+def sin(input: Tensor) -> Tensor:
+    return Sin.apply(_floating(input))
+
+
+def cos(input: Tensor) -> Tensor:
+    return Cos.apply(_floating(input))
+
+
+def tanh(input: Tensor) -> Tensor:
+    return Tanh.apply(_floating(input))
+
+
+def sigmoid(input: Tensor) -> Tensor:
+    r"""$1 / (1 + e^{-x})$, without overflow for large $|x|$."""
+    return Sigmoid.apply(_floating(input))
+
+
+def erf(input: Tensor) -> Tensor:
+    r"""The error function, differentiable (the exact GELU uses it). See chapter 3."""
+    return Erf.apply(_floating(input))
+
+
+def relu(input: Tensor) -> Tensor:
+    r"""$\max(x, 0)$."""
+    if input._data.dtype.kind == "b":
+        raise RuntimeError("\"clamp_min_scalar_cpu\" not implemented for 'Bool'")
+    return Relu.apply(input)
+
+
+def abs(input: Tensor) -> Tensor:
+    if input._data.dtype.kind == "b":
+        raise RuntimeError("\"abs_cpu\" not implemented for 'Bool'")
+    return Abs.apply(input)
+
+
+def sign(input: Tensor) -> Tensor:
+    """-1, 0 or 1 elementwise (a bool stays bool, as in torch). Its gradient is zero."""
+    if input._data.dtype.kind == "b":
+        return Tensor._make(input._data.copy())
+    return Sign.apply(input)
+
+
+def clamp(input: Tensor, min: float | None = None, max: float | None = None) -> Tensor:
+    r"""$\min(\max(x, \text{min}), \text{max})$. An int tensor clamped by a float becomes
+    float, as torch promotes."""
+    if min is None and max is None:
+        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    for name, bound in (("min", min), ("max", max)):
+        if bound is not None and not isinstance(bound, (int, float, np.number)):
+            if isinstance(bound, Tensor) and bound.numel() == 1:
+                continue
+            raise TypeError(
+                f"clamp(): argument '{name}' must be a number, not {type(bound).__name__}"
+            )
+    lo = None if min is None else _number(min)
+    hi = None if max is None else _number(max)
+    dt = result_type(input, *(b for b in (lo, hi) if b is not None))
+    return Clamp.apply(_as_tensor(input, dt), min=lo, max=hi)
+
+
+def _number(v):
+    return v.item() if isinstance(v, Tensor) else v
+
+
+clip = clamp
+
+
+def where(condition: Tensor, input: Tensor | float, other: Tensor | float) -> Tensor:
+    """Elementwise choice: ``input`` where ``condition`` is True, else ``other``."""
+    if not isinstance(condition, Tensor) or condition._data.dtype.kind != "b":
+        raise RuntimeError(
+            "where expected condition to be a boolean tensor, but got a tensor with dtype "
+            f"{getattr(condition, 'dtype', type(condition).__name__)}"
+        )
+    dt = result_type(input, other)
+    x, y = _as_tensor(input, dt), _as_tensor(other, dt)
+    broadcast_shapes(broadcast_shapes(condition._data.shape, x._data.shape), y._data.shape)
+    return Where.apply(condition, x, y)
+
+
+def masked_fill(input: Tensor, mask: Tensor, value: float | Tensor) -> Tensor:
+    """``value`` wherever ``mask`` is True (how attention hides future positions)."""
+    if not isinstance(mask, Tensor) or mask._data.dtype.kind != "b":
+        got = mask.dtype if isinstance(mask, Tensor) else type(mask).__name__
+        raise RuntimeError(f"masked_fill only supports boolean masks, but got mask with {got}")
+    shape = broadcast_shapes(input._data.shape, mask._data.shape)
+    if shape != input._data.shape:
+        raise RuntimeError(
+            f"masked_fill: the mask of shape {list(mask.shape)} must broadcast to the "
+            f"tensor's shape {list(input.shape)}"
+        )
+    value = value.item() if isinstance(value, Tensor) else value
+    return MaskedFill.apply(input, mask, value=value)
+
+
+def to(input: Tensor, *args, dtype=None, device=None, copy: bool = False) -> Tensor:
+    """``x.to(aigc_course.float64)``, ``x.to("cpu")``, ``x.to(other)``."""
+    for a in args:
+        if isinstance(a, Tensor):
+            dtype = a.dtype
+        elif isinstance(a, str) or type(a).__name__ == "device":
+            device = a
+        else:
+            dtype = a
+    check_device(device)
+    if dtype is None:
+        return Clone.apply(input) if copy else input
+    dt = _dtypes.to_dtype(dtype)
+    if dt.numpy_dtype == input._data.dtype and not copy:
+        return input
+    return To.apply(input, dtype=dt)
+
+
+def clone(input: Tensor) -> Tensor:
+    """A copy with its own memory; gradients flow through it unchanged."""
+    return Clone.apply(input)
+
+
+def contiguous(input: Tensor) -> Tensor:
+    return input if input._data.flags.c_contiguous else Clone.apply(input)

@@ -1,9 +1,11 @@
-r"""Matrix multiplication, the workhorse of every layer."""
+r"""Matrix multiplication, the workhorse of every layer (chapter 1)."""
 
 from __future__ import annotations
 
 import numpy as np
 
+from .._checks import broadcast_shapes
+from .._tensor import Tensor
 from ..autograd.function import Function
 
 
@@ -17,13 +19,19 @@ class Matmul(Function):
 
     @staticmethod
     def forward(ctx, x, w):
+        ctx.save_for_backward(x, w)
         return np.asarray(np.matmul(x, w))
 
     @staticmethod
     def backward(ctx, dz):
-        x, w = ctx.inputs
+        x, w = ctx.saved_tensors
         if x.ndim == 1 and w.ndim == 1:  # a dot product: z is a scalar
             return dz * w, dz * x
+        if w.ndim == 2 and x.ndim > 2:  # a batch of rows times one matrix: flatten the batch
+            k, m = w.shape
+            dx = dz @ w.mT if ctx.needs_input_grad[0] else None  # (.., n, k)
+            dw = x.reshape(-1, k).mT @ dz.reshape(-1, m) if ctx.needs_input_grad[1] else None
+            return dx, dw  # dw: (k, m)
         x2 = x.unsqueeze(0) if x.ndim == 1 else x  # (.., n, k)
         w2 = w.unsqueeze(-1) if w.ndim == 1 else w  # (.., k, m)
         if x.ndim == 1:
@@ -38,3 +46,53 @@ class Matmul(Function):
             dw = x2.mT @ dz  # (.., k, m)
             dw = dw.squeeze(-1) if w.ndim == 1 else dw
         return dx, dw
+
+
+# ---------------------------------------------------------------- public functions
+
+
+def matmul(a: Tensor, b: Tensor) -> Tensor:
+    """Matrix product with torch's rules for 1-D operands and batch broadcasting.
+
+    >>> import aigc_course as ac
+    >>> ac.ones(5, 3) @ ac.ones(4, 2)
+    Traceback (most recent call last):
+    ...
+    RuntimeError: mat1 and mat2 shapes cannot be multiplied (5x3 and 4x2)
+    """
+    if not isinstance(a, Tensor) or not isinstance(b, Tensor):
+        raise TypeError(
+            f"matmul(): argument 'other' must be Tensor, not "
+            f"{type(b if isinstance(a, Tensor) else a).__name__}"
+        )
+    if a.ndim == 0 or b.ndim == 0:
+        raise RuntimeError(
+            f"both arguments to matmul need to be at least 1D, but they are {a.ndim}D and {b.ndim}D"
+        )
+    if a._data.dtype != b._data.dtype:
+        raise RuntimeError(
+            f"expected both matmul operands to have the same dtype, but got: {a.dtype.name} != "
+            f"{b.dtype.name}"
+        )
+    k1, k2 = a._data.shape[-1], b._data.shape[0] if b.ndim == 1 else b._data.shape[-2]
+    if k1 != k2:
+        if a.ndim == 1 and b.ndim == 1:
+            raise RuntimeError(
+                f"inconsistent tensor size, expected tensor [{k1}] and src [{k2}] to have the "
+                f"same number of elements, but got {k1} and {k2} elements respectively"
+            )
+        if a.ndim <= 2 and b.ndim == 2:  # torch treats a 1-D `a` as one row: (1, k1)
+            raise RuntimeError(
+                f"mat1 and mat2 shapes cannot be multiplied ({a.shape[0] if a.ndim == 2 else 1}"
+                f"x{k1} and {k2}x{b.shape[1]})"
+            )
+        if a.ndim == 2 and b.ndim == 1:
+            raise RuntimeError(
+                f"size mismatch, got input ({a.shape[0]}), mat ({a.shape[0]}x{k1}), vec ({k2})"
+            )
+        raise RuntimeError(
+            f"matmul: inner dimensions differ: {list(a.shape)} @ {list(b.shape)} ({k1} != {k2})"
+        )
+    if a.ndim > 2 and b.ndim > 2:
+        broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    return Matmul.apply(a, b)

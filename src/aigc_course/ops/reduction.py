@@ -1,14 +1,24 @@
-r"""Reductions (sum, mean, max, min) and the two normalisers taught for stability
-(softmax, log_softmax).
+r"""Reductions (sum, mean, max, min, var, std, all, any) and the two normalisers taught for
+stability (softmax, log_softmax, and logsumexp built on them). Chapters 1-3.
 
-``dim`` arrives normalised: a tuple of non-negative axes, or ``None`` for all of them.
+The Functions receive ``dim`` normalised: a tuple of non-negative axes, or ``None`` for all.
 """
 
 from __future__ import annotations
 
+import builtins
+import math
+from collections import namedtuple
+
 import numpy as np
 
+from .. import _dtypes
+from .._checks import _check_dim, _check_dims
+from .._tensor import Tensor
 from ..autograd.function import Function
+from .elementwise import Sqrt, _floating
+
+_MaxMin = namedtuple("return_types", ["values", "indices"])
 
 
 def _expand_back(ctx, dz):
@@ -40,7 +50,7 @@ class Mean(Function):
     @staticmethod
     def forward(ctx, x, dim=None, keepdim=False):
         ctx.dim, ctx.keepdim, ctx.in_shape = dim, keepdim, x.shape
-        ctx.n = int(np.prod([x.shape[a] for a in dim])) if dim is not None else x.size
+        ctx.n = math.prod(x.shape[a] for a in dim) if dim is not None else x.size
         return np.asarray(np.mean(x, axis=dim, keepdims=keepdim), dtype=x.dtype)
 
     @staticmethod
@@ -63,23 +73,24 @@ class Max(Function):
         ctx.dim, ctx.keepdim, ctx.in_shape = dim, keepdim, x.shape
         if dim is None:
             z = cls.reduce(x)
-            ctx.mask = x == z
+            if ctx.needs_input_grad[0]:  # the share of dz that each element gets
+                ctx.save_for_backward(((x == z) / np.sum(x == z)).astype(x.dtype))
             return np.asarray(z)
         (axis,) = dim
         idx = np.expand_dims(cls.arg(x, axis=axis), axis)
-        ctx.mask = np.zeros(x.shape, dtype=bool)
-        np.put_along_axis(ctx.mask, idx, True, axis=axis)
+        if ctx.needs_input_grad[0]:
+            share = np.zeros(x.shape, dtype=x.dtype)
+            np.put_along_axis(share, idx, 1, axis=axis)
+            ctx.save_for_backward(share)
         z = np.take_along_axis(x, idx, axis=axis)
         return z if keepdim else np.squeeze(z, axis)
 
     @staticmethod
     def backward(ctx, dz):
-        from .. import _tensor
-
-        mask = _tensor.Tensor._make(ctx.mask)
+        (share,) = ctx.saved_tensors
         if ctx.dim is None:
-            return dz * mask / int(ctx.mask.sum())
-        return _expand_back(ctx, dz) * mask
+            return dz * share
+        return _expand_back(ctx, dz) * share
 
 
 class Min(Max):
@@ -98,12 +109,14 @@ class Softmax(Function):
     @staticmethod
     def forward(ctx, x, dim):
         ctx.dim = dim
-        e = np.exp(x - np.max(x, axis=dim, keepdims=True))
-        return e / np.sum(e, axis=dim, keepdims=True)
+        e = np.exp(x - np.max(x, axis=dim, keepdims=True, initial=-np.inf))
+        y = e / np.sum(e, axis=dim, keepdims=True)
+        ctx.save_for_backward(y)
+        return y
 
     @staticmethod
     def backward(ctx, dy):
-        y = ctx.output
+        (y,) = ctx.saved_tensors
         return y * (dy - (dy * y).sum(ctx.dim, keepdim=True))
 
 
@@ -116,9 +129,154 @@ class LogSoftmax(Function):
     @staticmethod
     def forward(ctx, x, dim):
         ctx.dim = dim
-        shifted = x - np.max(x, axis=dim, keepdims=True)
-        return shifted - np.log(np.sum(np.exp(shifted), axis=dim, keepdims=True))
+        shifted = x - np.max(x, axis=dim, keepdims=True, initial=-np.inf)
+        y = shifted - np.log(np.sum(np.exp(shifted), axis=dim, keepdims=True))
+        ctx.save_for_backward(y)
+        return y
 
     @staticmethod
     def backward(ctx, dy):
-        return dy - ctx.output.exp() * dy.sum(ctx.dim, keepdim=True)
+        (y,) = ctx.saved_tensors
+        return dy - y.exp() * dy.sum(ctx.dim, keepdim=True)
+
+
+# ---------------------------------------------------------------- public functions
+
+
+def _reduce_dims(dim, ndim: int):
+    """``dim`` as a tuple of axes, or None for all; ``dim=()`` also means all, as in torch."""
+    if isinstance(dim, (tuple, list)) and len(dim) == 0:
+        return None
+    return _check_dims(dim, ndim)
+
+
+def sum(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
+    r"""$\sum_i x_i$ over ``dim`` (all axes by default). Integers and bools sum into int64."""
+    dims = _reduce_dims(dim, input._data.ndim)
+    if dtype is None and input._data.dtype.kind in "biu":
+        dtype = _dtypes.int64  # torch sums integers and bools into int64
+    np_dtype = _dtypes.to_dtype(dtype).numpy_dtype if dtype is not None else None
+    return Sum.apply(input, dim=dims, keepdim=keepdim, dtype=np_dtype)
+
+
+def mean(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
+    r"""$\frac1n \sum_i x_i$ over ``dim``; only for floating point input, as in torch."""
+    if dtype is not None:
+        input = input.to(dtype)
+    if input._data.dtype.kind != "f":
+        raise RuntimeError(
+            "mean(): could not infer output dtype. Input dtype must be either a floating "
+            f"point or complex dtype. Got: {input.dtype.name.capitalize()}"
+        )
+    return Mean.apply(input, dim=_reduce_dims(dim, input._data.ndim), keepdim=keepdim)
+
+
+def _max_min(fn, name: str, input: Tensor, dim, keepdim: bool):
+    if isinstance(dim, Tensor):  # x.max(other) means maximum
+        return input.maximum(dim) if fn is Max else input.minimum(dim)
+    if dim is None:
+        if input._data.size == 0:
+            raise RuntimeError(
+                f"{name}(): Expected reduction dim to be specified for input.numel() == 0. "
+                "Specify the reduction dim with the 'dim' argument."
+            )
+        return fn.apply(input)
+    d = _check_dim(dim, input._data.ndim)
+    if input._data.ndim and input._data.shape[d] == 0:
+        raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
+    values = fn.apply(input, dim=(d,) if input._data.ndim else None, keepdim=keepdim)
+    arg = argmax if fn is Max else argmin
+    return _MaxMin(values, arg(input, d, keepdim))
+
+
+def max(input: Tensor, dim=None, keepdim: bool = False):
+    """The largest element; with ``dim``, a (values, indices) pair like torch's."""
+    return _max_min(Max, "max", input, dim, keepdim)
+
+
+def min(input: Tensor, dim=None, keepdim: bool = False):
+    """The smallest element; with ``dim``, a (values, indices) pair like torch's."""
+    return _max_min(Min, "min", input, dim, keepdim)
+
+
+def _arg(np_fn, name: str, input: Tensor, dim, keepdim: bool) -> Tensor:
+    a = input._data
+    if dim is None:
+        if a.size == 0:
+            raise RuntimeError(
+                f"{name}(): Expected reduction dim to be specified for input.numel() == 0."
+            )
+        return Tensor._make(np.asarray(np_fn(a), dtype=np.int64))
+    d = _check_dim(dim, a.ndim)
+    if a.ndim == 0:
+        return Tensor._make(np.asarray(0, dtype=np.int64))
+    if a.shape[d] == 0:
+        raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
+    return Tensor._make(np_fn(a, axis=d, keepdims=keepdim).astype(np.int64))
+
+
+def argmax(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+    """The index of the largest element (the first one on ties), as int64."""
+    return _arg(np.argmax, "argmax", input, dim, keepdim)
+
+
+def argmin(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+    """The index of the smallest element (the first one on ties), as int64."""
+    return _arg(np.argmin, "argmin", input, dim, keepdim)
+
+
+def var(input: Tensor, dim=None, keepdim: bool = False, *, correction: int = 1, unbiased=None):
+    r"""$\frac{1}{n - c}\sum_i (x_i - \bar x)^2$ with Bessel's correction $c = 1$ by default."""
+    if unbiased is not None:
+        correction = int(unbiased)
+    dims = _reduce_dims(dim, input._data.ndim)
+    shape = input._data.shape
+    n = input._data.size if dims is None else math.prod(shape[d] for d in dims)
+    centered = input - mean(input, dims, keepdim=True)
+    return sum(centered * centered, dims, keepdim=keepdim) / builtins.max(n - correction, 0)
+
+
+def std(input: Tensor, dim=None, keepdim: bool = False, *, correction: int = 1, unbiased=None):
+    r"""$\sqrt{\mathrm{var}}$; its gradient is 0 (not inf) for a constant input, as in torch."""
+    variance = var(input, dim, keepdim, correction=correction, unbiased=unbiased)
+    return Sqrt.apply(variance, zero_at_zero=True)
+
+
+def softmax(input: Tensor, dim: int) -> Tensor:
+    r"""$e^{x_i} / \sum_j e^{x_j}$ along ``dim``, shifted by the max so that it never overflows."""
+    return Softmax.apply(_floating(input), dim=_check_dim(dim, input._data.ndim))
+
+
+def log_softmax(input: Tensor, dim: int) -> Tensor:
+    r"""$x_i - \log\sum_j e^{x_j}$ along ``dim``, by log-sum-exp."""
+    return LogSoftmax.apply(_floating(input), dim=_check_dim(dim, input._data.ndim))
+
+
+def logsumexp(input: Tensor, dim, keepdim: bool = False) -> Tensor:
+    r"""$\log\sum_i e^{x_i}$, computed as $m + \log\sum_i e^{x_i - m}$ with $m = \max_i x_i$.
+
+    Where $m$ is $\pm\infty$ the shift would give ``inf - inf = nan``, so there $m = 0$ is used
+    (torch's rule): ``logsumexp([inf, 1]) = inf``, ``logsumexp([-inf, -inf]) = -inf``.
+    """
+    x = _floating(input)
+    dims = _reduce_dims(dim, x._data.ndim)
+    m = np.max(x._data, axis=dims, keepdims=True, initial=-np.inf) if x._data.size else 0.0
+    m = Tensor._make(np.where(np.isfinite(m), m, 0).astype(x._data.dtype))  # a constant shift
+    out = sum((x - m).exp(), dims, keepdim=True).log() + m
+    return out if keepdim else out.reshape(_kept_shape(x._data.shape, dims))
+
+
+def _kept_shape(shape: tuple, dims) -> tuple:
+    return tuple(n for i, n in enumerate(shape) if dims is not None and i not in dims)
+
+
+def all(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+    """Whether every element is nonzero (along ``dim``)."""
+    dims = _reduce_dims(dim, input._data.ndim)
+    return Tensor._make(np.asarray(np.all(input._data, axis=dims, keepdims=keepdim)))
+
+
+def any(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+    """Whether some element is nonzero (along ``dim``)."""
+    dims = _reduce_dims(dim, input._data.ndim)
+    return Tensor._make(np.asarray(np.any(input._data, axis=dims, keepdims=keepdim)))

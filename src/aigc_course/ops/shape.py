@@ -1,4 +1,5 @@
-r"""Shape primitives: reshape/view, permute, expand, sum_to_size, cat, and index/scatter.
+r"""Shapes and indexing: ``view``, ``reshape``, ``permute``, ``expand``, ``cat``, ``split``,
+``x[i]``... (chapter 1). Views share memory with their base, as in torch.
 
 None of these does arithmetic, so each backward just moves the gradient back to where the
 element came from: a reshape is undone by a reshape, a permutation by the inverse
@@ -7,8 +8,15 @@ permutation, an expand by a sum, and indexing by scattering (adding up repeated 
 
 from __future__ import annotations
 
+import builtins
+import math
+
 import numpy as np
 
+from .. import _dtypes
+from .._checks import _check_dim, _check_dims, _size_args, broadcast_shapes
+from .._promotion import _as_tensor, result_type
+from .._tensor import Tensor
 from ..autograd.function import Function
 
 
@@ -18,6 +26,8 @@ class View(Function):
     ``forward`` receives the already-validated target shape. Like torch's ``view``, it never
     copies: numpy's reshape of a contiguous array returns a view sharing memory.
     """
+
+    is_view = True
 
     @staticmethod
     def forward(ctx, x, shape):
@@ -35,6 +45,8 @@ class Reshape(View):
 
 class Permute(Function):
     r"""$z$ = $x$ with its axes reordered by ``dims``; $dx$ = $dz$ under the inverse order."""
+
+    is_view = True
 
     @staticmethod
     def forward(ctx, x, dims):
@@ -55,6 +67,8 @@ class Expand(Function):
     each input element fed several outputs, so $dx$ sums their gradients (``sum_to_size``).
     """
 
+    is_view = True
+
     @staticmethod
     def forward(ctx, x, shape):
         return np.broadcast_to(x, shape)
@@ -68,6 +82,8 @@ class SumToSize(Function):
     r"""Sum $x$ down to a shape it was broadcast from: the inverse of :class:`Expand`, and the one
     helper that undoes broadcasting for every op. Its backward is therefore an expand.
     """
+
+    is_view = True  # when nothing is summed it is a reshape
 
     @staticmethod
     def forward(ctx, x, shape):
@@ -103,50 +119,385 @@ class Cat(Function):
 
 
 class Index(Function):
-    r"""$z = x[\text{index}]$ (numpy's basic and advanced indexing), so $dx$ is $dz$ scattered
-    back into zeros of $x$'s shape, with gradients of repeated indices *added* (:class:`IndexAdd`).
+    r"""$z = x[\text{index}]$, so $dx$ is $dz$ scattered back into zeros of $x$'s shape, with
+    gradients of repeated indices *added* (:class:`IndexAdd`).
 
-    ``index`` arrives as numpy-ready objects (ints, slices, None, Ellipsis, arrays).
+    ``steps`` is a list of numpy indices applied one after the other (see :func:`_numpy_steps`:
+    torch's indexing, where it differs from numpy's, takes two steps).
     """
 
+    is_view = True  # basic indexing (ints, slices) gives a view, as in torch
+
     @staticmethod
-    def forward(ctx, x, index):
-        ctx.index, ctx.in_shape = index, x.shape
-        z = x[index]
-        if not isinstance(z, np.ndarray):  # x[0, 1] gives a numpy scalar, a copy; torch gives
-            z = x[(*index, Ellipsis)]  # a 0-d view, and so does x[0, 1, ...]
-        return z
+    def forward(ctx, x, steps):
+        ctx.steps, ctx.in_shape = steps, x.shape
+        return _index(x, steps)
 
     @staticmethod
     def backward(ctx, dz):
-        return IndexAdd.apply(dz, shape=ctx.in_shape, index=ctx.index)
+        return IndexAdd.apply(dz, shape=ctx.in_shape, steps=ctx.steps)
 
 
 class IndexAdd(Function):
-    r"""$z$ = zeros of ``shape`` with $x$ added at ``index`` (``np.add.at``, so repeated indices
-    accumulate). Its backward is plain indexing: $dx = dz[\text{index}]$.
+    r"""$z$ = zeros of ``shape`` with $x$ added at the indexed places (``np.add.at``, so repeated
+    indices accumulate). Its backward is plain indexing: $dx = dz[\text{index}]$.
     """
 
     @staticmethod
-    def forward(ctx, x, shape, index):
-        ctx.index = index
+    def forward(ctx, x, shape, steps):
+        ctx.steps = steps
         z = np.zeros(shape, dtype=x.dtype)
-        np.add.at(z, index, x)
+        target = z
+        for index in steps[:-1]:
+            target = target[index]  # basic indexing: a view into z
+        np.add.at(target, steps[-1], x)
         return z
 
     @staticmethod
     def backward(ctx, dz):
-        return Index.apply(dz, index=ctx.index)
+        return Index.apply(dz, steps=ctx.steps)
 
 
-class MaskedFill(Function):
-    r"""$z = x$, except $z = v$ where the mask is True; so $dx = dz$, zeroed where masked."""
+# ---------------------------------------------------------------- public functions: shapes
 
-    @staticmethod
-    def forward(ctx, x, mask, value):
-        return np.where(mask, np.asarray(value, dtype=x.dtype), x)
 
-    @staticmethod
-    def backward(ctx, dz):
-        mask = ctx.inputs[1]
-        return dz.masked_fill(mask, 0.0), None
+def _infer_shape(input: Tensor, shape: tuple[int, ...]) -> tuple[int, ...]:
+    """Resolve a ``-1`` in ``shape`` and check that the sizes fit ``input``'s element count."""
+    n = input._data.size
+    if builtins.sum(s == -1 for s in shape) > 1:
+        raise RuntimeError("only one dimension can be inferred")
+    for s in shape:
+        if s < -1:
+            raise RuntimeError(f"invalid shape dimension {s}")
+    known = math.prod(s for s in shape if s != -1)
+    if -1 in shape:
+        if known == 0 or n % known:
+            raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {n}")
+        shape = tuple(n // known if s == -1 else s for s in shape)
+    elif known != n:
+        raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {n}")
+    return shape
+
+
+def view(input: Tensor, *shape) -> Tensor:
+    """The same memory under a new shape; ``-1`` is inferred. Never copies, so it fails on a
+    tensor whose layout cannot be reshaped in place (use :func:`reshape`).
+
+    ``x.view(dtype)`` reinterprets the bits as another dtype, as torch does:
+
+    >>> import aigc_course as ac
+    >>> ac.ones(2).view(ac.int32)
+    tensor([1065353216, 1065353216], dtype=aigc_course.int32)
+    """
+    if len(shape) == 1 and not isinstance(shape[0], (int, np.integer, tuple, list)):
+        return _view_dtype(input, _dtypes.to_dtype(shape[0]))
+    target = _infer_shape(input, _size_args(shape))
+    try:
+        np.reshape(input._data, target, copy=False)
+    except ValueError:
+        raise RuntimeError(
+            "view size is not compatible with input tensor's size and stride (at least one "
+            "dimension spans across two contiguous subspaces). Use .reshape(...) instead."
+        ) from None
+    return View.apply(input, shape=target)
+
+
+def _view_dtype(input: Tensor, dt) -> Tensor:
+    if dt.numpy_dtype == input._data.dtype:
+        return View.apply(input, shape=input._data.shape)
+    if input._requires_grad:
+        raise RuntimeError(
+            "viewing a tensor that requires grad as another dtype is not differentiable; "
+            "detach() it first"
+        )
+    a = input._data
+    if dt.itemsize != a.itemsize and (a.ndim == 0 or not a.flags.c_contiguous):
+        raise RuntimeError(
+            f"self.stride(-1) must be 1 to view {input.dtype.name} as {dt.name} (different "
+            "element sizes), and the tensor must have at least one dimension"
+        )
+    if dt.itemsize != a.itemsize and (a.shape[-1] * a.itemsize) % dt.itemsize:
+        raise RuntimeError(
+            f"self.size(-1) must be divisible by {dt.itemsize // a.itemsize} to view "
+            f"{input.dtype.name} as {dt.name} (different element sizes), but got {a.shape[-1]}"
+        )
+    out = Tensor._make(a.view(dt.numpy_dtype))
+    out._version_counter = input._version_counter
+    return out
+
+
+def reshape(input: Tensor, *shape) -> Tensor:
+    """Like :func:`view`, but copies when the memory layout requires it."""
+    return Reshape.apply(input, shape=_infer_shape(input, _size_args(shape)))
+
+
+def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    """Merge the axes ``start_dim..end_dim`` into one."""
+    if input._data.ndim == 0:
+        return reshape(input, 1)
+    ndim = input._data.ndim
+    s, e = _check_dim(start_dim, ndim), _check_dim(end_dim, ndim)
+    if s > e:
+        raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
+    shape = input._data.shape
+    return reshape(input, *shape[:s], math.prod(shape[s : e + 1]), *shape[e + 1 :])
+
+
+def unsqueeze(input: Tensor, dim: int) -> Tensor:
+    """A new axis of size 1 at ``dim``."""
+    ndim = input._data.ndim
+    d = _check_dim(dim, ndim + 1) if ndim or dim in (0, -1) else _check_dim(dim, 1)
+    shape = list(input._data.shape)
+    shape.insert(d, 1)
+    return View.apply(input, shape=tuple(shape))
+
+
+def squeeze(input: Tensor, dim=None) -> Tensor:
+    """Drop axes of size 1 (all of them, or those in ``dim``)."""
+    if dim is None:
+        shape = tuple(n for n in input._data.shape if n != 1)
+    else:
+        dims = _check_dims(dim, input._data.ndim) or ()
+        shape = tuple(n for i, n in enumerate(input._data.shape) if not (i in dims and n == 1))
+    return View.apply(input, shape=shape)
+
+
+def permute(input: Tensor, *dims) -> Tensor:
+    """The axes reordered: axis ``i`` of the result is axis ``dims[i]`` of the input (a view)."""
+    ndim = input._data.ndim
+    dims = _size_args(dims, "dims")
+    if len(dims) != ndim:
+        raise RuntimeError(
+            f"permute(): number of dims don't match in permute: the tensor has {ndim} "
+            f"dimensions but {len(dims)} were given ({list(dims)})"
+        )
+    dims = tuple(_check_dim(d, ndim) for d in dims)
+    if len(set(dims)) != len(dims):
+        raise RuntimeError(f"permute(): duplicate dims are not allowed (got {list(dims)})")
+    return Permute.apply(input, dims=dims)
+
+
+def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
+    """Swap two axes (a view)."""
+    ndim = input._data.ndim
+    if ndim < 2 and dim0 in (0, -1) and dim1 in (0, -1):
+        return input
+    order = list(range(ndim))
+    a, b = _check_dim(dim0, ndim), _check_dim(dim1, ndim)
+    order[a], order[b] = order[b], order[a]
+    return Transpose.apply(input, dims=tuple(order))
+
+
+def t(input: Tensor) -> Tensor:
+    """The transpose of a matrix (a vector or a scalar stays as it is)."""
+    if input._data.ndim > 2:
+        raise RuntimeError(
+            f"t() expects a tensor with <= 2 dimensions, but self is {input._data.ndim}D"
+        )
+    return transpose(input, 0, 1) if input._data.ndim == 2 else input
+
+
+def T(input: Tensor) -> Tensor:
+    """All axes reversed (``x.T``)."""
+    return Transpose.apply(input, dims=tuple(reversed(range(input._data.ndim))))
+
+
+def expand(input: Tensor, *sizes) -> Tensor:
+    """Repeat along size-1 axes without copying (``-1`` keeps a size)."""
+    sizes = _size_args(sizes)
+    shape = input._data.shape
+    if len(sizes) < len(shape):
+        raise RuntimeError(
+            f"expand: the number of sizes provided ({len(sizes)}) must be greater or equal "
+            f"to the number of dimensions in the tensor ({len(shape)})"
+        )
+    lead = len(sizes) - len(shape)
+    target = list(sizes)
+    for i, n in enumerate(shape):
+        want = sizes[lead + i]
+        if want == -1:
+            target[lead + i] = n
+        elif n != 1 and want != n:
+            raise RuntimeError(
+                f"The expanded size of the tensor ({want}) must match the existing size ({n}) "
+                f"at non-singleton dimension {lead + i}.  Target sizes: {list(sizes)}.  "
+                f"Tensor sizes: {list(shape)}"
+            )
+    return Expand.apply(input, shape=tuple(target))
+
+
+def sum_to_size(input: Tensor, *size) -> Tensor:
+    """Sum over broadcast axes down to ``size``: the inverse of :func:`expand`."""
+    size = _size_args(size)
+    broadcast_shapes(size, input._data.shape)
+    return SumToSize.apply(input, shape=size)
+
+
+def split(input: Tensor, split_size_or_sections, dim: int = 0) -> tuple[Tensor, ...]:
+    """Pieces of ``split_size`` along ``dim`` (the last one smaller), or of the given sizes."""
+    d = _check_dim(dim, input._data.ndim)
+    if input._data.ndim == 0:
+        raise RuntimeError("split expects at least a 1-dimensional tensor")
+    n = input._data.shape[d]
+    size = split_size_or_sections
+    if isinstance(size, (int, np.integer)) and not isinstance(size, bool):
+        if size < 0:
+            raise RuntimeError(
+                f"split expects split_size be non-negative, but got split_size={size}"
+            )
+        if size == 0:
+            if n != 0:
+                raise RuntimeError(
+                    "split_size can only be 0 if dimension size is 0, but got dimension size "
+                    f"of {n}"
+                )
+            return (input,)
+        sizes = [size] * (n // size) + ([n % size] if n % size else [])
+    elif isinstance(size, (list, tuple)):
+        sizes = list(size)
+    else:
+        raise TypeError(
+            f"split(): argument 'split_size' must be int or list of ints, not {type(size).__name__}"
+        )
+    if builtins.sum(sizes) != n or builtins.any(s < 0 for s in sizes):
+        raise RuntimeError(
+            f"split_with_sizes expects split_sizes to sum exactly to {n} (input tensor's size "
+            f"at dimension {d}), but got split_sizes={sizes}"
+        )
+    out, start = [], 0
+    index = [slice(None)] * input._data.ndim
+    for s in sizes:
+        index[d] = slice(start, start + s)
+        out.append(getitem(input, tuple(index)))
+        start += s
+    return tuple(out)
+
+
+def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
+    """``chunks`` nearly equal pieces along ``dim``."""
+    if chunks <= 0:
+        raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
+    n = input._data.shape[_check_dim(dim, input._data.ndim)]
+    return split(input, builtins.max(math.ceil(n / chunks), 1) if n else 0, dim)
+
+
+def cat(tensors, dim: int = 0) -> Tensor:
+    """Join tensors along an existing axis."""
+    if isinstance(tensors, Tensor):
+        raise TypeError("cat(): argument 'tensors' must be tuple of Tensors, not Tensor")
+    tensors = list(tensors)
+    if not tensors:
+        raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
+    for i, t in enumerate(tensors):
+        if not isinstance(t, Tensor):
+            raise TypeError(
+                f"expected Tensor as element {i} in argument 0, but got {type(t).__name__}"
+            )
+        if t._data.ndim == 0:
+            raise RuntimeError(f"zero-dimensional tensor (at position {i}) cannot be concatenated")
+    ref = tensors[0]
+    d = _check_dim(dim, ref._data.ndim)
+    for i, t in enumerate(tensors):
+        if t._data.ndim != ref._data.ndim:
+            raise RuntimeError(
+                f"Tensors must have same number of dimensions: got {ref.ndim} and {t.ndim}"
+            )
+        for axis in range(ref._data.ndim):
+            if axis != d and t._data.shape[axis] != ref._data.shape[axis]:
+                raise RuntimeError(
+                    f"Sizes of tensors must match except in dimension {d}. Expected size "
+                    f"{ref.shape[axis]} but got size {t.shape[axis]} for tensor number {i} in "
+                    "the list."
+                )
+    dt = result_type(*tensors)
+    return Cat.apply(*(_as_tensor(t, dt) for t in tensors), dim=d)
+
+
+def stack(tensors, dim: int = 0) -> Tensor:
+    """Join same-shaped tensors along a new axis."""
+    if isinstance(tensors, Tensor):
+        raise TypeError("stack(): argument 'tensors' must be tuple of Tensors, not Tensor")
+    tensors = list(tensors)
+    if not tensors:
+        raise RuntimeError("stack expects a non-empty TensorList")
+    for i, t in enumerate(tensors):
+        if not isinstance(t, Tensor):
+            raise TypeError(
+                f"expected Tensor as element {i} in argument 0, but got {type(t).__name__}"
+            )
+        if t._data.shape != tensors[0]._data.shape:
+            raise RuntimeError(
+                f"stack expects each tensor to be equal size, but got {list(tensors[0].shape)} "
+                f"at entry 0 and {list(t.shape)} at entry {i}"
+            )
+    d = _check_dim(dim, tensors[0]._data.ndim + 1)
+    return cat([unsqueeze(t, d) for t in tensors], d)
+
+
+# ---------------------------------------------------------------- public functions: indexing
+
+
+def _numpy_steps(index) -> list[tuple]:
+    """Translate a torch index into numpy indices, applied one after the other.
+
+    Tensors become arrays and lists become arrays. Where torch and numpy differ, it takes two
+    steps: numpy counts an integer as an advanced index, so ``x[0, :, [0, 1]]`` on a
+    (3, 4, 5) tensor gives numpy's (2, 4) but torch's (4, 2). Torch first applies the integers
+    and slices (a view), then the arrays; so do we.
+    """
+    items = index if isinstance(index, tuple) else (index,)
+    out = []
+    for item in items:
+        if isinstance(item, Tensor):
+            item = item._data
+        elif isinstance(item, list):
+            item = np.asarray(item) if item else np.zeros(0, dtype=np.int64)
+        if isinstance(item, np.ndarray) and item.dtype.kind not in "biu":
+            raise IndexError(
+                "tensors used as indices must be long, int, byte or bool tensors, "
+                f"but got {_dtypes.from_numpy_dtype(item.dtype).name}"
+            )
+        if isinstance(item, bool):
+            item = np.asarray(item)
+        out.append(item)
+    arrays = [isinstance(i, np.ndarray) and i.ndim > 0 for i in out]
+    ints = [isinstance(i, (int, np.integer)) for i in out]
+    if not (builtins.any(arrays) and builtins.any(ints)):
+        return [tuple(out)]
+    first, second = [], []
+    for item, is_array, is_int in zip(out, arrays, ints):
+        if is_array:  # consumed in the second step: keep its axes now
+            first.extend([slice(None)] * (item.ndim if item.dtype.kind == "b" else 1))
+            second.append(item)
+        elif is_int:
+            first.append(item)
+        elif item is None:
+            first.append(None)
+            second.append(slice(None))
+        elif item is Ellipsis:
+            first.append(Ellipsis)
+            second.append(Ellipsis)
+        else:  # a slice (or a 0-d array)
+            first.append(item)
+            second.append(slice(None))
+    return [tuple(first), tuple(second)]
+
+
+def _index(data: np.ndarray, steps: list[tuple]) -> np.ndarray:
+    """Apply the numpy index steps, raising torch's errors (IndexError names the dimension)."""
+    try:
+        for index in steps:
+            z = data[index]
+            if not isinstance(z, np.ndarray):  # x[0, 1] gives a numpy scalar, a copy; torch
+                z = data[(*index, Ellipsis)]  # gives a 0-d view, and so does x[0, 1, ...]
+            data = z
+    except IndexError as e:
+        raise IndexError(str(e).replace("axis", "dimension")) from None
+    except (TypeError, ValueError) as e:
+        raise IndexError(f"invalid index: {e}") from None
+    return data
+
+
+def getitem(input: Tensor, index) -> Tensor:
+    """``x[index]`` with torch's rules: basic indexing gives a view, advanced indexing a copy."""
+    return Index.apply(input, steps=_numpy_steps(index))

@@ -1,0 +1,296 @@
+r"""Arithmetic: ``+ - * / **``, ``maximum``/``minimum``, and the comparisons (chapter 1).
+
+Each public function promotes its operands to one dtype (torch's rule, :func:`result_type`),
+checks that their shapes broadcast, and applies a :class:`Function`. Gradients of broadcast
+inputs are summed back by ``Function._backward``, so the rules below never deal with shapes.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._promotion import _promote_operands
+from .._tensor import Tensor
+from ..autograd.function import Function
+
+Number = int | float | bool
+
+
+class Add(Function):
+    r"""$z = x + y$, so $dx = dz$ and $dy = dz$."""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        return x + y
+
+    @staticmethod
+    def backward(ctx, dz):
+        return dz, dz
+
+
+class Sub(Function):
+    r"""$z = x - y$, so $dx = dz$ and $dy = -dz$."""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        return x - y
+
+    @staticmethod
+    def backward(ctx, dz):
+        return dz, -dz if ctx.needs_input_grad[1] else None
+
+
+class Mul(Function):
+    r"""$z = x y$, so $dx = dz\,y$ and $dy = dz\,x$. Each input is saved only if the *other*
+    one needs a gradient."""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        needs_x, needs_y = ctx.needs_input_grad
+        ctx.save_for_backward(x if needs_y else None, y if needs_x else None)
+        return x * y
+
+    @staticmethod
+    def backward(ctx, dz):
+        x, y = ctx.saved_tensors
+        return dz * y if y is not None else None, dz * x if x is not None else None
+
+
+class Div(Function):
+    r"""$z = x / y$, so $dx = dz / y$ and $dy = -dz\,x / y^2 = -dx\,z$."""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        z = x / y
+        ctx.save_for_backward(y, z if ctx.needs_input_grad[1] else None)
+        return z
+
+    @staticmethod
+    def backward(ctx, dz):
+        y, z = ctx.saved_tensors
+        dx = dz / y
+        return dx, -dx * z if z is not None else None
+
+
+class Neg(Function):
+    r"""$z = -x$, so $dx = -dz$."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return -x
+
+    @staticmethod
+    def backward(ctx, dz):
+        return -dz
+
+
+class Pow(Function):
+    r"""$z = x^y$, so $dx = dz\,y\,x^{y-1}$ and $dy = dz\,z \ln x$.
+
+    Note: like torch, the gradient for the exponent uses $\ln x$ only where $x > 0$, and is 0
+    where $x = 0$ (so that ``0 ** y`` does not poison the exponent's gradient with nan).
+    """
+
+    @staticmethod
+    def forward(ctx, x, y):
+        z = np.power(x, y)
+        ctx.save_for_backward(x, y, z if ctx.needs_input_grad[1] else None)
+        return z
+
+    @staticmethod
+    def backward(ctx, dz):
+        x, y, z = ctx.saved_tensors
+        dx = dz * y * x ** (y - 1) if ctx.needs_input_grad[0] else None
+        dy = None
+        if ctx.needs_input_grad[1]:
+            safe_log = x.masked_fill(x == 0, 1.0).log()
+            dy = dz * z * safe_log
+        return dx, dy
+
+
+class Maximum(Function):
+    r"""$z = \max(x, y)$: the gradient goes to the larger input, and is split evenly on ties."""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.save_for_backward(x, y)
+        return np.maximum(x, y)
+
+    @staticmethod
+    def backward(ctx, dz):
+        x, y = ctx.saved_tensors
+        share = ((x > y) + (x == y) * 0.5).to(dz.dtype)
+        return dz * share, dz * (1 - share)
+
+
+class Minimum(Function):
+    r"""$z = \min(x, y)$: the gradient goes to the smaller input, and is split evenly on ties."""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.save_for_backward(x, y)
+        return np.minimum(x, y)
+
+    @staticmethod
+    def backward(ctx, dz):
+        x, y = ctx.saved_tensors
+        share = ((x < y) + (x == y) * 0.5).to(dz.dtype)
+        return dz * share, dz * (1 - share)
+
+
+# ---------------------------------------------------------------- public functions
+
+
+def add(input: Tensor | Number, other: Tensor | Number, *, alpha: Number = 1) -> Tensor:
+    r"""$x + \alpha\,y$, with torch's type promotion and broadcasting.
+
+    >>> import aigc_course as ac
+    >>> ac.add(ac.tensor([1, 2]), 0.5)
+    tensor([1.5000, 2.5000])
+    """
+    a, b = _promote_operands(input, other)
+    if alpha != 1:
+        b = mul(b, alpha)
+    return Add.apply(a, b)
+
+
+def sub(input: Tensor | Number, other: Tensor | Number, *, alpha: Number = 1) -> Tensor:
+    r"""$x - \alpha\,y$. Like torch, two bool tensors cannot be subtracted."""
+    a, b = _promote_operands(input, other)
+    if a._data.dtype.kind == "b":
+        raise RuntimeError(
+            "Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` "
+            "or `logical_xor()` operator instead."
+        )
+    if alpha != 1:
+        b = mul(b, alpha)
+    return Sub.apply(a, b)
+
+
+def mul(input: Tensor | Number, other: Tensor | Number) -> Tensor:
+    r"""$x\,y$ elementwise."""
+    a, b = _promote_operands(input, other)
+    return Mul.apply(a, b)
+
+
+def div(input: Tensor | Number, other: Tensor | Number) -> Tensor:
+    r"""$x / y$, true division: integers divide into the default float dtype, as in torch."""
+    a, b = _promote_operands(input, other, float_result=True)
+    return Div.apply(a, b)
+
+
+true_divide = div
+
+
+def neg(input: Tensor) -> Tensor:
+    r"""$-x$. Like torch, refused for bool tensors."""
+    if input._data.dtype.kind == "b":
+        raise RuntimeError(
+            "Negation, the `-` operator, on a bool tensor is not supported. If you are trying to "
+            "invert a mask, use the `~` or `logical_not()` operator instead."
+        )
+    return Neg.apply(input)
+
+
+def pow(input: Tensor | Number, exponent: Tensor | Number) -> Tensor:
+    r"""$x^y$ elementwise."""
+    a, b = _promote_operands(input, exponent)
+    if a._data.dtype.kind in "iu" and (b._data < 0).any():
+        raise RuntimeError("Integers to negative integer powers are not allowed.")
+    return Pow.apply(a, b)
+
+
+def maximum(input: Tensor, other: Tensor) -> Tensor:
+    r"""$\max(x, y)$ elementwise; on ties the gradient is split evenly."""
+    _check_tensors("maximum", input, other)
+    return Maximum.apply(*_promote_operands(input, other))
+
+
+def minimum(input: Tensor, other: Tensor) -> Tensor:
+    r"""$\min(x, y)$ elementwise; on ties the gradient is split evenly."""
+    _check_tensors("minimum", input, other)
+    return Minimum.apply(*_promote_operands(input, other))
+
+
+def _check_tensors(name: str, *values) -> None:
+    for i, v in enumerate(values):
+        if not isinstance(v, Tensor):
+            which = "input" if i == 0 else "other"
+            raise TypeError(f"{name}(): argument '{which}' must be Tensor, not {type(v).__name__}")
+
+
+# ---------------------------------------------------------------- comparisons and logic
+# Their results are bool tensors: piecewise constant, so nothing to differentiate or record.
+
+
+def _compare(ufunc, a, b) -> Tensor:
+    ta, tb = _promote_operands(a, b)
+    return Tensor._make(np.asarray(ufunc(ta._data, tb._data)))
+
+
+def eq(input: Tensor, other: Tensor | Number) -> Tensor:
+    """``input == other`` elementwise, as a bool tensor."""
+    return _compare(np.equal, input, other)
+
+
+def ne(input: Tensor, other: Tensor | Number) -> Tensor:
+    return _compare(np.not_equal, input, other)
+
+
+def lt(input: Tensor, other: Tensor | Number) -> Tensor:
+    return _compare(np.less, input, other)
+
+
+def le(input: Tensor, other: Tensor | Number) -> Tensor:
+    return _compare(np.less_equal, input, other)
+
+
+def gt(input: Tensor, other: Tensor | Number) -> Tensor:
+    return _compare(np.greater, input, other)
+
+
+def ge(input: Tensor, other: Tensor | Number) -> Tensor:
+    return _compare(np.greater_equal, input, other)
+
+
+def logical_and(input: Tensor, other: Tensor) -> Tensor:
+    return Tensor._make(np.logical_and(input._data, _array(other)))
+
+
+def logical_or(input: Tensor, other: Tensor) -> Tensor:
+    return Tensor._make(np.logical_or(input._data, _array(other)))
+
+
+def logical_not(input: Tensor) -> Tensor:
+    return Tensor._make(np.logical_not(input._data))
+
+
+def _array(v):
+    return v._data if isinstance(v, Tensor) else np.asarray(v)
+
+
+# ``&``, ``|`` and ``~``: logical for bool tensors, bitwise for integers (ops/integer.py has the
+# full bitwise family with ``^``).
+def _and(a, b) -> Tensor:
+    return _bitwise(np.bitwise_and, a, b)
+
+
+def _or(a, b) -> Tensor:
+    return _bitwise(np.bitwise_or, a, b)
+
+
+def _bitwise(ufunc, a, b) -> Tensor:
+    ta, tb = _promote_operands(a, b)
+    if ta._data.dtype.kind == "f":
+        raise RuntimeError(f"\"bitwise_{ufunc.__name__[8:]}_cpu\" not implemented for 'Float'")
+    return Tensor._make(np.asarray(ufunc(ta._data, tb._data)))
+
+
+def _invert(a: Tensor) -> Tensor:
+    if a._data.dtype.kind == "f":
+        raise RuntimeError("\"bitwise_not_cpu\" not implemented for 'Float'")
+    return Tensor._make(np.invert(a._data))
+
+
+__all__ = ["add", "sub", "mul", "div", "true_divide", "neg", "pow", "maximum", "minimum"]
+__all__ += ["eq", "ne", "lt", "le", "gt", "ge", "logical_and", "logical_or", "logical_not"]
