@@ -145,6 +145,7 @@ short, int, long = int16, int32, int64
 __version__ = "0.1.0"
 
 from . import nn  # noqa: E402  (after the core it builds on)
+from . import optim  # noqa: E402
 
 
 def is_tensor(obj) -> bool:
