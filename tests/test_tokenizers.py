@@ -410,3 +410,17 @@ def test_token_bytes(ours):
     assert ours.token_bytes(ours.vocab_size - 1) == EOT.encode()
     with pytest.raises(ValueError, match="unknown token id 99999"):
         ours.token_bytes(99999)
+
+
+def test_progress_bar_does_not_change_training(corpus, capsys):
+    quiet = BPETokenizer.train(corpus[:30000], 400)
+    loud = BPETokenizer.train(corpus[:30000], 400, progress=True)
+    assert loud.merges == quiet.merges
+    assert "143/143" in capsys.readouterr().err  # tqdm writes to stderr
+
+
+def test_vocab_with_a_repeated_id_is_refused(ours):
+    vocab = ours.get_vocab()
+    vocab["extra"] = 5
+    with pytest.raises(ValueError, match="same id"):
+        BPETokenizer(vocab, ours.merges)
