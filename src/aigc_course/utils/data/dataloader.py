@@ -89,14 +89,14 @@ class DataLoader:
         if sampler is not None and shuffle:
             raise ValueError(
                 f"sampler option is mutually exclusive with shuffle (got shuffle={shuffle} "
-                f"and sampler={sampler!r})"
+                f"and sampler={_name(sampler)})"
             )
         if batch_sampler is not None:
             if batch_size != 1 or shuffle or sampler is not None or drop_last:
                 raise ValueError(
                     "batch_sampler option is mutually exclusive with batch_size, shuffle, "
                     f"sampler, and drop_last (got batch_size={batch_size}, shuffle={shuffle}, "
-                    f"sampler={sampler!r}, drop_last={drop_last})"
+                    f"sampler={_name(sampler)}, drop_last={drop_last})"
                 )
             batch_size, drop_last = None, False
         elif batch_size is None and drop_last:
@@ -151,3 +151,10 @@ class DataLoader:
 
     def __len__(self) -> int:
         return len(self._index_sampler)
+
+
+def _name(obj) -> str:
+    """A short, address-free description for error messages: ``RandomSampler`` or ``[0, 1]``."""
+    if obj is None or isinstance(obj, (list, tuple, range)):
+        return repr(obj) if len(repr(obj)) < 60 else f"{type(obj).__name__} of {len(obj)}"
+    return type(obj).__name__
