@@ -1,0 +1,602 @@
+"""The registry of tensor ops, grouped as the package's ``ops/`` files are: elementwise,
+reduction, shape, linalg, indexing, sorting. Each op is declared once; the test files
+``tests/test_ops_<topic>.py`` generate their cases from these lists."""
+
+from __future__ import annotations
+
+import operator
+
+import numpy as np
+import torch
+
+import aigc_course as ac
+
+from .core import ALL, FLOATS, NUMERIC, Arg, DType, ErrorInput, OpInfo, Sample
+from .samples import arg, binary, data, reduction, unary
+
+
+def pick(theirs, ours):
+    """``fn`` for an op spelled differently in the two libraries."""
+    return lambda lib: theirs if lib is torch else ours
+
+
+def op_fn(f):
+    """``fn`` for an operator or a lambda that does not depend on the library."""
+    return lambda lib: f
+
+
+def E(*args, names=(), desc="", **kwargs) -> ErrorInput:
+    return ErrorInput(Sample(tuple(args), kwargs), names=tuple(names), desc=desc)
+
+
+def A(x, dtype=None, layout="contiguous") -> Arg:
+    return Arg(np.asarray(x, dtype=dtype), layout)
+
+
+def ones(*shape, dtype="float32") -> Arg:
+    return Arg(np.ones(shape, dtype=dtype))
+
+
+# ================================================================ elementwise
+
+
+UNARY_OPS = [
+    OpInfo("neg", unary(), ALL, errors=lambda: [E(A([True, False]), desc="bool")]),
+    OpInfo("abs", unary(), ALL),
+    OpInfo("sign", unary(), ALL, gradgrad=True),
+    OpInfo("exp", unary(), ALL),
+    OpInfo("log", unary(low=0.2, high=4.0), ALL),
+    OpInfo("sqrt", unary(low=0.2, high=4.0), ALL),
+    OpInfo("sin", unary(), ALL),
+    OpInfo("cos", unary(), ALL),
+    OpInfo("tanh", unary(), ALL),
+    OpInfo("sigmoid", unary(), ALL),
+    OpInfo("relu", unary(), ALL),
+    OpInfo("logical_not", unary(), ALL, grad=False),
+    OpInfo("erf", unary(), ALL, fn=pick(torch.erf, lambda x: ac.nn.functional.erf(x))),
+    OpInfo("__invert__", unary(), ("int64", "bool"), fn=op_fn(operator.invert), grad=False),
+]
+
+
+def _clamp_samples(dtype, rng):
+    for shape, layout in [((), "contiguous"), ((5,), "contiguous"), ((3, 4), "T")]:
+        x = arg(shape, dtype, rng, layout)
+        yield Sample((x,), dict(min=-1))
+        yield Sample((x,), dict(max=1))
+        yield Sample((x, -1, 2))
+    x = arg((2, 3), dtype, rng)
+    yield Sample((x,), dict(min=-0.5, max=1.5))  # an int tensor clamped by floats promotes
+    yield Sample((x,), dict(min=Arg(data((3,), dtype, rng, -2, 0))))  # tensor bounds
+    yield Sample((x,), dict(min=Arg(data((2, 1), dtype, rng, -2, 0)), max=Arg(data((3,), dtype, rng, 0, 2))))
+
+
+def _clamp_errors():
+    return [E(ones(2)), E(ones(2), min="1")]
+
+
+CLAMP_OPS = [
+    OpInfo("clamp", _clamp_samples, NUMERIC, errors=_clamp_errors),
+    OpInfo("clip", _clamp_samples, NUMERIC),
+]
+
+
+def _broadcast_errors():
+    return [
+        E(ones(2, 3), ones(3, 2), names=("3", "2")),
+        E(ones(2, 3, 4), ones(5, 4), names=("3", "5")),
+    ]
+
+
+def _pow_samples(dtype, rng):
+    yield from binary(low=0.5, high=2.0, other_low=-2, other_high=2, promote=False)(dtype, rng)
+    for e in (2, 0.5, -1.0, 0):
+        yield Sample((arg((2, 3), dtype, rng, low=0.5, high=2.0), e))
+
+
+def _pow_errors():
+    return [E(A([2, 3]), -1, names=()), E(A([2, 3]), A([1, -1]))]
+
+
+def _div_samples(dtype, rng):
+    yield from binary(away=0.5)(dtype, rng)
+    for mode in ("trunc", "floor"):
+        yield Sample((arg((2, 3), dtype, rng), arg((3,), dtype, rng, away=0.5)), dict(rounding_mode=mode))
+
+
+def _add_samples(dtype, rng):
+    yield from binary()(dtype, rng)
+    if dtype != "bool":
+        yield Sample((arg((2, 3), dtype, rng), arg((3,), dtype, rng)), dict(alpha=2))
+
+
+BINARY_OPS = [
+    OpInfo("add", _add_samples, ALL, errors=_broadcast_errors),
+    OpInfo("sub", _add_samples, ALL, errors=lambda: [E(A([True]), A([True]), desc="bool-bool")]),
+    OpInfo("mul", binary(), ALL, errors=_broadcast_errors),
+    OpInfo("div", _div_samples, ALL, errors=_broadcast_errors),
+    OpInfo("pow", _pow_samples, NUMERIC, errors=_pow_errors),
+    OpInfo("maximum", binary(scalar=False), ALL),
+    OpInfo("minimum", binary(scalar=False), ALL),
+    *[OpInfo(cmp, binary(), ALL, grad=False, errors=_broadcast_errors) for cmp in ("eq", "ne", "lt", "le", "gt", "ge")],
+]
+
+
+def _operator(symbol, f, samples, dtypes=ALL, **kw):
+    return OpInfo(symbol, samples, dtypes, fn=op_fn(f), **kw)
+
+
+def _both(gen_a, gen_b):
+    def gen(dtype, rng):
+        yield from gen_a(dtype, rng)
+        yield from gen_b(dtype, rng)
+
+    return gen
+
+
+def _with_reflected(**kw):
+    return _both(binary(**kw), binary(promote=False, reflected=True, **{k: v for k, v in kw.items() if k != "away"}))
+
+
+def _int_div_errors():
+    return [E(A([1, 2]), 0, desc="int // 0"), E(A([1, 2]), A([1, 0]), desc="int % 0")]
+
+
+OPERATOR_OPS = [
+    _operator("+", operator.add, _with_reflected()),
+    _operator("-", operator.sub, _with_reflected(), errors=lambda: [E(A([True]), A([False]), desc="bool-bool")]),
+    _operator("*", operator.mul, _with_reflected()),
+    _operator("/", operator.truediv, _both(binary(away=0.5), binary(promote=False, reflected=True, low=0.5))),
+    _operator("**", operator.pow, _both(binary(low=0.5, high=2.0, promote=False), binary(low=0.5, high=2.0, promote=False, reflected=True)), NUMERIC),
+    _operator("//", operator.floordiv, _both(binary(away=0.5), binary(promote=False, reflected=True, low=0.5)), NUMERIC, errors=lambda: [E(A([1, 2]), 0, desc="int // 0")]),
+    _operator("%", operator.mod, _both(binary(away=0.5), binary(promote=False, reflected=True, low=0.5)), NUMERIC, errors=lambda: [E(A([1, 2]), A([1, 0]), desc="int % 0")]),
+    _operator("&", operator.and_, _with_reflected(), ("int64", "bool"), grad=False, errors=lambda: [E(ones(2), ones(2), desc="float & float")]),
+    _operator("|", operator.or_, _with_reflected(), ("int64", "bool"), grad=False, errors=lambda: [E(ones(2), A([True, False]), desc="float | bool")]),
+    _operator("^", operator.xor, _with_reflected(), ("int64", "bool"), grad=False, errors=lambda: [E(ones(2), 1, desc="float ^ int")]),
+]
+
+
+def _inplace(symbol, name, other_low=-3.0, dtypes=FLOATS):
+    """x.<name>_(other) on a non-leaf copy: the recorded in-place op, values and gradients."""
+
+    def f(x, other):
+        y = x * 1  # a non-leaf, so that the in-place op is recorded
+        getattr(y, name + "_")(other)
+        return y
+
+    def samples(dtype, rng):
+        for sa, sb in [((), ()), ((2, 3), (3,)), ((2, 3), ())]:
+            yield Sample((arg(sa, dtype, rng), arg(sb, dtype, rng, low=other_low, away=0.5)))
+        yield Sample((arg((2, 3), dtype, rng), 2))
+
+    return OpInfo(f"{name}_", samples, dtypes, fn=op_fn(f))
+
+
+def _int_true_div_inplace(x):
+    x.div_(2)
+    return x
+
+
+INPLACE_OPS = [
+    _inplace("+=", "add"),
+    _inplace("-=", "sub"),
+    _inplace("*=", "mul"),
+    _inplace("/=", "div"),
+    OpInfo(
+        "int.div_",
+        lambda dt, rng: [],
+        fn=op_fn(_int_true_div_inplace),
+        errors=lambda: [E(A([1, 2]), desc="int /= 2")],
+    ),
+]
+
+
+def _where_samples(dtype, rng):
+    for sc, sx, sy in [((2, 3), (2, 3), (2, 3)), ((3,), (2, 1), ()), ((), (4,), (4,))]:
+        cond = Arg(data(sc, "bool", rng))
+        yield Sample((cond, arg(sx, dtype, rng), arg(sy, dtype, rng)))
+    cond = Arg(data((2, 3), "bool", rng))
+    yield Sample((cond, arg((2, 3), dtype, rng), 0.0))  # a scalar branch
+
+
+def _masked_fill_samples(dtype, rng):
+    value = {"bool": True, "int64": 7}.get(dtype, -1.5)
+    for sx, sm, layout in [((2, 3), (2, 3), "contiguous"), ((2, 3), (3,), "contiguous"), ((3, 4), (1, 4), "T"), ((), (), "contiguous")]:
+        yield Sample((arg(sx, dtype, rng, layout), Arg(data(sm, "bool", rng)), value))
+    yield Sample((arg((2, 3), dtype, rng), Arg(data((3,), "bool", rng)), Arg(np.array(value, dtype=dtype))))
+
+
+SELECT_OPS = [
+    OpInfo("where", _where_samples, ALL, method=False, errors=lambda: [E(A([1, 0]), ones(2), ones(2), desc="int condition")]),
+    OpInfo("masked_fill", _masked_fill_samples, ALL, errors=lambda: [E(ones(2), A([1, 0]), 0.0, desc="int mask"), E(ones(2), A([True, False, True]), 0.0, names=("3",))]),
+]
+
+ELEMENTWISE = UNARY_OPS + CLAMP_OPS + BINARY_OPS + OPERATOR_OPS + INPLACE_OPS + SELECT_OPS
+
+
+# ================================================================ reduction
+
+
+def _dim_errors(*extra):
+    return lambda: [E(ones(2, 3), dim=2, names=("2",)), E(ones(2, 3), dim=-3, names=("-3",)), *extra]
+
+
+def _sum_samples(dtype, rng):
+    yield from reduction(dims="tuple")(dtype, rng)
+    yield Sample((arg((2, 3), dtype, rng),), dict(dim=()))  # () reduces everything
+    if dtype != "bool":
+        yield Sample((arg((2, 3), dtype, rng),), dict(dim=1, dtype=DType("float64")))
+
+
+def _mean_samples(dtype, rng):
+    yield from reduction(dims="tuple")(dtype, rng)
+    yield Sample((arg((2, 3), dtype, rng),), dict(dim=()))
+
+
+def _minmax_samples(dtype, rng):
+    yield from reduction()(dtype, rng)
+
+
+def _var_samples(dtype, rng):
+    yield from reduction(dims="tuple", shapes=[((5,), "contiguous"), ((2, 3), "contiguous"), ((4, 3), "T"), ((2, 3, 2), "slice")])(dtype, rng)
+    x = arg((3, 4), dtype, rng)
+    yield Sample((x,), dict(dim=1, unbiased=False))
+    yield Sample((x,), dict(dim=0, correction=0))
+    yield Sample((x,), dict(dim=-1, correction=2, keepdim=True))
+    yield Sample((x, 1))  # dim positionally
+    yield Sample((arg((1,), dtype, rng),))  # one element, correction 1: nan and a warning
+
+
+def _logsumexp_samples(dtype, rng):
+    for shape, layout in [((), "contiguous"), ((5,), "contiguous"), ((2, 3), "contiguous"), ((4, 3), "T"), ((0, 3), "contiguous")]:
+        x = arg(shape, dtype, rng, layout)
+        yield Sample((x, 0))
+        yield Sample((x,), dict(dim=-1, keepdim=True))
+    if dtype in FLOATS:
+        inf = np.inf
+        yield Sample((A([[0.0, -inf, 1.0], [-inf, -inf, -inf], [inf, 1.0, 2.0]], dtype), 1), desc="±inf rows")
+        yield Sample((A([[1e4, 1e4 + 1, -1e4]], dtype), 1), desc="huge")
+
+
+def _softmax_samples(dtype, rng):
+    for shape, layout in [((), "contiguous"), ((5,), "contiguous"), ((2, 3), "contiguous"), ((4, 3), "T"), ((2, 3, 2), "slice"), ((0, 3), "contiguous"), ((2, 0), "contiguous")]:
+        x = arg(shape, dtype, rng, layout, low=-5, high=5)
+        yield Sample((x, -1))
+        if len(shape) >= 2:
+            yield Sample((x,), dict(dim=0))
+    if dtype in FLOATS:
+        yield Sample((A([[1e4, 1e4 + 1, -1e4]], dtype), 1), desc="huge")
+        yield Sample((A([[0.0, -np.inf, 1.0]], dtype), 1), desc="-inf")
+
+
+def _cumsum_samples(dtype, rng):
+    for shape, layout in [((), "contiguous"), ((5,), "contiguous"), ((2, 3), "contiguous"), ((4, 3), "T"), ((2, 3, 2), "slice"), ((0, 3), "contiguous")]:
+        x = arg(shape, dtype, rng, layout)
+        yield Sample((x, 0))
+        if len(shape) >= 2:
+            yield Sample((x,), dict(dim=-1))
+
+
+REDUCTION = [
+    OpInfo("sum", _sum_samples, ALL, errors=_dim_errors(), tol={"float32": (1e-5, 1e-5)}),
+    OpInfo("mean", _mean_samples, ALL, errors=_dim_errors(E(A([1, 2]), desc="int64")), tol={"float32": (1e-5, 1e-5)}),
+    OpInfo("max", _minmax_samples, ALL, errors=_dim_errors(E(Arg(np.ones((0,), "float32")), desc="empty"))),
+    OpInfo("min", _minmax_samples, ALL, errors=_dim_errors(E(Arg(np.ones((0,), "float32")), desc="empty"))),
+    OpInfo("argmax", reduction(), NUMERIC, grad=False, errors=_dim_errors(E(Arg(np.ones((0,), "float32")), desc="empty"))),
+    OpInfo("argmin", reduction(), NUMERIC, grad=False, errors=_dim_errors()),
+    OpInfo("var", _var_samples, NUMERIC, errors=_dim_errors(E(A([1, 2]), desc="int64")), tol={"float32": (1e-5, 1e-5)}, grad_tol={"float32": (1e-4, 1e-5)}),
+    OpInfo("std", _var_samples, NUMERIC, errors=_dim_errors(), tol={"float32": (1e-5, 1e-5)}, grad_tol={"float32": (1e-4, 1e-5)}),
+    OpInfo("logsumexp", _logsumexp_samples, NUMERIC, errors=lambda: [E(ones(2, 3), 2, names=("2",))], tol={"float32": (1e-5, 1e-5)}),
+    OpInfo("all", reduction(), ALL, grad=False),
+    OpInfo("any", reduction(), ALL, grad=False),
+    OpInfo("softmax", _softmax_samples, NUMERIC, errors=lambda: [E(ones(2, 3), 2, names=("2",)), E(A([1, 2]), 0, desc="int64")], grad_tol={"float32": (1e-5, 1e-5)}),
+    OpInfo("log_softmax", _softmax_samples, NUMERIC, errors=lambda: [E(ones(2, 3), -3, names=("-3",))]),
+    OpInfo("cumsum", _cumsum_samples, ALL, errors=lambda: [E(ones(2, 3), 2, names=("2",))], tol={"float32": (1e-5, 1e-5)}),
+]
+
+
+# ================================================================ shape
+
+
+def shape_samples(*calls):
+    """Samples x.<op>(*args): ``calls`` are (shape, args, kwargs) or (shape, layout, args, kwargs)."""
+
+    def gen(dtype, rng):
+        for c in calls:
+            shape, layout, args, kwargs = c if len(c) == 4 else (c[0], "contiguous", c[1], c[2])
+            yield Sample((arg(shape, dtype, rng, layout), *args), dict(kwargs))
+
+    return gen
+
+
+V = dict(view=True)
+
+SHAPE = [
+    OpInfo("reshape", shape_samples(((2, 3), (6,), {}), ((2, 3), (-1, 2), {}), ((), (1, 1), {}), ((0, 3), (3, -1), {}), ((3, 4), "T", ((4, 3),), {}), ((2, 3), ((3, 2),), {})), ALL,
+           errors=lambda: [E(ones(5, 3), (-1, 12), names=("[-1, 12]", "15")), E(ones(6), (-1, -1), names=())]),
+    OpInfo("view", shape_samples(((2, 3), (6,), {}), ((2, 3), (-1, 2), {}), ((), (1,), {}), ((0, 3), (3, -1), {}), ((2, 3, 4), (2, 12), {}), ((2, 3), ((3, 2),), {})), ALL, function=False, **V,
+           errors=lambda: [E(ones(5, 3), -1, 12, names=("[-1, 12]", "15")), E(Arg(np.ones((3, 2), "float32"), "T"), 6, desc="transposed")]),
+    OpInfo("flatten", shape_samples(((2, 3, 4), (), {}), ((2, 3, 4), (1,), {}), ((2, 3, 4), (0, 1), {}), ((), (), {}), ((3, 4), "T", (), {}), ((2, 3, 4), (), dict(start_dim=-2))), ALL,
+           errors=lambda: [E(ones(2, 3), 3, names=("3",)), E(ones(2, 3, 4), 2, 1, names=())]),
+    OpInfo("squeeze", shape_samples(((2, 1, 3), (), {}), ((2, 1, 3), (1,), {}), ((2, 1, 3), (0,), {}), ((1,), (), {}), ((), (), {}), ((1, 1), ((0, 1),), {}), ((1, 4), "T", (0,), {})), ALL, **V,
+           errors=lambda: [E(ones(2, 3), 2, names=("2",))]),
+    OpInfo("unsqueeze", shape_samples(((2, 3), (0,), {}), ((2, 3), (-1,), {}), ((2, 3), (2,), {}), ((), (0,), {}), ((3, 4), "T", (1,), {})), ALL, **V,
+           errors=lambda: [E(ones(2, 3), 3, names=("3",)), E(ones(2, 3), -4, names=("-4",))]),
+    OpInfo("transpose", shape_samples(((2, 3), (0, 1), {}), ((2, 3, 4), (-1, 0), {}), ((2, 3), (1, 1), {}), ((), (0, -1), {}), ((3, 4), "T", (0, 1), {})), ALL, **V,
+           errors=lambda: [E(ones(2, 3), 0, 5, names=("5",))]),
+    OpInfo("permute", shape_samples(((2, 3, 4), ((2, 0, 1),), {}), ((2, 3, 4), (1, 2, 0), {}), ((2, 3), ((-1, 0),), {}), ((), ((),), {})), ALL, **V,
+           errors=lambda: [E(ones(2, 3), (0, 0), names=()), E(ones(2, 3), (0,), names=())]),
+    OpInfo("t", shape_samples(((2, 3), (), {}), ((3,), (), {}), ((), (), {}), ((3, 4), "T", (), {})), ALL, **V,
+           errors=lambda: [E(ones(2, 3, 4), names=("3",))]),
+    OpInfo("T", shape_samples(((2, 3), (), {}), ((3,), (), {}), ((), (), {})), ALL, fn=op_fn(lambda x: x.T), **V),
+    OpInfo("mT", shape_samples(((2, 3), (), {}), ((4, 2, 3), (), {})), ALL, fn=op_fn(lambda x: x.mT), **V),
+    OpInfo("expand", shape_samples(((3, 1), (3, 4), {}), ((3, 1), (2, 3, -1), {}), ((), (2,), {}), ((1,), ((0,),), {}), ((1, 4), "T", (3, 4), {})), ALL, function=False, **V,
+           errors=lambda: [E(ones(3, 2), 3, 4, names=("4",)), E(ones(3, 1), 4, names=())]),
+    OpInfo("expand_as", lambda dt, rng: [Sample((arg((3, 1), dt, rng), Arg(np.zeros((2, 3, 4)))))], ALL, function=False, **V),
+    OpInfo("split", shape_samples(((5, 2), (2,), {}), ((5, 2), ([1, 4],), {}), ((2, 5), (3, 1), {}), ((0, 2), (2,), {}), ((5, 2), (5,), {})), ALL, **V,
+           errors=lambda: [E(ones(3), 0, names=()), E(ones(5), [1, 2], names=("5",))]),
+    OpInfo("chunk", shape_samples(((5, 2), (2,), {}), ((5, 2), (3,), {}), ((2, 6), (4, 1), {})), ALL, **V,
+           errors=lambda: [E(ones(3), 0, names=("0",))]),
+    OpInfo("contiguous", shape_samples(((2, 3), (), {}), ((3, 4), "T", (), {}), ((2, 4), "slice", (), {})), ALL, function=False),
+    OpInfo("clone", unary(), ALL),
+    OpInfo("narrow", shape_samples(((5, 2), (0, 1, 3), {}), ((2, 5), (-1, 0, 2), {}), ((2, 5), (1, 5, 0), {}), ((4, 3), "T", (1, 1, 2), {})), ALL, **V,
+           errors=lambda: [E(ones(3), 0, 2, 2, names=("2",)), E(ones(3), 2, 0, 1, names=("2",))]),
+    OpInfo("tril", shape_samples(((3, 4), (), {}), ((3, 4), (1,), {}), ((4, 3), (), dict(diagonal=-1)), ((2, 3, 3), (), {}), ((4, 3), "T", (), {}), ((0, 3), (), {})), ALL,
+           errors=lambda: [E(ones(3), names=())]),
+    OpInfo("triu", shape_samples(((3, 4), (), {}), ((3, 4), (-1,), {}), ((4, 3), (), dict(diagonal=2)), ((2, 3, 3), (), {}), ((4, 3), "T", (), {})), ALL,
+           errors=lambda: [E(ones(3), names=())]),
+    OpInfo("reshape_as", lambda dt, rng: [Sample((arg((2, 3), dt, rng), Arg(np.zeros((3, 2)))))], ALL, function=False),
+    OpInfo("view_as", lambda dt, rng: [Sample((arg((2, 3), dt, rng), Arg(np.zeros((6,)))))], ALL, function=False, **V),
+]
+
+
+def _list_samples(dtype, rng, *, stack):
+    shapes = [[(2, 3), (2, 3)], [(2, 3), (2, 3), (2, 3)], [(3,)], [(0,), (0,)]]
+    if not stack:
+        shapes += [[(2, 3), (1, 3)], [(0,), (3,)]]
+    for group in shapes:
+        tensors = [arg(s, dtype, rng) for s in group]
+        yield Sample((tensors,))
+        yield Sample((tensors,), dict(dim=-1))
+    layouts = [arg((3, 2), dtype, rng, "T"), arg((3, 2), dtype, rng, "slice")]
+    yield Sample((layouts, 1))
+    yield Sample(([arg((2, 3), dtype, rng), arg((2, 3), "float64", rng)],), desc="mixed dtypes")
+
+
+def _cat_errors():
+    return [
+        E([Arg(np.array(1.0, "float32")), Arg(np.array(2.0, "float32"))], names=("0",), desc="0-d"),
+        E([ones(2, 3), ones(3, 2)], names=("3",), desc="size mismatch"),
+        E([ones(2, 3), ones(2, 3)], dim=2, names=("2",)),
+        E([[1.0, 2.0]], desc="a list element"),
+        E([], desc="empty list"),
+    ]
+
+
+def _stack_errors():
+    return [E([ones(2, 3), ones(3, 2)], names=(), desc="shape mismatch"), E([ones(2)], dim=2, names=("2",)), E([], desc="empty list")]
+
+
+SHAPE += [
+    OpInfo("cat", lambda dt, rng: _list_samples(dt, rng, stack=False), ALL, method=False, errors=_cat_errors),
+    OpInfo("stack", lambda dt, rng: _list_samples(dt, rng, stack=True), ALL, method=False, errors=_stack_errors),
+]
+
+
+# ================================================================ linalg
+
+MATMUL_SHAPES = [
+    ((5, 3), (3, 4)),
+    ((3,), (3, 4)),
+    ((5, 3), (3,)),
+    ((3,), (3,)),
+    ((2, 5, 3), (3, 4)),
+    ((2, 5, 3), (2, 3, 4)),
+    ((2, 1, 5, 3), (4, 3, 2)),
+    ((0, 3), (3, 2)),
+    ((2, 0), (0, 3)),
+]
+
+
+def _matmul_samples(dtype, rng):
+    for sa, sb in MATMUL_SHAPES:
+        yield Sample((arg(sa, dtype, rng), arg(sb, dtype, rng)))
+    yield Sample((arg((3, 4), dtype, rng, "T"), arg((3, 2), dtype, rng, "slice")))
+
+
+def _matmul_errors():
+    return [
+        E(ones(5, 3), ones(4, 2), names=("5x3", "4x2")),
+        E(ones(3), ones(4, 2), names=()),
+        E(ones(2, 3), ones(4), names=()),
+        E(ones(3), ones(4), names=("3", "4")),
+        E(ones(2, 5, 3), ones(2, 4, 2), names=("[2, 5, 3]", "[2, 4, 2]")),
+        E(Arg(np.array(1.0, "float32")), ones(2), desc="0-d"),
+        E(ones(2, 2), ones(2, 2, dtype="float64"), desc="dtype mismatch"),
+    ]
+
+
+LINALG = [
+    OpInfo("matmul", _matmul_samples, NUMERIC, errors=_matmul_errors, tol={"float32": (1e-5, 1e-5)}, grad_tol={"float32": (1e-5, 1e-5)}),
+    OpInfo("@", _matmul_samples, NUMERIC, fn=op_fn(operator.matmul), tol={"float32": (1e-5, 1e-5)}, grad_tol={"float32": (1e-5, 1e-5)}),
+]
+
+
+# ================================================================ indexing
+
+
+def _index_samples(dtype, rng):
+    """x[index] for the kinds of index torch accepts; index tensors are Args."""
+    x = lambda layout="contiguous": arg((4, 3), dtype, rng, layout)  # noqa: E731
+    for idx in [
+        1,
+        (-1, -2),
+        (slice(1, 3), slice(None)),
+        (slice(None, None, 2), slice(1, None, 2)),
+        (None, slice(None), None),
+        (Ellipsis, 1),
+        (slice(None), 1),
+        Arg(np.array([0, 2, 2])),
+        [3, 0],
+        (Arg(np.array([0, 3])), Arg(np.array([1, 2]))),
+        Arg(np.array([True, False, True, False])),
+        (slice(None), Arg(np.array([[0, 1], [2, 0]]))),
+        slice(5, 10),
+    ]:
+        yield Sample((x(), idx))
+    yield Sample((x("T"), (slice(None), 1)))
+    yield Sample((x("slice"), (Arg(np.array([1, 0])), slice(None))))
+    mask = Arg(data((4, 3), "bool", rng))
+    yield Sample((x(), mask), desc="mask")
+    x3 = arg((3, 4, 5), dtype, rng)
+    yield Sample((x3, (0, slice(None), [0, 1])), desc="[0, :, [0, 1]]")  # torch, not numpy
+    yield Sample((x3, (slice(None), [0, 2], slice(1, 3))), desc="[:, [0, 2], 1:3]")
+    yield Sample((x3, ([0, 1], slice(None), [1, 2])), desc="[[0, 1], :, [1, 2]]")
+    yield Sample((arg((), dtype, rng), Ellipsis), desc="0-d[...]")
+    yield Sample((arg((), dtype, rng), None), desc="0-d[None]")
+
+
+def _index_errors():
+    x = ones(4, 3)
+    return [
+        E(x, 4, names=("4",)),
+        E(x, (slice(None), 3), names=("3",)),
+        E(x, Arg(np.array([0, 7])), names=("7",)),
+        E(x, (0, 0, 0), names=()),
+        E(x, Arg(np.array([0.0])), desc="float index"),
+        E(x, Arg(np.array([True, False])), names=("2", "4"), desc="mask length"),
+    ]
+
+
+def _setitem(x, idx, value):
+    y = x * 1  # a non-leaf copy; the write is recorded (torch's CopySlices)
+    y[idx] = value
+    return y
+
+
+def _setitem_samples(dtype, rng):
+    x = lambda: arg((4, 3), dtype, rng)  # noqa: E731
+    yield Sample((x(), 1, arg((3,), dtype, rng)))
+    yield Sample((x(), (slice(None), 0), arg((), dtype, rng)))
+    yield Sample((x(), Arg(data((4, 3), "bool", rng)), {"bool": True, "int64": 5}.get(dtype, 0.5)))
+    yield Sample((x(), Arg(np.array([0, 2])), arg((2, 3), dtype, rng)))
+    yield Sample((x(), (slice(1, 3), slice(None, 2)), arg((2, 2), dtype, rng)))
+
+
+def _gather_samples(dtype, rng):
+    x = arg((3, 4), dtype, rng)
+    yield Sample((x, 1, Arg(rng.integers(0, 4, (3, 2)))))
+    yield Sample((x, 0, Arg(rng.integers(0, 3, (2, 4)))))
+    yield Sample((x, -1, Arg(rng.integers(0, 4, (2, 3)))))  # index smaller than input
+    yield Sample((arg((4, 3), dtype, rng, "T"), 0, Arg(rng.integers(0, 4, (2, 4)))))
+    yield Sample((arg((5,), dtype, rng), 0, Arg(np.array([4, 0, 0]))))  # repeated indices
+    yield Sample((arg((2, 3), dtype, rng), 1, Arg(np.zeros((2, 0), np.int64))))
+    yield Sample((arg((), dtype, rng), 0, Arg(np.array(0))))
+
+
+def _gather_errors():
+    x = ones(2, 3)
+    return [
+        E(x, 1, Arg(np.array([[5]])), names=("5",)),
+        E(x, 1, Arg(np.array([[-4]])), names=("-4",)),
+        E(x, 2, Arg(np.array([[0]])), names=("2",)),
+        E(x, 1, Arg(np.array([[0.0]])), desc="float index"),
+        E(x, 1, Arg(np.array([0])), desc="index rank"),
+    ]
+
+
+def _scatter_samples(dtype, rng):
+    x = arg((3, 4), dtype, rng)
+    idx = np.stack([rng.permutation(4)[:2] for _ in range(3)])  # distinct per row: no ties
+    yield Sample((x, 1, Arg(idx), arg((3, 2), dtype, rng)))
+    yield Sample((x, 1, Arg(idx), arg((3, 3), dtype, rng)))  # src larger than index
+    yield Sample((x, 0, Arg(np.array([[2, 0, 1, 0]])), arg((1, 4), dtype, rng)))
+    yield Sample((x, 1, Arg(idx)), dict(value={"bool": True, "int64": 3}.get(dtype, 2.5)))
+    yield Sample((arg((4, 3), dtype, rng, "T"), -1, Arg(idx[:, :1]), arg((3, 1), dtype, rng)))
+
+
+def _scatter_errors():
+    x = ones(2, 3)
+    return [
+        E(x, 1, Arg(np.array([[3]])), ones(1, 1), names=("3",)),
+        E(x, 1, Arg(np.array([[0]])), ones(1, 1, dtype="float64"), desc="src dtype"),
+        E(x, 1, Arg(np.array([[0, 1, 2, 0]])), ones(1, 1), desc="index larger than src"),
+    ]
+
+
+INDEXING = [
+    OpInfo("__getitem__", _index_samples, ALL, fn=op_fn(operator.getitem), errors=_index_errors),
+    OpInfo("__setitem__", _setitem_samples, ALL, fn=op_fn(_setitem),
+           errors=lambda: [E(ones(4, 3), 5, 1.0, names=("5",)), E(ones(4, 3), 0, ones(4), names=())]),
+    OpInfo("gather", _gather_samples, ALL, errors=_gather_errors),
+    OpInfo("scatter", _scatter_samples, ALL, errors=_scatter_errors),
+]
+
+
+# ================================================================ sorting
+
+
+def _distinct(shape, dtype, rng, layout="contiguous"):
+    """Values without ties (so that the order, and so the indices, are unique)."""
+    n = int(np.prod(shape))
+    if dtype == "bool":
+        return arg(shape, dtype, rng, layout)
+    values = rng.permutation(n).reshape(shape) - n // 2
+    if dtype in FLOATS:
+        values = values + rng.uniform(0.1, 0.9, shape)
+    return Arg(values.astype(dtype), layout)
+
+
+SORT_SHAPES = [((5,), "contiguous"), ((3, 4), "contiguous"), ((4, 3), "T"), ((2, 3, 4), "slice"), ((), "contiguous"), ((0,), "contiguous")]
+
+
+def _sort_samples(dtype, rng):
+    for shape, layout in SORT_SHAPES:
+        x = _distinct(shape, dtype, rng, layout)
+        yield Sample((x,))
+        if len(shape) >= 2:
+            yield Sample((x,), dict(dim=0, descending=True))
+    yield Sample((A([3, 1, 3, 1, 2], dtype),), dict(stable=True), desc="ties, stable")
+    yield Sample((A([3, 1, 3, 1, 2], dtype),), dict(stable=True, descending=True), desc="ties, stable, descending")
+
+
+def _topk_samples(dtype, rng):
+    for shape, layout in SORT_SHAPES[:4]:
+        x = _distinct(shape, dtype, rng, layout)
+        yield Sample((x, 2))
+        yield Sample((x, 1), dict(dim=0, largest=False))
+        yield Sample((x, shape[-1]), dict(sorted=True))
+    yield Sample((_distinct((5,), dtype, rng), 0))
+    yield Sample((_distinct((), dtype, rng), 1))
+
+
+def _multinomial_samples(dtype, rng):
+    one_hot = np.eye(4, dtype=dtype)[[2, 0, 3]]  # one possible outcome per row: deterministic
+    yield Sample((Arg(one_hot), 1))
+    yield Sample((Arg(one_hot[0] * 5), 1))
+    yield Sample((Arg(one_hot), 3), dict(replacement=True))
+    two = np.array([[0, 1, 0, 1]], dtype=dtype)
+    yield Sample((Arg(two), 2), desc="without replacement: both nonzero indices")
+
+
+def _sorted_multinomial(lib):
+    """multinomial is random; a deterministic view of it is compared: sorted samples of a
+    distribution whose outcomes are forced."""
+    return lambda p, n, **kw: lib.multinomial(p, n, **kw).sort(dim=-1)[0]
+
+
+SORTING = [
+    OpInfo("sort", _sort_samples, NUMERIC, errors=lambda: [E(ones(2, 3), dim=2, names=("2",))]),
+    OpInfo("argsort", _sort_samples, NUMERIC, grad=False, errors=lambda: [E(ones(2, 3), dim=-3, names=("-3",))]),
+    OpInfo("topk", _topk_samples, NUMERIC,
+           errors=lambda: [E(ones(3), 4, desc="k > size"), E(ones(3), -1, desc="k < 0"), E(ones(2, 3), 1, dim=2, names=("2",))]),
+    OpInfo("multinomial", _multinomial_samples, FLOATS, fn=_sorted_multinomial, grad=False,
+           errors=lambda: [
+               E(A([-1.0, 2.0]), 1, desc="negative"),
+               E(A([0.0, 0.0]), 1, desc="all zero"),
+               E(A([0.0, 1.0]), 2, desc="too many without replacement"),
+               E(A([1, 2]), 1, desc="int64"),
+               E(ones(2, 2, 2), 1, names=("3",), desc="3-d"),
+           ]),
+]
+
+ALL_OPS = ELEMENTWISE + REDUCTION + SHAPE + LINALG + INDEXING + SORTING
