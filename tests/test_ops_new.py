@@ -332,6 +332,7 @@ def test_scatter_values_and_gradients(in_shape, dim, ix_shape, src_shape):
     gradcheck(lambda lib, t, s: t.scatter(dim, ix[1], s * s), x, src)
 
 
+@pytest.mark.filterwarnings("ignore:The reduce argument of torch.scatter")
 @pytest.mark.parametrize("in_shape, dim, ix_shape, src_shape", SCATTER_CASES)
 def test_scatter_add_values_and_gradients(in_shape, dim, ix_shape, src_shape):
     x, src = floats(*in_shape), floats(*src_shape, seed=1)
@@ -863,3 +864,47 @@ def test_randint_covers_its_range_and_is_seeded():
 )
 def test_randint_errors(args, named):
     raises_like(lambda lib: lib.randint(*args), match=named)
+
+
+def test_in_place_forms_record_autograd_like_torch():
+    """``out.scatter_(..., w * 2)`` into a plain tensor, then ``tril_`` and ``triu_``:
+    recorded as torch records them, so the gradient reaches ``w``."""
+    w_data, c_data = floats(2, 3), floats(3, 3, seed=1)
+    index = np.array([[0, 2, 1], [2, 0, 0]])
+    grads = []
+    for lib in (ac, torch):
+        w = make(lib, w_data, requires_grad=True)
+        out = lib.zeros(3, 3, dtype=lib.float64)
+        out.scatter_(0, make(lib, index), w * 2)
+        out.scatter_add_(1, make(lib, index.T[:, :2].copy()), w.T[:, :2] * w.T[:, :2])
+        out.tril_(1).triu_(-1)
+        (out * make(lib, c_data)).sum().backward()
+        grads.append((out, w.grad))
+    assert_same(grads[0][0], grads[1][0])
+    assert_same(grads[0][1], grads[1][1])
+
+
+@pytest.mark.parametrize(
+    "fn",
+    [
+        lambda lib, t: t.requires_grad_().tril_(),
+        lambda lib, t: t.requires_grad_().scatter_(0, lib.tensor([[0, 1, 0]]), 1.0),
+        lambda lib, t: t.long().__ifloordiv__(lib.tensor([1.5])),  # int //= float
+        lambda lib, t: (t > 0).__iand__(lib.tensor([1, 2, 3])),  # bool &= int
+        lambda lib, t: t.long().__imod__(lib.zeros(2, 2, 3, dtype=lib.long) + 1),  # broadcast
+    ],
+    ids=["leaf-tril_", "leaf-scatter_", "int-floordiv-float", "bool-and-int", "broadcast"],
+)
+def test_in_place_errors_like_torch(fn):
+    raises_like(fn, floats(2, 3))
+
+
+def test_in_place_ints_write_into_the_same_memory():
+    x = ac.tensor([7, -7, 12])
+    view = x[:]
+    x //= 2
+    x %= 5
+    x ^= ac.tensor([1, 1, 1])
+    expected = torch.tensor([7, -7, 12]) // 2 % 5 ^ torch.tensor([1, 1, 1])
+    assert_same(view, expected)
+    assert x._version == 3

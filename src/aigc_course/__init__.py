@@ -107,6 +107,15 @@ from .ops.elementwise import (  # noqa: E402
     tanh,
     where,
 )
+from .ops.indexing import gather, narrow, scatter, scatter_add, tril, triu  # noqa: E402
+from .ops.integer import (  # noqa: E402
+    bitwise_and,
+    bitwise_not,
+    bitwise_or,
+    bitwise_xor,
+    floor_divide,
+    remainder,
+)
 from .ops.linalg import matmul  # noqa: E402
 from .ops.reduction import (  # noqa: E402
     all,
@@ -123,6 +132,7 @@ from .ops.reduction import (  # noqa: E402
     sum,
     var,
 )
+from .ops.scan import cumsum  # noqa: E402
 from .ops.shape import (  # noqa: E402
     cat,
     chunk,
@@ -137,7 +147,8 @@ from .ops.shape import (  # noqa: E402
     transpose,
     unsqueeze,
 )
-from .random import Generator, manual_seed, randint  # noqa: E402
+from .ops.sorting import argsort, sort, topk  # noqa: E402
+from .random import Generator, manual_seed, multinomial, randint  # noqa: E402
 
 half, float, double = float16, float32, float64
 short, int, long = int16, int32, int64

@@ -298,7 +298,8 @@ class Tensor:
         if self.grad_fn is None or self._retains_grad:
             return
         self._retains_grad = True
-        self.grad_fn._retained.append(weakref.ref(self))
+        node = self.grad_fn
+        node._retained = (*node._retained, weakref.ref(self))
 
     def _node(self):
         """The graph node that gradients for this tensor flow into (None if none needed)."""
@@ -439,21 +440,6 @@ class Tensor:
 
     def __ge__(self, other):
         return A.ge(self, other)
-
-    def __and__(self, other):
-        return A._and(self, other)
-
-    def __rand__(self, other):
-        return A._and(other, self)
-
-    def __or__(self, other):
-        return A._or(self, other)
-
-    def __ror__(self, other):
-        return A._or(other, self)
-
-    def __invert__(self):
-        return A._invert(self)
 
     def add(self, other, *, alpha=1):
         return A.add(self, other, alpha=alpha)
@@ -712,6 +698,140 @@ class Tensor:
     def normal_(self, mean=0.0, std=1.0, generator=None):
         return I.normal_(self, mean, std, generator)  # noqa: E501
 
+    # ---- ops/integer.py
+    def __floordiv__(self, other):
+        return N.floor_divide(self, other)
+
+    def __rfloordiv__(self, other):
+        return N.floor_divide(other, self)
+
+    def __mod__(self, other):
+        return N.remainder(self, other)
+
+    def __rmod__(self, other):
+        return N.remainder(other, self)
+
+    def __and__(self, other):
+        return N.bitwise_and(self, other)
+
+    def __rand__(self, other):
+        return N.bitwise_and(other, self)
+
+    def __or__(self, other):
+        return N.bitwise_or(self, other)
+
+    def __ror__(self, other):
+        return N.bitwise_or(other, self)
+
+    def __xor__(self, other):
+        return N.bitwise_xor(self, other)
+
+    def __rxor__(self, other):
+        return N.bitwise_xor(other, self)
+
+    def __invert__(self):
+        return N.bitwise_not(self)
+
+    def __ifloordiv__(self, other):
+        return N.floor_divide_(self, other)
+
+    def __imod__(self, other):
+        return N.remainder_(self, other)
+
+    def __iand__(self, other):
+        return N.bitwise_and_(self, other)
+
+    def __ior__(self, other):
+        return N.bitwise_or_(self, other)
+
+    def __ixor__(self, other):
+        return N.bitwise_xor_(self, other)
+
+    def floor_divide(self, other):
+        return N.floor_divide(self, other)
+
+    def remainder(self, other):
+        return N.remainder(self, other)
+
+    def bitwise_and(self, other):
+        return N.bitwise_and(self, other)
+
+    def bitwise_or(self, other):
+        return N.bitwise_or(self, other)
+
+    def bitwise_xor(self, other):
+        return N.bitwise_xor(self, other)
+
+    def bitwise_not(self):
+        return N.bitwise_not(self)
+
+    def floor_divide_(self, other):
+        return N.floor_divide_(self, other)
+
+    def remainder_(self, other):
+        return N.remainder_(self, other)
+
+    def bitwise_and_(self, other):
+        return N.bitwise_and_(self, other)
+
+    def bitwise_or_(self, other):
+        return N.bitwise_or_(self, other)
+
+    def bitwise_xor_(self, other):
+        return N.bitwise_xor_(self, other)
+
+    def bitwise_not_(self):
+        return N.bitwise_not_(self)
+
+    # ---- ops/indexing.py
+    def gather(self, dim, index):
+        return X.gather(self, dim, index)
+
+    def scatter(self, dim, index, src=None, *, value=None, reduce=None):
+        return X.scatter(self, dim, index, src, value=value, reduce=reduce)
+
+    def scatter_add(self, dim, index, src):
+        return X.scatter_add(self, dim, index, src)
+
+    def scatter_(self, dim, index, src=None, *, value=None, reduce=None):
+        return X.scatter_(self, dim, index, src, value=value, reduce=reduce)
+
+    def scatter_add_(self, dim, index, src):
+        return X.scatter_add_(self, dim, index, src)
+
+    def narrow(self, dim, start, length):
+        return X.narrow(self, dim, start, length)
+
+    def tril(self, diagonal=0):
+        return X.tril(self, diagonal)
+
+    def triu(self, diagonal=0):
+        return X.triu(self, diagonal)
+
+    def tril_(self, diagonal=0):
+        return X.tril_(self, diagonal)
+
+    def triu_(self, diagonal=0):
+        return X.triu_(self, diagonal)
+
+    # ---- ops/sorting.py
+    def sort(self, dim=-1, descending=False, *, stable=False):
+        return O.sort(self, dim, descending, stable)
+
+    def argsort(self, dim=-1, descending=False, *, stable=False):
+        return O.argsort(self, dim, descending, stable)
+
+    def topk(self, k, dim=-1, largest=True, sorted=True):
+        return O.topk(self, k, dim, largest, sorted)
+
+    # ---- ops/scan.py
+    def cumsum(self, dim, *, dtype=None):
+        return C.cumsum(self, dim, dtype=dtype)
+
+    # ---- random.py
+    def multinomial(self, num_samples, replacement=False, *, generator=None):
+        return random.multinomial(self, num_samples, replacement, generator=generator)
+
 
 # Autograd sits below Tensor and cannot import it: hand it the class, once.
 _function._register_tensor_class(Tensor)
@@ -719,11 +839,16 @@ _function._register_tensor_class(Tensor)
 # The one import cycle of the package, bound once here at import time: the ops build Tensors,
 # and Tensor's methods call the ops. Each ops module imports Tensor from this module, which is
 # complete by now.
+from . import random  # noqa: E402
 from .ops import arithmetic as A  # noqa: E402
 from .ops import elementwise as E  # noqa: E402
+from .ops import indexing as X  # noqa: E402
 from .ops import inplace as I  # noqa: E402, E741
+from .ops import integer as N  # noqa: E402
 from .ops import linalg as L  # noqa: E402
 from .ops import reduction as R  # noqa: E402
+from .ops import scan as C  # noqa: E402
 from .ops import shape as S  # noqa: E402
+from .ops import sorting as O  # noqa: E402, E741
 
 __all__ = ["Tensor", "broadcast_shapes", "check_device"]  # the last two: older imports

@@ -269,27 +269,7 @@ def _array(v):
     return v._data if isinstance(v, Tensor) else np.asarray(v)
 
 
-# ``&``, ``|`` and ``~``: logical for bool tensors, bitwise for integers (ops/integer.py has the
-# full bitwise family with ``^``).
-def _and(a, b) -> Tensor:
-    return _bitwise(np.bitwise_and, a, b)
-
-
-def _or(a, b) -> Tensor:
-    return _bitwise(np.bitwise_or, a, b)
-
-
-def _bitwise(ufunc, a, b) -> Tensor:
-    ta, tb = _promote_operands(a, b)
-    if ta._data.dtype.kind == "f":
-        raise RuntimeError(f"\"bitwise_{ufunc.__name__[8:]}_cpu\" not implemented for 'Float'")
-    return Tensor._make(np.asarray(ufunc(ta._data, tb._data)))
-
-
-def _invert(a: Tensor) -> Tensor:
-    if a._data.dtype.kind == "f":
-        raise RuntimeError("\"bitwise_not_cpu\" not implemented for 'Float'")
-    return Tensor._make(np.invert(a._data))
+# ``&``, ``|``, ``^``, ``~``, ``//`` and ``%`` live in ops/integer.py.
 
 
 __all__ = ["add", "sub", "mul", "div", "true_divide", "neg", "pow", "maximum", "minimum"]

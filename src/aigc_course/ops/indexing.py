@@ -15,8 +15,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import _dtypes
 from .._checks import _check_dim
+from .._tensor import Tensor
 from ..autograd.function import Function
+from .integer import in_place
 
 
 def _coords(index: np.ndarray, dim: int) -> tuple[np.ndarray, ...]:
@@ -335,6 +338,23 @@ def triu(input: Tensor, diagonal: int = 0) -> Tensor:
     return _triangle(Triu, input, diagonal)
 
 
-# Last: Tensor's module imports the ops, and the functions above only need Tensor when they run.
-from .. import _dtypes  # noqa: E402
-from .._tensor import Tensor  # noqa: E402
+def scatter_(
+    input: Tensor, dim: int, index: Tensor, src=None, *, value=None, reduce: str | None = None
+) -> Tensor:
+    """:func:`scatter`, written into ``input``'s own memory."""
+    return in_place(input, scatter, dim, index, src, value=value, reduce=reduce)
+
+
+def scatter_add_(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
+    """:func:`scatter_add`, written into ``input``'s own memory."""
+    return in_place(input, scatter_add, dim, index, src)
+
+
+def tril_(input: Tensor, diagonal: int = 0) -> Tensor:
+    """:func:`tril`, written into ``input``'s own memory."""
+    return in_place(input, tril, diagonal)
+
+
+def triu_(input: Tensor, diagonal: int = 0) -> Tensor:
+    """:func:`triu`, written into ``input``'s own memory."""
+    return in_place(input, triu, diagonal)

@@ -16,7 +16,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import _dtypes
+from .._checks import broadcast_shapes
+from .._promotion import _as_tensor, result_type
+from .._tensor import Tensor
 from ..autograd.function import Function
+from .inplace import _check_cast, _check_shape, _old_values, _rebase, _records, copy_
 
 # torch's names for dtypes, used in its "not implemented for 'Bool'" messages
 _TORCH_NAMES = {
@@ -58,15 +63,16 @@ class Remainder(Function):
     def forward(ctx, x, y):
         if x.dtype.kind != "f":
             return np.remainder(x, y)
-        ctx.quotient = np.floor_divide(x, y)  # the constant that backward needs
+        if ctx.needs_input_grad[1]:
+            ctx.quotient = np.floor_divide(x, y)  # the constant that backward needs
         r = np.fmod(x, y)
         wrong_sign = (r != 0) & ((r < 0) != (y < 0))
         return np.where(wrong_sign, r + y, r)
 
     @staticmethod
     def backward(ctx, dz):
-        quotient = Tensor._make(ctx.quotient)
-        return dz, -dz * quotient
+        dy = -dz * Tensor._make(ctx.quotient) if ctx.needs_input_grad[1] else None
+        return dz, dy
 
 
 # ---------------------------------------------------------------- public functions
@@ -181,8 +187,51 @@ def bitwise_not(input: Tensor) -> Tensor:
     return Tensor._make(np.invert(input._data))
 
 
-# Last: Tensor's module imports the ops, and the functions above only need Tensor when they run.
-from .. import _dtypes  # noqa: E402
-from .._checks import broadcast_shapes  # noqa: E402
-from .._promotion import _as_tensor, result_type  # noqa: E402
-from .._tensor import Tensor  # noqa: E402
+# ---------------------------------------------------------------- in-place forms
+
+
+def in_place(self: Tensor, op, *args, **kwargs) -> Tensor:
+    """``self.op_(*args)``: ``op(self, *args)`` written into ``self``'s own memory, and recorded
+    by autograd when it is involved (see :mod:`aigc_course.ops.inplace`). As in torch, the
+    result must fit ``self``: same shape, and a dtype ``self`` can hold without a category change.
+    """
+    involved = [a for a in (*args, *kwargs.values()) if isinstance(a, Tensor)]
+    if any(_records(self, a) for a in involved) or _records(self, None):
+        result = op(_old_values(self), *args, **kwargs)
+        _check_cast(self, result.dtype)
+        _check_shape(self, result._data.shape)
+        return _rebase(self, result)
+    result = op(self, *args, **kwargs)
+    _check_cast(self, result.dtype)
+    _check_shape(self, result._data.shape)
+    return copy_(self, result)
+
+
+def floor_divide_(self: Tensor, other) -> Tensor:
+    """``self //= other``, in place."""
+    return in_place(self, floor_divide, other)
+
+
+def remainder_(self: Tensor, other) -> Tensor:
+    """``self %= other``, in place."""
+    return in_place(self, remainder, other)
+
+
+def bitwise_and_(self: Tensor, other) -> Tensor:
+    """``self &= other``, in place."""
+    return in_place(self, bitwise_and, other)
+
+
+def bitwise_or_(self: Tensor, other) -> Tensor:
+    """``self |= other``, in place."""
+    return in_place(self, bitwise_or, other)
+
+
+def bitwise_xor_(self: Tensor, other) -> Tensor:
+    """``self ^= other``, in place."""
+    return in_place(self, bitwise_xor, other)
+
+
+def bitwise_not_(self: Tensor) -> Tensor:
+    """``self = ~self``, in place."""
+    return in_place(self, bitwise_not)

@@ -14,6 +14,7 @@ import numpy as np
 
 from .. import _dtypes
 from .._checks import _check_dim
+from .._tensor import Tensor
 from ..autograd.function import Function
 
 
@@ -56,7 +57,3 @@ def cumsum(input: Tensor, dim: int, *, dtype=None) -> Tensor:
     elif not input.dtype.is_floating_point:
         input = input.to(_dtypes.int64)
     return Cumsum.apply(input, dim=dim)
-
-
-# Last: Tensor's module imports the ops, and the functions above only need Tensor when they run.
-from .._tensor import Tensor  # noqa: E402, F401  (named in the type hints)

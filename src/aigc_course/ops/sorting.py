@@ -16,7 +16,9 @@ from collections import namedtuple
 
 import numpy as np
 
+from .. import _dtypes
 from .._checks import _check_dim
+from .._tensor import Tensor
 from .indexing import Gather
 
 # what torch.sort and torch.topk return: a named pair
@@ -107,8 +109,3 @@ def topk(
         order = np.take(order, np.arange(k), axis=d)
     values = Topk.apply(input, dim=d, index=order)
     return _TopkResult(values, Tensor._make(order))
-
-
-# Last: Tensor's module imports the ops, and the functions above only need Tensor when they run.
-from .. import _dtypes  # noqa: E402
-from .._tensor import Tensor  # noqa: E402
