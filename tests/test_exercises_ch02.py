@@ -15,19 +15,15 @@ from aigc_course.exercises import ExerciseError, ch02
 # ------------------------------------------------------------------ SiLU
 
 
-def _stable_sigmoid(x):
-    e = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
-
-
 class SiLU(Function):
     @staticmethod
     def forward(ctx, x):
-        return x * _stable_sigmoid(x)
+        ctx.save_for_backward(x)
+        return x * x.sigmoid()
 
     @staticmethod
     def backward(ctx, dz):
-        (x,) = ctx.inputs
+        (x,) = ctx.saved_tensors
         s = x.sigmoid()
         return dz * s * (1 + x * (1 - s))
 
@@ -45,23 +41,25 @@ class SiLUNotWritten(Function):
 class SiLUWrongBackward(SiLU):
     @staticmethod
     def backward(ctx, dz):  # forgets the product rule: d/dx [x s] is not s
-        (x,) = ctx.inputs
+        (x,) = ctx.saved_tensors
         return dz * x.sigmoid()
 
 
 class SiLUNumpyBackward(SiLU):
     @staticmethod
     def backward(ctx, dz):  # right numbers, but computed outside the graph
-        (x,) = ctx.inputs
+        (x,) = ctx.saved_tensors
         xs = x.detach().numpy()
-        s = _stable_sigmoid(xs)
+        with np.errstate(over="ignore"):
+            s = 1 / (1 + np.exp(-xs))
         return dz * ac.tensor(s * (1 + xs * (1 - s)))
 
 
 class SiLUSigmoidOnly(SiLU):
     @staticmethod
     def forward(ctx, x):  # forgets the factor x
-        return _stable_sigmoid(x)
+        ctx.save_for_backward(x)
+        return x.sigmoid()
 
 
 def test_silu_passes(capsys):
@@ -152,32 +150,34 @@ def test_paths_not_a_number_and_not_implemented():
 class Softplus(Function):
     @staticmethod
     def forward(ctx, x):
-        return np.maximum(x, 0) + np.log1p(np.exp(-np.abs(x)))
+        ctx.save_for_backward(x)
+        return x.clamp(min=0) + (1 + (-x.abs()).exp()).log()
 
     @staticmethod
     def backward(ctx, dz):
-        (x,) = ctx.inputs
+        (x,) = ctx.saved_tensors
         return dz * x.sigmoid()
 
 
 class SoftplusNaive(Softplus):
     @staticmethod
     def forward(ctx, x):
-        with np.errstate(over="ignore"):
-            return np.log(1 + np.exp(x))
+        ctx.save_for_backward(x)
+        return (1 + x.exp()).log()
 
 
 class SoftplusWrongBackward(Softplus):
     @staticmethod
     def backward(ctx, dz):  # the derivative of log(1 + e^x) is e^x / (1 + e^x), not 1 / (1 + e^x)
-        (x,) = ctx.inputs
+        (x,) = ctx.saved_tensors
         return dz / (1 + x.exp())
 
 
 class SoftplusFloat64(Softplus):
     @staticmethod
     def forward(ctx, x):  # silently promotes float32 input to float64
-        return np.maximum(x, 0) + np.log1p(np.exp(-np.abs(x)).astype(np.float64))
+        ctx.save_for_backward(x)
+        return x.double().clamp(min=0) + (1 + (-x.abs()).exp()).log()
 
 
 def test_softplus_passes(capsys):
@@ -206,7 +206,7 @@ def test_softplus_wrong_dtype():
 class SiLUNoUpstream(SiLU):
     @staticmethod
     def backward(ctx, dz):  # the local derivative alone
-        (x,) = ctx.inputs
+        (x,) = ctx.saved_tensors
         s = x.sigmoid()
         return s * (1 + x * (1 - s)) + 0 * dz
 
@@ -214,7 +214,7 @@ class SiLUNoUpstream(SiLU):
 class SiLUOtherTerm(SiLU):
     @staticmethod
     def backward(ctx, dz):  # keeps only x·σ'(x)
-        (x,) = ctx.inputs
+        (x,) = ctx.saved_tensors
         s = x.sigmoid()
         return dz * x * s * (1 - s)
 

@@ -170,7 +170,7 @@ def _check_function(
             raise ExerciseError(
                 f"the gradient of your {name} has no graph with create_graph=True, so it cannot "
                 "be differentiated again: write backward with Tensor operations "
-                "(ctx.inputs, ctx.output, +, *, .sigmoid()), not numpy"
+                "(ctx.saved_tensors, +, *, .sigmoid()), not numpy"
             )
         (d2,) = autograd.grad(d.sum(), x)
         check_tensor(d2, td2, what=f"the second derivative of your {name}", rtol=1e-6, atol=1e-9)
@@ -195,8 +195,8 @@ def check_silu(cls) -> None:
         "SiLU",
         extreme=True,
         second_order=True,
-        hint="Compute the sigmoid stably (aigc_course's Sigmoid does), or use "
-        "1 / (1 + exp(-x)) only where x >= 0.",
+        hint="Compute the sigmoid stably (x.sigmoid() does), or use 1 / (1 + exp(-x)) only "
+        "where x >= 0.",
         candidates=lambda x: {
             "a product-rule term is missing: d/dx [x·σ(x)] = σ(x) + x·σ'(x), and you kept only "
             "σ(x)": x.sigmoid(),
@@ -282,7 +282,8 @@ def check_softplus(cls) -> None:
         "Softplus",
         extreme=True,
         second_order=False,
-        hint="exp(x) overflows for large x: use log(1 + e^x) = max(x, 0) + log1p(exp(-|x|)).",
+        hint="exp(x) overflows for large x: use log(1 + e^x) = max(x, 0) + log(1 + e^-|x|), "
+        "where e^-|x| <= 1.",
     )
     passed("Softplus: stable values and gradients match torch, from x = -1000 to 1000")
 
