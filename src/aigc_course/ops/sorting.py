@@ -44,7 +44,7 @@ def _argsort(a: np.ndarray, axis: int, descending: bool) -> np.ndarray:
     # Sorting the reversed array ascending and reading the result backwards keeps it.
     n = a.shape[axis]
     positions = np.argsort(np.flip(a, axis), axis=axis, kind="stable")
-    return np.flip(n - 1 - positions, axis)
+    return np.ascontiguousarray(np.flip(n - 1 - positions, axis))  # fresh memory, as torch's
 
 
 def _order(input: Tensor, dim: int, descending: bool) -> tuple[int, np.ndarray]:
