@@ -110,12 +110,12 @@ class Function(Node):
         if "forward_on_arrays" not in cls.__dict__ and cls.__module__.startswith("aigc_course.ops"):
             cls.forward_on_arrays = True
 
-    def __init__(self):
-        self._saved = ()
-        self._saved_versions = ()
-        self._output = None
-        self._freed = False
-        self._retained = []  # tensors whose .grad we keep (retain_grad)
+    # a node's state, until set on it: nothing saved, not freed, no retained .grad
+    _saved: tuple = ()
+    _saved_versions: tuple = ()
+    _output = None  # (array, version counter, version) of the output, only if saved
+    _freed = False
+    _retained: tuple = ()  # weak references to tensors whose .grad we keep (retain_grad)
 
     def name(self) -> str:
         return type(self).__name__ + "Backward"
@@ -162,23 +162,23 @@ class Function(Node):
 
     def _resolve_saved(self, args, result, out) -> None:
         """After forward: turn what was saved into tensors, and note their versions."""
-        saved = []
+        saved, versions = [], []
         for v in self._saved:
-            if v is None or v is out or v is result:
-                saved.append(_SavedOutput if v is not None else None)
-                continue
-            if self.forward_on_arrays and isinstance(v, (np.ndarray, np.generic)):
-                v = _input_with_array(args, v)
-            saved.append(v)
+            if v is None:
+                saved.append(None)
+                versions.append(None)
+            elif v is out or v is result:  # the output: keep its array, not the tensor
+                counter = out._version_counter
+                self._output = (out._data, counter, counter.value)
+                saved.append(_SavedOutput)
+                versions.append(counter.value)
+            else:
+                if not isinstance(v, Tensor):  # a primitive saved an array
+                    v = _input_with_array(args, v)
+                saved.append(v)
+                versions.append(v._version_counter.value)
         self._saved = tuple(saved)
-        self._saved_versions = tuple(
-            None
-            if t is None
-            else self._output[1].value
-            if t is _SavedOutput
-            else t._version_counter.value
-            for t in saved
-        )
+        self._saved_versions = tuple(versions)
 
     @staticmethod
     def forward(ctx, *args, **kwargs):
@@ -192,28 +192,41 @@ class Function(Node):
 
     @classmethod
     def apply(cls, *args, **options) -> Tensor:
-        """Run ``forward`` with grad mode off and, if an input requires grad, record a node."""
-        ctx = cls()
-        grad_on = grad_mode._enabled
-        needs = tuple(grad_on and isinstance(a, Tensor) and a._requires_grad for a in args)
+        """Run ``forward`` with grad mode off and, if an input requires grad, record a node.
+
+        This runs for every operation, so it is written for speed: no generator expressions,
+        and the node's bookkeeping (``next_functions``, input shapes, saved values) is done
+        only when a node is recorded.
+        """
+        ctx = object.__new__(cls)  # the node; the class holds its empty defaults
+        if grad_mode._enabled:
+            needs = tuple([isinstance(a, Tensor) and a._requires_grad for a in args])
+        else:
+            needs = (False,) * len(args)
         ctx.needs_input_grad = needs
-        grad_mode._enabled = False
-        try:
-            if cls.forward_on_arrays:
-                result = cls.forward(
-                    ctx, *(a._data if isinstance(a, Tensor) else a for a in args), **options
-                )
-            else:
+        if cls.forward_on_arrays:  # numpy does not record, so grad mode can stay as it is
+            arrays = [a._data if isinstance(a, Tensor) else a for a in args]
+            result = cls.forward(ctx, *arrays, **options)
+        else:  # your own Function: its Tensor operations must not be recorded
+            grad_on = grad_mode._enabled
+            grad_mode._enabled = False
+            try:
                 result = cls.forward(ctx, *args, **options)
-        finally:
-            grad_mode._enabled = grad_on
-        out = _wrap_output(cls, result, args)
+            finally:
+                grad_mode._enabled = grad_on
+        if type(result) is np.ndarray:
+            out = Tensor._make(result)
+            if cls.is_view and result.base is not None:  # shares memory, so the version count
+                base = args[0]
+                out._version_counter = base._version_counter
+                out._base = base if base._base is None else base._base
+        else:
+            out = _wrap_output(cls, result, args)
         if True in needs:
-            ctx.next_functions = tuple(_edge(a) for a in args)
+            ctx.next_functions = tuple([_edge(a) for a in args])
             ctx._shapes = tuple(
-                (a._data.shape, a._data.dtype) if isinstance(a, Tensor) else None for a in args
+                [(a._data.shape, a._data.dtype) if isinstance(a, Tensor) else None for a in args]
             )
-            ctx._output = (out._data, out._version_counter, out._version_counter.value)
             if ctx._saved:
                 ctx._resolve_saved(args, result, out)
             out.grad_fn = ctx
@@ -257,13 +270,6 @@ class Function(Node):
         self._output = None
         self._freed = True
 
-    # kept for code written against the first edition: the output tensor, rebuilt
-    @property
-    def output(self) -> Tensor:
-        if self._freed:
-            raise RuntimeError(_FREED_MESSAGE)
-        return self._unpack(_SavedOutput)
-
 
 def _edge(t) -> tuple:
     """Where the gradient for argument ``t`` goes: its ``grad_fn``, its leaf's AccumulateGrad,
@@ -288,13 +294,7 @@ def _input_with_array(args, array: np.ndarray) -> Tensor:
 
 
 def _wrap_output(cls, result, args) -> Tensor:
-    if isinstance(result, np.ndarray):
-        out = Tensor._make(result)
-        if cls.is_view and result.base is not None:  # shares memory, so also the version count
-            base = args[0]
-            out._version_counter = base._version_counter
-            out._base = base if base._base is None else base._base
-        return out
+    """The output tensor for what forward returned, other than a numpy array."""
     if isinstance(result, Tensor):
         if any(result is a for a in args):  # forward returned an input: a new tensor on it
             alias = Tensor._make(result._data)
@@ -306,7 +306,7 @@ def _wrap_output(cls, result, args) -> Tensor:
             f"{cls.__name__}.forward returned {len(result)} outputs; aigc_course's Functions "
             "have exactly one output tensor"
         )
-    return Tensor._make(np.asarray(result))
+    return Tensor._make(np.asarray(result))  # a numpy scalar (ufuncs return them for 0-d)
 
 
 def _expandable(shape: tuple, target: tuple) -> bool:

@@ -16,7 +16,9 @@ from .._checks import broadcast_shapes
 from .._dtypes import bool_, int64
 from .._tensor import Tensor
 from ..ops import elementwise as _elementwise
+from ..ops import linalg as _linalg
 from ..ops.elementwise import where
+from ..ops.loss import NllLoss
 from ..random import _numpy_generator
 
 
@@ -37,16 +39,7 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     tensor([[3., 3., 3., 3.],
             [3., 3., 3., 3.]])
     """
-    k, (out_features, in_features) = input.shape[-1], weight.shape
-    if k != in_features:
-        rows = input.numel() // max(k, 1)
-        raise RuntimeError(
-            f"mat1 and mat2 shapes cannot be multiplied ({rows}x{k} and "
-            f"{in_features}x{out_features}): the input has {k} features but the layer "
-            f"expects in_features={in_features}"
-        )
-    out = input @ weight.T  # (*, out_features)
-    return out if bias is None else out + bias
+    return _linalg.linear(input, weight, bias)  # one node, LinearBackward: (*, out_features)
 
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
@@ -72,7 +65,7 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     See chapter 3.
     """
     if approximate == "none":
-        return 0.5 * input * (1.0 + erf(input * (1.0 / math.sqrt(2.0))))
+        return _elementwise.gelu(input)  # one primitive, Gelu: the composed formula above
     if approximate == "tanh":
         inner = math.sqrt(2.0 / math.pi) * (input + 0.044715 * input * input * input)
         return 0.5 * input * (1.0 + inner.tanh())
@@ -288,7 +281,7 @@ def nll_loss(
         )
     if input.ndim > 2:  # (N, C, d1, ...) -> (N, d1, ..., C): classes last
         input = input.permute(0, *range(2, input.ndim), 1)
-    logp = input.reshape(-1, C)  # (M, C)
+    logp = input if input.ndim == 2 else input.reshape(-1, C)  # (M, C)
     t = target._data.reshape(-1)  # (M,)
     keep = t != ignore_index
     bad = t[keep & ((t < 0) | (t >= C))]
@@ -297,13 +290,8 @@ def nll_loss(
     safe = np.where(keep, t, 0)
     w = np.ones(C, dtype=logp._data.dtype) if weight is None else weight._data
     w_t = (w[safe] * keep).astype(logp._data.dtype)  # weight of each term, 0 if ignored
-    loss = -logp[np.arange(len(t)), safe] * Tensor._make(w_t)  # (M,)
-    if reduction == "none":
-        return loss.reshape(target.shape)
-    if reduction == "sum":
-        return loss.sum()
-    with np.errstate(invalid="ignore", divide="ignore"):  # all ignored: 0/0 = nan, as torch
-        return loss.sum() / Tensor._make(np.asarray(w_t.sum(), dtype=w_t.dtype))
+    loss = NllLoss.apply(logp, safe, w_t, reduction)  # one node (ops/loss.py)
+    return loss.reshape(target.shape) if reduction == "none" else loss
 
 
 def cross_entropy(

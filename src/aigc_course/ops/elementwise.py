@@ -213,6 +213,50 @@ class Erf(Function):
         return dz * (2.0 / math.sqrt(math.pi)) * (-(x * x)).exp()
 
 
+class Gelu(Function):
+    r"""$z = x\,\Phi(x) = \frac x2\left(1 + \operatorname{erf}(x/\sqrt2)\right)$ (the exact GELU),
+    so $dx = dz\,(\Phi(x) + x\,\varphi(x))$ with $\varphi(x) = e^{-x^2/2}/\sqrt{2\pi}$.
+
+    One primitive instead of five composed ops: the expensive $\operatorname{erf}$ runs once,
+    and its $\Phi$ is saved for backward (torch saves only $x$ and recomputes it).
+    """
+
+    @staticmethod
+    def forward(ctx, x):
+        cdf = _erf(x * np.asarray(1 / math.sqrt(2), dtype=x.dtype))  # Phi(x) = (1 + erf) / 2
+        cdf += 1
+        cdf *= 0.5
+        ctx.save_for_backward(x, cdf)
+        return x * cdf
+
+    @staticmethod
+    def backward(ctx, dz):
+        x, cdf = ctx.saved_tensors
+        return dz * GeluDerivative.apply(x, cdf)
+
+
+class GeluDerivative(Function):
+    r"""$g(x) = \Phi(x) + x\,\varphi(x)$, the derivative of GELU, computed in numpy (given
+    $\Phi$). Its own derivative, for ``create_graph``: $g'(x) = \varphi(x)\,(2 - x^2)$."""
+
+    @staticmethod
+    def forward(ctx, x, cdf):
+        ctx.save_for_backward(x)
+        pdf = np.square(x)
+        pdf *= -0.5
+        np.exp(pdf, out=pdf)
+        pdf *= 1 / math.sqrt(2 * math.pi)  # phi(x)
+        pdf *= x
+        pdf += cdf
+        return pdf
+
+    @staticmethod
+    def backward(ctx, dg):
+        (x,) = ctx.saved_tensors
+        pdf = (x * x * -0.5).exp() * (1 / math.sqrt(2 * math.pi))
+        return dg * pdf * (2 - x * x), None
+
+
 class Where(Function):
     r"""$z = c\,?\,x : y$, so $dx = dz$ where $c$ and 0 elsewhere; $dy$ the other way round."""
 
@@ -307,6 +351,11 @@ def sigmoid(input: Tensor) -> Tensor:
 def erf(input: Tensor) -> Tensor:
     r"""The error function, differentiable (the exact GELU uses it). See chapter 3."""
     return Erf.apply(_floating(input))
+
+
+def gelu(input: Tensor) -> Tensor:
+    r"""The exact GELU, $x\,\Phi(x)$ (``torch.nn.functional.gelu(x)``). See chapter 3."""
+    return Gelu.apply(_floating(input))
 
 
 def relu(input: Tensor) -> Tensor:

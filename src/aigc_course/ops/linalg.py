@@ -48,6 +48,32 @@ class Matmul(Function):
         return dx, dw
 
 
+class Linear(Function):
+    r"""$Y = X W^\top + b$ in one node (torch's addmm), so $dX = dY\,W$,
+    $dW = dY^\top X$ and $db = \sum dY$, summed over every axis but the last (the batch axes of
+    $X$ are flattened into rows first).
+    """
+
+    @staticmethod
+    def forward(ctx, x, w, b=None):
+        needs_x, needs_w, _ = ctx.needs_input_grad
+        ctx.save_for_backward(x if needs_w else None, w if needs_x else None)
+        y = np.matmul(x, w.T)
+        if b is not None:
+            y += b
+        return y
+
+    @staticmethod
+    def backward(ctx, dy):
+        x, w = ctx.saved_tensors
+        needs_x, needs_w, needs_b = ctx.needs_input_grad
+        rows = dy.reshape(-1, dy.shape[-1])  # (N, out)
+        dx = dy @ w if needs_x else None  # (*, in)
+        dw = rows.mT @ x.reshape(-1, x.shape[-1]) if needs_w else None  # (out, in)
+        db = rows.sum(0) if needs_b else None  # (out,)
+        return dx, dw, db
+
+
 # ---------------------------------------------------------------- public functions
 
 
@@ -96,3 +122,30 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
     if a.ndim > 2 and b.ndim > 2:
         broadcast_shapes(a.shape[:-2], b.shape[:-2])
     return Matmul.apply(a, b)
+
+
+def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    r"""$y = x W^\top + b$, with ``weight`` of shape (out_features, in_features). See chapter 3.
+
+    >>> import aigc_course as ac
+    >>> linear(ac.ones(2, 3), ac.ones(4, 3), ac.zeros(4))
+    tensor([[3., 3., 3., 3.],
+            [3., 3., 3., 3.]])
+    """
+    k, (out_features, in_features) = input._data.shape[-1], weight._data.shape
+    if k != in_features:
+        rows = input.numel() // max(k, 1)
+        raise RuntimeError(
+            f"mat1 and mat2 shapes cannot be multiplied ({rows}x{k} and "
+            f"{in_features}x{out_features}): the input has {k} features but the layer "
+            f"expects in_features={in_features}"
+        )
+    dtypes = {t._data.dtype for t in (input, weight, bias) if t is not None}
+    if len(dtypes) > 1:
+        raise RuntimeError(
+            "mat1 and mat2 must have the same dtype, but got "
+            f"{input.dtype.name} and {weight.dtype.name}"
+        )
+    if bias is not None and bias._data.shape not in ((out_features,), (), (1,)):
+        return Linear.apply(input, weight) + bias  # an unusual bias: broadcast by +
+    return Linear.apply(input, weight, bias)

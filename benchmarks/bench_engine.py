@@ -1,0 +1,126 @@
+"""The engine's hot path against torch, measured in one run, one thread each (issue 7's targets).
+
+Rows (each: median seconds of one forward + backward; the ratio is aigc_course / torch):
+
+1. ``mlp``: Linear(64, 128) -> ReLU -> Linear(128, 10) on a batch of 64, cross-entropy,
+   ``zero_grad`` + forward + backward (target <= 1.5x);
+2. ``tiny ops``: 200 recorded multiplications of 4-element tensors, ``y = y * w``, then
+   backward (target <= 2.5x); and the same with a Python int, ``y = y * 2``;
+3. ``gelu``: the exact GELU (erf) of a 256 x 3072 tensor, forward + backward (target <= 5x);
+4. ``chain``: backward through 10,000 scalar multiplications (per-node cost of the engine).
+
+numpy's BLAS is pinned to one thread with threadpoolctl and torch with ``set_num_threads(1)``,
+so that both measure like for like on a shared machine.
+
+    python benchmarks/bench_engine.py [--repeat 30]
+
+To measure another checkout of the package (for a before/after table), put its ``src`` first:
+``PYTHONPATH=/path/to/old/src python benchmarks/bench_engine.py``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+import numpy as np
+import torch
+from threadpoolctl import threadpool_limits
+
+import aigc_course as ac
+import aigc_course.nn as acnn
+import aigc_course.nn.functional as acF
+
+
+def median_time(fn, repeat: int, warmup: int = 3) -> float:
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def mlp_step(lib, nn, F):
+    rng = np.random.default_rng(0)
+    model = nn.Sequential(nn.Linear(64, 128), nn.ReLU(), nn.Linear(128, 10))
+    x = lib.tensor(rng.standard_normal((64, 64)).astype(np.float32))
+    y = lib.tensor(rng.integers(0, 10, 64))
+
+    def step():
+        model.zero_grad()
+        F.cross_entropy(model(x), y).backward()
+
+    return step
+
+
+def tiny_ops(lib, scalar: bool):
+    x = lib.tensor([1.0, 2.0, 3.0, 4.0], requires_grad=True)
+    w = lib.tensor([1.0, 1.0, 1.0, 1.0], requires_grad=True)
+
+    def step():
+        x.grad = w.grad = None
+        y = x
+        for _ in range(200):
+            y = y * 2 if scalar else y * w
+        y.sum().backward()
+
+    return step
+
+
+def gelu(lib, F):
+    x = lib.tensor(np.random.default_rng(0).standard_normal((256, 3072)).astype(np.float32))
+    x.requires_grad_(True)
+    g = lib.ones(256, 3072)
+
+    def step():
+        x.grad = None
+        F.gelu(x).backward(g)
+
+    return step
+
+
+def chain(lib, n: int = 10_000):
+    def step():
+        x = lib.tensor(1.0, requires_grad=True)
+        y = x
+        for _ in range(n):
+            y = y * 1.0001
+        y.backward()
+
+    return step
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=30)
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    tF = torch.nn.functional
+    rows = [
+        ("mlp 64-128-10, batch 64", mlp_step(ac, acnn, acF), mlp_step(torch, torch.nn, tF), 1.5),
+        ("200 tiny ops y*w", tiny_ops(ac, False), tiny_ops(torch, False), 2.5),
+        ("200 tiny ops y*2", tiny_ops(ac, True), tiny_ops(torch, True), 2.5),
+        ("exact gelu 256x3072", gelu(ac, acF), gelu(torch, tF), 5.0),
+        ("chain of 10,000 (fwd+bwd)", chain(ac), chain(torch), None),
+    ]
+    print(f"aigc_course from {ac.__file__}")
+    print(f"torch {torch.__version__}, numpy {np.__version__}, one thread each\n")
+    print(f"{'benchmark':<28}{'aigc_course ms':>16}{'torch ms':>11}{'ratio':>8}{'target':>8}")
+    with threadpool_limits(limits=1):
+        for name, ours, theirs, target in rows:
+            repeat = args.repeat if "chain" not in name else max(args.repeat // 10, 3)
+            t_ours = median_time(ours, repeat)
+            t_torch = median_time(theirs, repeat)
+            goal = f"{target:.1f}x" if target else "-"
+            print(
+                f"{name:<28}{t_ours * 1e3:>16.3f}{t_torch * 1e3:>11.3f}"
+                f"{t_ours / t_torch:>7.2f}x{goal:>8}"
+            )
+
+
+if __name__ == "__main__":
+    main()
