@@ -454,6 +454,22 @@ def test_topk_values_against_torch(name, largest):
                 assert_same(ours.indices, theirs.indices)
 
 
+@pytest.mark.parametrize("seed", range(4))
+def test_topk_is_the_stable_sort_prefix(seed):
+    """topk's indices are the first k of torch's stable sort, ties included (our contract;
+    torch only promises the values)."""
+    rng = np.random.default_rng(seed)
+    x = rng.integers(0, 5, (3, 40, 4)).astype([np.float32, np.int64, np.int8, np.float64][seed])
+    for dim in (0, 1, -1):
+        n = x.shape[dim]
+        for k in (1, 3, n // 2, n - 1):
+            for largest in (True, False):
+                ours = ac.topk(ac.tensor(x), k, dim, largest)
+                sort = torch.sort(torch.tensor(x), dim=dim, descending=largest, stable=True)
+                assert_same(ours.values, sort.values.narrow(dim, 0, k))
+                assert_same(ours.indices, sort.indices.narrow(dim, 0, k))
+
+
 def test_topk_keywords_and_unsorted():
     x = SORT_DATA["distinct"]
     assert_same(*both(lambda lib, t: t.topk(2, dim=1, largest=False, sorted=True), x))

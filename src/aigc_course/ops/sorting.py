@@ -47,6 +47,30 @@ def _argsort(a: np.ndarray, axis: int, descending: bool) -> np.ndarray:
     return np.ascontiguousarray(np.flip(n - 1 - positions, axis))  # fresh memory, as torch's
 
 
+def _top_positions(a: np.ndarray, k: int, axis: int, largest: bool) -> np.ndarray:
+    """The first ``k`` positions of the stable sort of ``a`` along ``axis`` (descending if
+    ``largest``), found in linear time: the result equals ``_argsort(...)[:k]``.
+
+    The k-th value is found with ``np.partition``; every value beyond it is in, and of the values
+    equal to it, the first ones in index order (the ones a stable sort puts first). Only these
+    ``k`` candidates are then sorted.
+    """
+    a = np.moveaxis(a, axis, -1)
+    n = a.shape[-1]
+    if k == 0 or k == n or (a.dtype.kind == "f" and np.isnan(a).any()):
+        return np.moveaxis(_argsort(a, -1, largest)[..., :k], -1, axis)  # (NaN: the plain way)
+    kth = np.partition(a, n - k if largest else k - 1, axis=-1)[..., n - k if largest else k - 1]
+    kth = kth[..., None]
+    beyond = a > kth if largest else a < kth
+    ties = a == kth
+    needed = k - beyond.sum(axis=-1, keepdims=True)
+    chosen = beyond | (ties & (np.cumsum(ties, axis=-1) <= needed))
+    candidates = np.nonzero(chosen)[-1].reshape(*a.shape[:-1], k)  # in index order
+    values = np.take_along_axis(a, candidates, axis=-1)
+    order = np.take_along_axis(candidates, _argsort(values, -1, largest), axis=-1)
+    return np.ascontiguousarray(np.moveaxis(order, -1, axis))
+
+
 def _order(input: Tensor, dim: int, descending: bool) -> tuple[int, np.ndarray]:
     dim = _check_dim(dim, input.ndim)
     if input.ndim == 0:
@@ -104,8 +128,9 @@ def topk(
         raise RuntimeError(
             f"selected index k out of range: k = {k} for dimension {dim} of size {size}"
         )
-    d, order = _order(input, d, descending=largest)
-    if input.ndim:  # (a 0-d input gives itself, for k = 0 as for k = 1, as in torch)
-        order = np.take(order, np.arange(k), axis=d)
+    if input.ndim:
+        order = _top_positions(input._data, k, d, largest).astype(np.int64, copy=False)
+    else:  # a 0-d input gives itself, for k = 0 as for k = 1, as in torch
+        order = np.zeros((), dtype=np.int64)
     values = Topk.apply(input, dim=d, index=order)
     return _TopkResult(values, Tensor._make(order))
