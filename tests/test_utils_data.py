@@ -524,3 +524,45 @@ def test_collate_of_samples_that_require_grad_keeps_the_graph_like_torch():
     ours.sum().backward()
     theirs.sum().backward()
     assert ours_w.grad.tolist() == torch_w.grad.tolist() == [5.0, 5.0]
+
+
+def test_workers_with_an_empty_dataset_and_without_batching_match_torch():
+    assert list(acd.DataLoader([], batch_size=3, num_workers=2)) == []
+    assert list(tud.DataLoader([], batch_size=3)) == []
+    samples = [(np.arange(2, dtype=np.float32) + i, i) for i in range(5)]
+    ours = list(acd.DataLoader(SampleList(samples), batch_size=None, num_workers=2))
+    theirs = list(tud.DataLoader(SampleList(samples), batch_size=None))
+    for o, t in zip(ours, theirs, strict=True):
+        assert_same_batch(o, t)
+
+
+def test_a_failing_collate_fn_in_a_worker_reaches_the_main_thread():
+    def collate(batch):
+        if 6 in batch:
+            raise TypeError(f"cannot collate {batch}")
+        return batch
+
+    loader = acd.DataLoader(range(10), batch_size=2, num_workers=2, collate_fn=collate)
+    it = iter(loader)
+    assert [next(it), next(it), next(it)] == [[0, 1], [2, 3], [4, 5]]  # the batches before it
+    with pytest.raises(TypeError, match=r"cannot collate \[6, 7\]"):
+        next(it)
+    assert list(it) == [[8, 9]]  # as in torch, the epoch goes on after a failed batch
+
+
+@pytest.mark.parametrize("num_workers", [0, 2])
+def test_an_epoch_goes_on_after_a_failing_sample_like_torch(num_workers):
+    def rest_after_error(loader):
+        it, seen = iter(loader), []
+        while True:
+            try:
+                seen.append(next(it).tolist())
+            except KeyError:
+                seen.append("KeyError")
+            except StopIteration:
+                return seen
+
+    data = list(range(8))
+    theirs = rest_after_error(tud.DataLoader(Broken(data), batch_size=2))
+    assert theirs == [[0, 1], [2, 3], "KeyError", [6, 7]]
+    assert rest_after_error(acd.DataLoader(Broken(data), 2, num_workers=num_workers)) == theirs

@@ -142,15 +142,29 @@ class DataLoader:
         # seeds, whether or not there are workers, so num_workers never changes the shuffle
         seed = int(randint(0, 2**62, (), generator=self.generator).item())
         if self.num_workers == 0:
-            return self._single_worker_iter(indices)
+            return _SerialIter(self, indices)
         return _ThreadedIter(self, indices, seed)
-
-    def _single_worker_iter(self, indices: Iterator) -> Iterator:
-        for index in indices:
-            yield _fetch(self.dataset, index, self._auto_collation, self.collate_fn)
 
     def __len__(self) -> int:
         return len(self._index_sampler)
+
+
+class _SerialIter:
+    """One epoch of ``DataLoader(num_workers=0)``: each ``next`` fetches and collates the next
+    batch in the calling thread. (A class, not a generator: as in torch, a sample that raises
+    does not end the epoch, and the following ``next`` goes on with the next batch.)"""
+
+    def __init__(self, loader: DataLoader, indices: Iterator):
+        self._loader = loader
+        self._indices = indices
+
+    def __iter__(self) -> _SerialIter:
+        return self
+
+    def __next__(self):
+        index = next(self._indices)  # the next list of indices; StopIteration ends the epoch
+        loader = self._loader
+        return _fetch(loader.dataset, index, loader._auto_collation, loader.collate_fn)
 
 
 def _name(obj) -> str:

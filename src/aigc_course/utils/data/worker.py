@@ -134,10 +134,9 @@ class _ThreadedIter:
             self._reorder[batch_number] = data
         data = self._reorder.pop(self._received)
         self._received += 1
-        if isinstance(data, _Failure):
-            self._shutdown()
-            raise data.exc
         self._send_next()  # keep the pipeline full
+        if isinstance(data, _Failure):
+            raise data.exc  # as in torch, the epoch may go on after the caller handles it
         return data
 
     def _shutdown(self) -> None:
