@@ -129,7 +129,7 @@ def test_sampling_frequencies_follow_the_softmax():
     its probability (computed by torch)."""
     z = random_logits((1, 8), seed=4, scale=1.0)
     rows = ac.tensor(np.repeat(z, 20_000, axis=0))
-    draws = next_token(rows, do_sample=True, generator=np.random.default_rng(0)).numpy()
+    draws = next_token(rows, do_sample=True, generator=ac.Generator().manual_seed(0)).numpy()
     p = torch.from_numpy(z[0]).softmax(-1).numpy().astype(np.float64)
     freq = np.bincount(draws, minlength=8) / draws.size
     stderr = np.sqrt(p * (1 - p) / draws.size)
@@ -139,7 +139,7 @@ def test_sampling_frequencies_follow_the_softmax():
 def test_sampling_with_temperature_follows_the_tempered_softmax():
     z = random_logits((1, 6), seed=6, scale=1.0)
     rows = ac.tensor(np.repeat(z, 20_000, axis=0))
-    draws = next_token(rows, True, temperature=0.5, generator=np.random.default_rng(1)).numpy()
+    draws = next_token(rows, True, temperature=0.5, generator=ac.Generator().manual_seed(1)).numpy()
     p = (torch.from_numpy(z[0]) / 0.5).softmax(-1).numpy().astype(np.float64)
     freq = np.bincount(draws, minlength=6) / draws.size
     assert (np.abs(freq - p) < 5 * np.sqrt(p * (1 - p) / draws.size) + 1e-12).all()
@@ -149,7 +149,9 @@ def test_sampling_stays_inside_the_filters_support():
     z = random_logits((2000, 64), seed=7)
     t = torch.from_numpy(z)
     allowed = TopPLogitsWarper(0.7)(None, TopKLogitsWarper(10)(None, t)) > -np.inf
-    draws = next_token(ac.tensor(z), True, top_k=10, top_p=0.7, generator=np.random.default_rng(2))
+    draws = next_token(
+        ac.tensor(z), True, top_k=10, top_p=0.7, generator=ac.Generator().manual_seed(2)
+    )
     assert draws.dtype is ac.int64
     assert allowed[torch.arange(2000), torch.from_numpy(draws.numpy())].all()
     assert len(np.unique(draws.numpy())) > 10  # not degenerate: many different tokens drawn
@@ -157,8 +159,8 @@ def test_sampling_stays_inside_the_filters_support():
 
 def test_sampling_repeats_with_the_same_seed_and_uses_the_global_generator():
     z = ac.tensor(random_logits((50, 40), seed=8))
-    a = next_token(z, True, generator=np.random.default_rng(5))
-    b = next_token(z, True, generator=np.random.default_rng(5))
+    a = next_token(z, True, generator=ac.Generator().manual_seed(5))
+    b = next_token(z, True, generator=ac.Generator().manual_seed(5))
     assert a.tolist() == b.tolist()
     ac.manual_seed(3)
     c = next_token(z, True)

@@ -10,17 +10,17 @@ reshaping it, in transformers' order:
   to at least $p$.
 
 The three filters give the same logits as transformers' ``TemperatureLogitsWarper``,
-``TopKLogitsWarper`` and ``TopPLogitsWarper``. They work on the numpy arrays inside the
-Tensors: decoding needs no gradients. See chapter 9.
+``TopKLogitsWarper`` and ``TopPLogitsWarper``, and are written with the same Tensor
+operations (``topk``, ``sort``, ``cumsum``, ``scatter``, ``masked_fill``). See chapter 9.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ._creation import from_numpy, zeros
+from ._creation import zeros
 from ._tensor import Tensor
-from .random import _numpy_generator
+from .random import Generator, multinomial
 
 
 def _check_temperature(temperature: float) -> None:
@@ -58,10 +58,9 @@ def top_k_filter(logits: Tensor, top_k: int) -> Tensor:
     tensor([[-inf, 3., 2.]])
     """
     _check_top_k(top_k)
-    z = logits.detach().numpy()
-    k = min(int(top_k), z.shape[-1])
-    kth = np.partition(z, -k, axis=-1)[..., -k, None]  # (B, 1): the k-th largest of each row
-    return logits.masked_fill(from_numpy(z < kth), float("-inf"))
+    k = min(int(top_k), logits.shape[-1])
+    kth = logits.topk(k)[0][..., -1, None]  # (B, 1): the k-th largest of each row
+    return logits.masked_fill(logits < kth, float("-inf"))
 
 
 def top_p_filter(logits: Tensor, top_p: float) -> Tensor:
@@ -74,15 +73,12 @@ def top_p_filter(logits: Tensor, top_p: float) -> Tensor:
     tensor([[-inf, -inf, 3.]])
     """
     _check_top_p(top_p)
-    z = logits.detach().numpy()  # (B, V)
-    order = np.argsort(z, axis=-1, kind="stable")  # ascending, as transformers sorts
-    z_sorted = np.take_along_axis(z, order, axis=-1)  # (B, V)
-    cum = from_numpy(z_sorted).softmax(-1).numpy().cumsum(axis=-1)  # (B, V), float32
-    remove_sorted = cum <= 1.0 - top_p
-    remove_sorted[..., -1] = False  # keep at least the most likely token
-    remove = np.empty_like(remove_sorted)
-    np.put_along_axis(remove, order, remove_sorted, axis=-1)  # back to vocabulary order
-    return logits.masked_fill(from_numpy(remove), float("-inf"))
+    sorted_logits, sorted_indices = logits.sort(dim=-1)  # (B, V) each, ascending
+    cumulative = sorted_logits.softmax(dim=-1).cumsum(dim=-1)  # (B, V)
+    sorted_remove = cumulative <= 1.0 - top_p
+    sorted_remove[..., -1:] = False  # keep at least the most likely token
+    remove = sorted_remove.scatter(-1, sorted_indices, sorted_remove)  # vocabulary order
+    return logits.masked_fill(remove, float("-inf"))
 
 
 def check_generate_args(
@@ -127,25 +123,20 @@ def next_token(
     temperature: float = 1.0,
     top_k: int | None = None,
     top_p: float | None = None,
-    generator: np.random.Generator | None = None,
+    generator: Generator | None = None,
 ) -> Tensor:
-    """The next token of each row of ``logits`` (B, V): the argmax, or a sample from the
-    filtered softmax drawn with ``generator`` (numpy's; aigc_course's global one if None)."""
+    """The next token of each row of ``logits`` (B, V): the argmax, or a draw from the
+    filtered softmax (with ``generator``, or aigc_course's global one if None). Returns (B,)."""
     if not do_sample:
-        return logits.argmax(-1)  # (B,)
+        return logits.argmax(dim=-1)  # (B,)
     if temperature != 1.0:
         logits = apply_temperature(logits, temperature)
     if top_k is not None:
         logits = top_k_filter(logits, top_k)
     if top_p is not None and top_p < 1.0:
         logits = top_p_filter(logits, top_p)
-    probs = logits.detach().softmax(-1).numpy().astype(np.float64)  # (B, V)
-    # inverse-CDF sampling: the first token whose cumulative probability exceeds u ~ U(0, 1)
-    cdf = probs.cumsum(axis=-1)  # (B, V)
-    rng = _numpy_generator() if generator is None else generator
-    u = rng.random((cdf.shape[0], 1)) * cdf[:, -1:]  # (B, 1), scaled in case of rounding
-    ids = (cdf <= u).sum(axis=-1)  # (B,)
-    return from_numpy(np.minimum(ids, cdf.shape[-1] - 1).astype(np.int64))
+    probs = logits.softmax(dim=-1)  # (B, V)
+    return multinomial(probs, num_samples=1, generator=generator).squeeze(1)  # (B,)
 
 
 class KVCache:

@@ -31,6 +31,7 @@ from .._tensor import Tensor
 from ..autograd.grad_mode import no_grad
 from ..generation import KVCache, check_generate_args, next_token
 from ..nn import functional as F
+from ..random import Generator
 
 # transformers' Conv1D weights are (in, out): these four are transposed into nn.Linear's (out, in)
 CONV1D_WEIGHTS = (
@@ -323,7 +324,7 @@ class GPT2LMHeadModel(nn.Module):
         check_generate_args(
             ids.shape, self.config.n_positions, max_new_tokens, temperature, top_k, top_p
         )
-        rng = np.random.default_rng(seed) if seed is not None else None
+        generator = Generator().manual_seed(seed) if seed is not None else None
         B, T = ids.shape
         finished = np.zeros(B, dtype=bool)
         cache = KVCache(self.config, B, T + max_new_tokens) if use_cache else None
@@ -331,7 +332,9 @@ class GPT2LMHeadModel(nn.Module):
         with no_grad():
             for _ in range(max_new_tokens):
                 logits = from_numpy(self._next_token_logits(feed, cache))  # (B, V)
-                new = next_token(logits, do_sample, temperature, top_k, top_p, rng).numpy()  # (B,)
+                new = next_token(
+                    logits, do_sample, temperature, top_k, top_p, generator
+                ).numpy()  # (B,)
                 if eos_token_id is not None:
                     new = np.where(finished, eos_token_id, new)  # finished rows keep padding
                     finished |= new == eos_token_id
