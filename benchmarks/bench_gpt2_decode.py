@@ -5,7 +5,7 @@ ours with ``from_hf``. Both then decode 128 new tokens greedily after the same 1
 batch 1, one thread, in one run; the ids must agree. The memory-bandwidth bound is the bytes of
 weights read per token divided by the copy bandwidth measured here.
 
-    python benchmarks/bench_gpt2_decode.py [--new-tokens 128] [--repeats 2]
+    python benchmarks/bench_gpt2_decode.py [--new-tokens 128] [--repeats 3]
 """
 
 from __future__ import annotations
@@ -39,12 +39,16 @@ def copy_bandwidth(nbytes: int = 256 * 2**20, repeats: int = 5) -> float:
     return nbytes / best
 
 
-def best_time(fn, repeats: int) -> tuple[float, object]:
-    best, out = float("inf"), None
+def best_times(runs: dict, repeats: int) -> tuple[dict, dict]:
+    """Best wall time of each run and its output; the runs take turns, so that a busy
+    machine slows both alike."""
+    best = {name: float("inf") for name in runs}
+    out = {}
     for _ in range(repeats):
-        t0 = time.perf_counter()
-        out = fn()
-        best = min(best, time.perf_counter() - t0)
+        for name, run in runs.items():
+            t0 = time.perf_counter()
+            out[name] = run()
+            best[name] = min(best[name], time.perf_counter() - t0)
     return best, out
 
 
@@ -52,7 +56,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--new-tokens", type=int, default=128)
     parser.add_argument("--prompt-tokens", type=int, default=16)
-    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
 
     torch.manual_seed(0)
@@ -80,11 +84,11 @@ def main() -> None:
 
     with threadpool_limits(limits=1):
         run_hf(), run_ours()  # warm up
-        t_hf, ids_hf = best_time(run_hf, args.repeats)
-        t_ours, ids_ours = best_time(run_ours, args.repeats)
+        best, ids = best_times({"transformers": run_hf, "ours": run_ours}, args.repeats)
         bandwidth = copy_bandwidth()
 
-    same = bool(np.array_equal(ids_hf.numpy(), ids_ours.numpy()))
+    same = bool(np.array_equal(ids["transformers"].numpy(), ids["ours"].numpy()))
+    t_hf, t_ours = best["transformers"], best["ours"]
     # each new token reads every weight once (lm_head is wte, read once; wpe reads one row)
     weight_bytes = sum(p.numel() * 4 for n_, p in hf.named_parameters() if "wpe" not in n_)
     bound = bandwidth / weight_bytes

@@ -27,16 +27,19 @@ import aigc_course.optim  # noqa: E402
 from aigc_course.models.gpt2 import GPT2LMHeadModel  # noqa: E402
 
 
-def time_steps(step, batches, warmup: int = 3) -> tuple[float, float]:
-    """Median seconds of ``step(x, y)`` over the batches after a warm-up, and the first loss."""
-    times, first = [], None
-    for i, (x, y) in enumerate(batches):
-        start = time.perf_counter()
-        loss = step(x, y)
-        if i >= warmup:
-            times.append(time.perf_counter() - start)
-        first = loss if first is None else first
-    return statistics.median(times), first
+def time_interleaved(steps: dict, batches: dict, warmup: int = 3) -> tuple[dict, dict]:
+    """Median seconds per step of each library, and each one's first loss. The libraries take
+    turns, batch by batch, so that a busy machine slows both alike."""
+    times = {name: [] for name in steps}
+    first = {}
+    for i in range(len(next(iter(batches.values())))):
+        for name, step in steps.items():
+            start = time.perf_counter()
+            loss = step(*batches[name][i])
+            if i >= warmup:
+                times[name].append(time.perf_counter() - start)
+            first.setdefault(name, loss)
+    return {name: statistics.median(t) for name, t in times.items()}, first
 
 
 def main() -> None:
@@ -79,17 +82,20 @@ def main() -> None:
         return loss.item()
 
     with threadpool_limits(limits=1):
-        t_torch, loss_torch = time_steps(
-            torch_step, [(torch.from_numpy(d[:, :-1]), torch.from_numpy(d[:, 1:])) for d in data]
+        seconds, first = time_interleaved(
+            {"torch": torch_step, "ours": our_step},
+            {
+                "torch": [(torch.from_numpy(d[:, :-1]), torch.from_numpy(d[:, 1:])) for d in data],
+                "ours": [(ac.tensor(d[:, :-1]), ac.tensor(d[:, 1:])) for d in data],
+            },
         )
-        t_ours, loss_ours = time_steps(
-            our_step, [(ac.tensor(d[:, :-1]), ac.tensor(d[:, 1:])) for d in data]
-        )
+    t_torch, t_ours = seconds["torch"], seconds["ours"]
+    loss_torch, loss_ours = first["torch"], first["ours"]
 
     print(
         f"GPT-2 {config.n_layer} layers, {config.n_embd} channels, {config.n_head} heads, "
         f"V={V} ({n_params / 1e6:.2f}M parameters), batch {B} x {T} tokens, Adam; "
-        f"median of {args.reps} steps, 1 thread"
+        f"median of {args.reps} steps taken in turns, 1 thread"
     )
     print(f"  first-step loss: torch {loss_torch:.5f}, aigc_course {loss_ours:.5f}")
     print(f"  torch        : {t_torch * 1e3:8.1f} ms/step")
