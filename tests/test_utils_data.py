@@ -210,18 +210,37 @@ class SlowFirstBatches(SampleList):
 
 
 def test_workers_reorder_batches_that_finish_out_of_order():
+    before = threading.active_count()
     ds = SlowFirstBatches(24)
     loader = acd.DataLoader(ds, batch_size=2, num_workers=4, prefetch_factor=3)
     assert epoch_order(loader) == list(range(24))
     assert len(ds.threads) > 1 and "MainThread" not in ds.threads  # background threads did it
-    assert threading.active_count() < 10  # and they stopped
+    wait_for_threads_to_end(before)
 
 
-def test_workers_prefetch_in_the_background():
-    ds = SlowFirstBatches(8)
+def wait_for_threads_to_end(count_before):
+    for _ in range(100):
+        if threading.active_count() <= count_before:
+            return
+        time.sleep(0.02)
+    raise AssertionError(f"{threading.active_count() - count_before} worker threads still run")
+
+
+def test_workers_prefetch_in_the_background_but_no_further_than_asked():
+    ds = SlowFirstBatches(16)
     it = iter(acd.DataLoader(ds, batch_size=2, num_workers=2, prefetch_factor=2))
-    time.sleep(0.2)  # no batch was requested, yet all 4 batches (2 per worker) are ready
-    assert ds.threads and len(it._reorder) + it._result_queue.qsize() == 4
+
+    def ready():
+        return len(it._reorder) + it._result_queue.qsize()
+
+    for _ in range(100):  # no batch was requested, yet 2 per worker get ready
+        if ready() == 4:
+            break
+        time.sleep(0.02)
+    time.sleep(0.1)
+    assert ready() == 4, "prefetch_factor * num_workers = 4 batches, and no more"
+    assert "MainThread" not in ds.threads
+    assert len(list(it)) == 8
 
 
 def test_breaking_out_of_an_epoch_stops_the_workers():
@@ -230,11 +249,7 @@ def test_breaking_out_of_an_epoch_stops_the_workers():
         for batch in acd.DataLoader(range(100), batch_size=2, num_workers=3):
             if batch[0] > 10:
                 break
-    for _ in range(50):
-        if threading.active_count() <= before:
-            break
-        time.sleep(0.02)
-    assert threading.active_count() <= before
+    wait_for_threads_to_end(before)
 
 
 class Broken(SampleList):
