@@ -44,7 +44,9 @@ class Gather(Function):
     @staticmethod
     def forward(ctx, x, dim, index):
         ctx.dim, ctx.index, ctx.in_shape = dim, index, x.shape
-        return _at_least_1d(x)[_coords(_at_least_1d(index), dim)].reshape(index.shape)
+        z = _at_least_1d(x)[_coords(_at_least_1d(index), dim)].reshape(index.shape)
+        # numpy may lay a fancy-indexed result out in any order; torch's is contiguous
+        return z if z.flags.c_contiguous else z.copy(order="C")
 
     @staticmethod
     def backward(ctx, dz):

@@ -58,7 +58,8 @@ def _top_positions(a: np.ndarray, k: int, axis: int, largest: bool) -> np.ndarra
     a = np.moveaxis(a, axis, -1)
     n = a.shape[-1]
     if k == 0 or k == n or (a.dtype.kind == "f" and np.isnan(a).any()):
-        return np.moveaxis(_argsort(a, -1, largest)[..., :k], -1, axis)  # (NaN: the plain way)
+        order = _argsort(a, -1, largest)[..., :k]  # (with NaN: the plain way)
+        return np.ascontiguousarray(np.moveaxis(order, -1, axis))
     kth = np.partition(a, n - k if largest else k - 1, axis=-1)[..., n - k if largest else k - 1]
     kth = kth[..., None]
     beyond = a > kth if largest else a < kth
