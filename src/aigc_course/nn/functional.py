@@ -1,8 +1,10 @@
 r"""``nn.functional``: the layers and losses as plain functions of tensors.
 
 Almost everything here is *composed* from Tensor operations, so it inherits autograd for free
-and needs no backward rule of its own. Layout conventions follow torch: class scores are
-``(N, C)`` or ``(N, C, d1, ...)`` with class indices ``(N,)`` or ``(N, d1, ...)``; attention tensors are ``(B, nh, T, hs)``.
+and needs no backward rule of its own; ``linear``, the exact ``gelu`` and ``nll_loss`` call one
+primitive each (in :mod:`aigc_course.ops`), for speed. Layout conventions follow torch: class
+scores are ``(N, C)`` or ``(N, C, d1, ...)`` with class indices ``(N,)`` or ``(N, d1, ...)``;
+attention tensors are ``(B, nh, T, hs)``.
 """
 
 from __future__ import annotations
@@ -204,10 +206,17 @@ def scaled_dot_product_attention(
     r"""$\operatorname{softmax}\!\left(\frac{Q K^\top}{\sqrt{d}} + M\right) V$.
 
     ``attn_mask``: a bool mask *keeps* positions where it is True; a float mask is added.
-    ``is_causal``: position $i$ attends only to $j \le i$ (combined with ``attn_mask`` if both
-    are given, as torch 2.13 does). Shapes (B, nh, T, hs).
+    ``is_causal``: position $i$ attends only to $j \le i$; it cannot be combined with
+    ``attn_mask`` (torch's documented rule: "An error is thrown if both attn_mask and is_causal
+    are set"). A query row whose every key is masked gives zeros, with zero gradient, as
+    torch 2.13 does (not the nan of a softmax over nothing). Shapes (B, nh, T, hs).
     See chapter 8.
     """
+    if is_causal and attn_mask is not None:
+        raise RuntimeError(
+            "_scaled_dot_product_attention: Explicit attn_mask should not be set when "
+            "is_causal=True"
+        )
     L, S = query.shape[-2], key.shape[-2]
     scale = 1.0 / math.sqrt(query.shape[-1]) if scale is None else float(scale)
     att = (query @ key.transpose(-2, -1)) * scale  # (B, nh, T, T)
@@ -219,6 +228,13 @@ def scaled_dot_product_attention(
             att = att.masked_fill(~attn_mask, float("-inf"))
         else:
             att = att + attn_mask
+    # rows with nothing to attend to: softmax them over zeros (finite), then zero the result
+    empty = Tensor._make(np.all(att._data == -np.inf, axis=-1, keepdims=True))  # (B, nh, T, 1)
+    if empty._data.any():
+        att = att.masked_fill(empty, 0.0).softmax(-1).masked_fill(empty, 0.0)
+        if dropout_p > 0.0:
+            att = dropout(att, dropout_p)
+        return att @ value  # (B, nh, T, hs)
     att = att.softmax(-1)
     if dropout_p > 0.0:
         att = dropout(att, dropout_p)

@@ -233,7 +233,7 @@ def setitem(self: Tensor, index, value) -> None:
         v = value if isinstance(value, Tensor) else Tensor._make(np.asarray(value))
         if v._data.dtype != self._data.dtype:
             v = E.to(v, self.dtype)
-        _rebase(self, _put(IndexPut.apply, old, v, steps))
+        _rebase(self, _put(IndexPut, old, v, steps))
         return
     _check_writable(self)
     src = value._data if isinstance(value, Tensor) else value
@@ -250,7 +250,7 @@ def _write(data: np.ndarray, src, steps: list[tuple]) -> None:
 def _put(fn, x, v, steps):
     """Run ``fn``, translating numpy's errors into torch's."""
     try:
-        return fn(x, v, steps=steps) if fn is IndexPut.apply else fn(x, v, steps)
+        return IndexPut.apply(x, v, steps=steps) if fn is IndexPut else fn(x, v, steps)
     except IndexError as e:
         raise IndexError(str(e).replace("axis", "dimension")) from None
     except ValueError as e:
