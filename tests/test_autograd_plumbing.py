@@ -323,7 +323,7 @@ def _graph_bytes(out) -> int:
         arrays = [t._data for t in getattr(node, "_saved", ()) if hasattr(t, "_data")]
         if getattr(node, "_output", None) is not None:
             arrays.append(node._output[0])
-        for name, v in vars(node).items():
+        for _name, v in vars(node).items():
             if isinstance(v, np.ndarray) and v.size > 16:
                 arrays.append(v)
         for a in arrays:
@@ -446,7 +446,7 @@ def test_sum_over_no_dims_reduces_everything_and_empty_tensors_work():
 )
 def test_bool_arithmetic_and_bitwise_promotion(expr):
     def run(lib):
-        t, u = lib.tensor([True, False]), lib.tensor([1, 2], dtype=lib.int32)
+        _t, _u = lib.tensor([True, False]), lib.tensor([1, 2], dtype=lib.int32)
         return eval(expr)  # noqa: S307
 
     t_out, a_out = run(torch), run(ac)
