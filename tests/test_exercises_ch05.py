@@ -433,7 +433,7 @@ def dies_on_error(func, items, num_workers, max_ahead):
 
 def lingering_threads(func, items, num_workers, max_ahead):
     stop = threading.Event()
-    threading.Thread(target=stop.wait, args=(1.5,), daemon=True).start()
+    threading.Thread(target=stop.wait, args=(5,), daemon=True).start()
     yield from good_prefetch_map(func, items, num_workers, max_ahead)
 
 

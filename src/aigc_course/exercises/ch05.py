@@ -466,7 +466,10 @@ def check_prefetch_map(fn) -> None:
             "(a generator) that yields results as the consumer asks"
         )
     _within(5, lambda: run_learner(next, out, what=f"next({what}(...))"), what)
-    time.sleep(0.15)
+    deadline = time.monotonic() + 2  # give the workers time, even on a busy machine
+    while probe.started < 4 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(0.1)  # and the chance to overshoot
     if probe.started > 1 + 4:
         raise ExerciseError(
             f"{what}(..., max_ahead=4) started {probe.started} calls while only 1 result was "
@@ -498,7 +501,7 @@ def check_prefetch_map(fn) -> None:
             f"{what} swallowed the ValueError that func raised on one item: hand the worker's "
             "exception to the consumer and re-raise it there"
         )
-    for _ in range(50):  # the threads should end once the work is done
+    for _ in range(200):  # the threads should end once the work is done
         if threading.active_count() <= before:
             break
         time.sleep(0.01)
