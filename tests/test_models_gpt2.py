@@ -122,6 +122,12 @@ def test_config_rejects_indivisible_heads():
         GPT2Config(n_embd=10, n_head=3)
 
 
+def test_from_hf_rejects_an_activation_it_does_not_implement():
+    hf = hf_model(**CONFIGS["1 layer, 5 heads, V=101"], activation_function="relu")
+    with pytest.raises(ValueError, match="activation_function='relu' is not supported"):
+        GPT2LMHeadModel.from_hf(hf)
+
+
 # ---------------------------------------------------------------------- logits
 
 
