@@ -1,4 +1,5 @@
-"""Random numbers: one global numpy generator, seeded with :func:`manual_seed`.
+"""Random numbers: one global numpy generator, seeded with :func:`manual_seed`, and the
+sampling functions that draw from it: :func:`randint` and :func:`multinomial`.
 
 Note: the same seed gives *different* numbers here and in torch (torch uses its own
 Mersenne-Twister transforms). Checks against torch therefore copy values across
@@ -139,8 +140,14 @@ def multinomial(
             f"n_sample = {num_samples}, prob_dist.size(-1) = {n}"
         )
     w = input._data.astype(np.float64).reshape(-1, n)  # (rows, n)
-    if not np.isfinite(w).all() or (w < 0).any():
-        raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
+    bad = ~np.isfinite(w) | (w < 0)
+    if bad.any():
+        row, col = np.argwhere(bad)[0]
+        where = f"[{row}, {col}]" if input.ndim == 2 else f"[{col}]"
+        raise RuntimeError(
+            "probability tensor contains either `inf`, `nan` or element < 0: "
+            f"input{where} = {input._data.reshape(-1, n)[row, col]}"
+        )
     total = w.sum(axis=1)
     if w.shape[0] and (total <= 0).any():
         bad = int(np.argmax(total <= 0))
