@@ -146,7 +146,7 @@ def multinomial(
         where = f"[{row}, {col}]" if input.ndim == 2 else f"[{col}]"
         raise RuntimeError(
             "probability tensor contains either `inf`, `nan` or element < 0: "
-            f"input{where} = {input._data.reshape(-1, n)[row, col]}"
+            f"input{where} = {input._data.reshape(-1, n)[row, col]!s}"
         )
     total = w.sum(axis=1)
     if w.shape[0] and (total <= 0).any():
