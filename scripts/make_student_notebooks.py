@@ -1,4 +1,4 @@
-"""Write the student edition: chapter notebooks without solutions and without outputs.
+"""Write the student edition: chapter notebooks without solutions or exercise outputs.
 
 Usage::
 
@@ -6,10 +6,13 @@ Usage::
     python scripts/make_student_notebooks.py --out /tmp/handout chapters/01_tensors.ipynb
 
 For every notebook under ``chapters/`` (or those given), it writes
-``<out>/<path relative to chapters/>``, with every cell tagged ``solution`` removed and all
-outputs and execution counts cleared. ``student/`` sits next to ``chapters/``, so relative
-paths inside a notebook keep working. It prints how many solution cells it removed from each
-notebook, and warns about a notebook that has none (a sign of a missing tag).
+``<out>/<path relative to chapters/>``, with every cell tagged ``solution`` removed, the outputs
+of the exercise section cleared (from the first heading that says "Exercise" on: a checker's
+verdict there was produced by the removed solution), and all execution counts cleared. The
+outputs of the teaching cells before it (printed results, figures) are kept, so the student
+edition reads like the book until the exercises. ``student/`` sits next to ``chapters/``, so
+relative paths inside a notebook keep working. It prints how many solution cells it removed
+from each notebook, and warns about a notebook that has none (a sign of a missing tag).
 
 The Colab button opens the notebooks of the repository, solutions included, so hand out
 this edition when the exercises should be tried first.
@@ -18,15 +21,19 @@ this edition when the exercises should be tried first.
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from pathlib import Path
 
 import nbformat
-from nbconvert.preprocessors import ClearOutputPreprocessor, TagRemovePreprocessor
+from nbconvert.preprocessors import TagRemovePreprocessor
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = ROOT / "chapters"
 SOLUTION_TAG = "solution"
+
+
+EXERCISES = re.compile(r"^#+ .*\bExercises?\b", re.MULTILINE)
 
 
 def student_notebook(nb: nbformat.NotebookNode) -> tuple[nbformat.NotebookNode, int]:
@@ -35,12 +42,22 @@ def student_notebook(nb: nbformat.NotebookNode) -> tuple[nbformat.NotebookNode, 
     resources: dict = {}
     # enabled=True is required: without it the preprocessor silently does nothing.
     remove = TagRemovePreprocessor(enabled=True, remove_cell_tags={SOLUTION_TAG})
-    clear = ClearOutputPreprocessor(enabled=True)
     nb, resources = remove.preprocess(nb, resources)
-    nb, resources = clear.preprocess(nb, resources)
     remaining = sum(SOLUTION_TAG in c.metadata.get("tags", []) for c in nb.cells)
     if remaining:
         raise RuntimeError(f"{remaining} solution cell(s) survived TagRemovePreprocessor")
+    in_exercises = False
+    for cell in nb.cells:
+        if cell.cell_type == "markdown" and EXERCISES.search(cell.source):
+            in_exercises = True
+        if cell.cell_type != "code":
+            continue
+        cell.execution_count = None
+        if in_exercises:
+            cell.outputs = []
+        for output in cell.outputs:
+            if "execution_count" in output:
+                output.execution_count = None
     return nb, n_solutions
 
 

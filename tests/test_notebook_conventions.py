@@ -73,15 +73,53 @@ def test_executed_top_to_bottom_in_a_fresh_kernel(path):
     )
 
 
+# Tags that change what runs: Colab's and Jupyter's "Run all" ignore them all, so a notebook
+# that needs one stops there for a learner. Intended errors go through book.expect_error.
+FORBIDDEN_TAGS = {
+    "raises-exception",
+    "nbval-raises-exception",
+    "nbval-skip",
+    "skip-execution",
+}
+
+
 @notebook_params
-def test_errors_only_where_expected(path):
+def test_no_cell_raises_and_no_tag_changes_what_runs(path):
     for i, cell in enumerate(_code_cells(_read(path))):
-        has_error = any(o.output_type == "error" for o in cell.get("outputs", []))
-        expected = "raises-exception" in _tags(cell)
-        if has_error:
-            assert expected, f"{path.name}, code cell {i}: an error, but no 'raises-exception' tag"
-        if expected:
-            assert has_error, f"{path.name}, code cell {i}: tagged 'raises-exception', no error"
+        errors = [o for o in cell.get("outputs", []) if o.output_type == "error"]
+        assert not errors, (
+            f"{path.name}, code cell {i} raised {errors[0].ename}: Run all would stop there. "
+            "Show an intended error with `with expect_error(SomeError):` "
+            "(from aigc_course.book import expect_error)"
+        )
+        tags = FORBIDDEN_TAGS & set(_tags(cell))
+        assert not tags, (
+            f"{path.name}, code cell {i} is tagged {sorted(tags)}; Colab ignores tags, so use "
+            "expect_error instead"
+        )
+
+
+@notebook_params
+def test_chapter_arc_promise_time_takeaways_reading(path):
+    """DESIGN.md's chapter arc: what you will be able to do and an estimated time up front,
+    key takeaways and further reading at the end, each exercise labelled ★ to ★★★."""
+    nb = _read(path)
+    markdown = [c.source for c in nb.cells if c.cell_type == "markdown"]
+    opening = "\n".join(markdown[:3])
+    assert re.search(r"\d+\s*(?:[–-]\s*\d+\s*)?(?:minutes|hours?)\b|\ban hour\b", opening), (
+        f"{path.name}: say near the top how long the chapter takes (e.g. '**Time:** about an hour')"
+    )
+    text = "\n".join(markdown)
+    assert re.search(r"^#+ (?:Key takeaways|Summary)", text, re.MULTILINE), (
+        f"{path.name}: end with a '## Key takeaways' section"
+    )
+    assert "Further reading" in text, f"{path.name}: end with further reading (docs, papers)"
+    exercises = re.findall(r"^#+ Exercise \d+.*$", text, re.MULTILINE)
+    assert exercises, f"{path.name}: no '### Exercise N' headings"
+    for heading in exercises:
+        assert re.search("★{1,3}(?!★)", heading), (
+            f"{path.name}: label the exercise with its difficulty, ★ to ★★★: {heading!r}"
+        )
 
 
 @notebook_params

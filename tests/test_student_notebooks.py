@@ -1,7 +1,10 @@
-"""The student edition removes exactly the solution cells and clears every output."""
+"""The student edition removes exactly the solution cells, clears the outputs of the exercise
+section (a checker's verdict there came from the removed solution) and keeps the others
+(printed results, figures)."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -34,6 +37,7 @@ def _small_notebook() -> nbformat.NotebookNode:
     cells = [
         new_markdown_cell("# A chapter"),
         new_code_cell("import sys", metadata={"tags": ["hide-input"]}, execution_count=1),
+        new_code_cell("print(42)", execution_count=2, outputs=[output]),  # a teaching cell
         new_markdown_cell("## Exercise 1\n\nCompute 6 * 7."),
         new_code_cell("answer = ...", execution_count=2),
         new_code_cell(
@@ -51,7 +55,7 @@ def _small_notebook() -> nbformat.NotebookNode:
     return nb
 
 
-def test_removes_solutions_and_clears_outputs(tmp_path):
+def test_removes_solutions_clears_exercise_outputs_keeps_the_rest(tmp_path):
     source_dir = tmp_path / "chapters"
     source_dir.mkdir()
     nb = _small_notebook()
@@ -65,9 +69,10 @@ def test_removes_solutions_and_clears_outputs(tmp_path):
     kept = [c for c in nb.cells if "solution" not in _tags(c)]
     assert [c.source for c in student.cells] == [c.source for c in kept]
     assert not any("solution" in _tags(c) for c in student.cells)
-    for cell in student.cells:
-        if cell.cell_type == "code":
-            assert cell.outputs == [] and cell.execution_count is None
+    code = [c for c in student.cells if c.cell_type == "code"]
+    assert all(c.execution_count is None for c in code)
+    assert code[1].outputs[0].text == "42\n", "a teaching cell keeps its output"
+    assert all(c.outputs == [] for c in code[2:]), "the exercise section has no outputs"
     assert "2 solution cell(s) removed" in result.stdout
     assert nbformat.read(path, as_version=4) == nb, "the source notebook must not change"
 
@@ -80,4 +85,18 @@ def test_real_chapters(tmp_path):
         student = nbformat.read(tmp_path / path.relative_to(ROOT / "chapters"), as_version=4)
         kept = [c.source for c in original.cells if "solution" not in _tags(c)]
         assert [c.source for c in student.cells] == kept, path.name
-        assert not any(c.get("outputs") for c in student.cells), path.name
+        figures = sum(
+            "image/png" in o.get("data", {}) for c in student.cells for o in c.get("outputs", [])
+        )
+        if any(
+            "image/png" in o.get("data", {}) for c in original.cells for o in c.get("outputs", [])
+        ):
+            assert figures, f"{path.name}: the student edition lost its figures"
+        start = next(
+            i
+            for i, c in enumerate(student.cells)
+            if c.cell_type == "markdown"
+            and re.search(r"^#+ .*\bExercises?\b", c.source, re.MULTILINE)
+        )
+        assert not any(c.get("outputs") for c in student.cells[start:]), path.name
+        assert all(c.get("execution_count") is None for c in student.cells), path.name
