@@ -9,10 +9,11 @@ Usage::
 
 Each notebook runs with its own folder as the working directory, with ``HF_HUB_OFFLINE=1``
 and matplotlib's inline backend, so its committed outputs are exactly what nbval
-(``pytest``) reproduces. Cells tagged ``raises-exception`` may raise; any other error stops
-that notebook and makes the script fail. The script prints each notebook's wall time and
-fails if one takes longer than ``--max-seconds`` (60 s by default, the course's budget for a
-2-core CPU).
+(``pytest``) reproduces. No cell may raise, whatever its tags: Colab's "Run all" ignores
+tags, so an error stops a learner there. Show intended errors with
+``aigc_course.book.expect_error``. A raising cell makes the script fail. The script prints
+each notebook's wall time and fails if one takes longer than ``--max-seconds`` (60 s by
+default, the course's budget for a 2-core CPU).
 
 ``--sync-setup`` replaces the first code cell of every notebook with the canonical setup
 cell generated from ``_config.yml``'s ``repository.url`` (see ``scripts/setup_cell.py``);
@@ -84,6 +85,10 @@ def kernel_environment() -> None:
     os.environ.pop("MPLBACKEND", None)
 
 
+class CellRaised(Exception):
+    """A cell raised although nbclient let it (it was tagged ``raises-exception``)."""
+
+
 def execute(path: Path, cell_timeout: int, kernel_name: str) -> float:
     """Run one notebook in place; return its wall time in seconds."""
     nb = nbformat.read(path, as_version=4)
@@ -91,13 +96,21 @@ def execute(path: Path, cell_timeout: int, kernel_name: str) -> float:
         nb,
         timeout=cell_timeout,
         kernel_name=kernel_name,
-        allow_errors=False,  # cells tagged raises-exception are still allowed to raise
+        allow_errors=False,
         record_timing=False,  # keep timestamps out of the committed notebook
         resources={"metadata": {"path": str(path.parent)}},
     )
     start = time.perf_counter()
     client.execute()
     elapsed = time.perf_counter() - start
+    # nbclient lets a cell tagged raises-exception raise; "Run all" in Colab would stop there
+    for i, cell in enumerate(c for c in nb.cells if c.cell_type == "code"):
+        for output in cell.get("outputs", []):
+            if output.output_type == "error":
+                raise CellRaised(
+                    f"code cell {i} raised {output.ename}: {output.evalue} (tagged "
+                    f"{cell.metadata.get('tags', [])}); use aigc_course.book.expect_error"
+                )
     nbformat.write(nb, path)
     return elapsed
 
@@ -150,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
         name = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
         try:
             elapsed = execute(path, args.cell_timeout, args.kernel)
-        except (CellExecutionError, CellTimeoutError) as err:
+        except (CellExecutionError, CellTimeoutError, CellRaised) as err:
             message = str(err)
             if len(message) > 4000:  # the cell's source and stderr come first; keep the end
                 message = "...\n" + message[-4000:]
