@@ -201,6 +201,12 @@ def test_kv_cache_refuses_to_overflow():
         model(ac.tensor([[1, 2, 3]]), cache)
         with pytest.raises(ValueError, match="holds 4 positions, but 5"):
             model(ac.tensor([[4, 5]]), cache)
+    assert cache.length == 3  # the failed call changed nothing
+    cache = KVCache(config, batch_size=1, max_length=4)
+    model._next_token_logits(np.array([[1, 2, 3]]), cache)
+    with pytest.raises(ValueError, match="holds 4 positions, but 5"):
+        model._next_token_logits(np.array([[4, 5]]), cache)
+    assert cache.length == 3
 
 
 # ---------------------------------------------------------------------- generate

@@ -146,7 +146,9 @@ class KVCache:
     change once computed, so incremental decoding stores them and feeds the model one new
     token per step: each step costs one row of work instead of a whole recompute. The
     buffers are allocated once, so no step allocates anything the size of the sequence.
-    For inference (under ``no_grad``): writes into the buffers are not recorded by autograd.
+    It is meant for inference, under ``no_grad``: with autograd on, the writes are recorded
+    as in-place copies, and a backward through an earlier step refuses to run, because the
+    buffer it saved has been written since (autograd's version check, chapter 2).
     """
 
     def __init__(self, config, batch_size: int, max_length: int):

@@ -365,8 +365,10 @@ class GPT2LMHeadModel(nn.Module):
                 f"sequence length {past + T} (past {past} + new {T}) is longer than "
                 f"n_positions={cfg.n_positions}"
             )
-        x = _np(tr.wte.weight)[ids] + _np(tr.wpe.weight)[past : past + T]  # (B, T, C)
         S = past + T
+        if cache is not None and S > cache.max_length:
+            raise ValueError(f"the cache holds {cache.max_length} positions, but {S} were asked")
+        x = _np(tr.wte.weight)[ids] + _np(tr.wpe.weight)[past:S]  # (B, T, C)
         hidden = np.arange(S)[None, :] > np.arange(past, S)[:, None]  # (T, S): future keys
         for i, block in enumerate(tr.h):
             attn, mlp = block.attn, block.mlp
