@@ -134,6 +134,7 @@ NEW_FUNCTIONS = [
     "argsort",
     "topk",
     "cumsum",
+    "cumprod",
     "floor_divide",
     "remainder",
     "bitwise_and",
@@ -511,42 +512,64 @@ def test_sorting_errors(fn, named):
 CUMSUM_SHAPES = [(), (0,), (4,), (2, 3), (2, 0, 3), (2, 3, 4)]
 
 
+@pytest.mark.parametrize("name", ["cumsum", "cumprod"])
 @pytest.mark.parametrize("shape", CUMSUM_SHAPES)
 @pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int64, np.int32, np.bool_])
-def test_cumsum_every_dim(shape, dtype):
+def test_scan_every_dim(name, shape, dtype):
     x = (floats(*shape) * 3).astype(dtype)
     for dim in dims_of(x):
-        assert_same(*both(lambda lib, t: lib.cumsum(t, dim), x), rtol=1e-5)
-        assert_same(*both(lambda lib, t: t.cumsum(dim=dim), x), rtol=1e-5)
+        assert_same(*both(lambda lib, t: getattr(lib, name)(t, dim), x), rtol=1e-5)
+        assert_same(*both(lambda lib, t: getattr(t, name)(dim=dim), x), rtol=1e-5)
 
 
+@pytest.mark.parametrize("name", ["cumsum", "cumprod"])
 @pytest.mark.parametrize("dtype", ["float64", "float32", "int32"])
-def test_cumsum_dtype_argument(dtype):
+def test_scan_dtype_argument(name, dtype):
     x = np.array([[1, 2, 3], [4, 5, 6]])
-    ours = ac.cumsum(ac.tensor(x), 1, dtype=getattr(ac, dtype))
-    theirs = torch.cumsum(torch.tensor(x), 1, dtype=getattr(torch, dtype))
+    ours = getattr(ac, name)(ac.tensor(x), 1, dtype=getattr(ac, dtype))
+    theirs = getattr(torch, name)(torch.tensor(x), 1, dtype=getattr(torch, dtype))
     assert_same(ours, theirs)
 
 
+@pytest.mark.parametrize("name", ["cumsum", "cumprod"])
 @pytest.mark.parametrize("shape", [(), (5,), (2, 3, 4), (0, 3)])
-def test_cumsum_gradients(shape):
+def test_scan_gradients(name, shape):
     x = floats(*shape)
     for dim in dims_of(x):
-        check_grads(lambda lib, t: lib.cumsum(t * t, dim) * t, x)
-        gradcheck(lambda lib, t: lib.cumsum(t * t, dim), x)
+        check_grads(lambda lib, t: getattr(lib, name)(t * t, dim) * t, x)
+        gradcheck(lambda lib, t: getattr(lib, name)(t * t, dim), x)
 
 
 @pytest.mark.parametrize(
+    "x",
+    [
+        np.array([[2.0, 0.0, 3.0, 0.0, 4.0], [1.0, 2.0, 3.0, 4.0, 5.0]]),  # two zeros in a row
+        np.array([[0.0, 1.5], [-2.0, 0.0], [0.5, 3.0]]),  # zeros first and last
+        np.zeros((2, 3)),
+    ],
+    ids=["two-zeros", "zero-first-last", "all-zero"],
+)
+def test_cumprod_gradients_with_zeros(x):
+    """Where x has zeros, dx cannot divide by x: first and second derivatives still equal
+    torch's (and central differences, away from the double zeros)."""
+    for dim in dims_of(x):
+        check_grads(lambda lib, t: lib.cumprod(t, dim), x)
+        check_grads(lambda lib, t: lib.cumprod(t, dim) * t, x)
+    gradcheck(lambda lib, t: lib.cumprod(t, -1), x)
+
+
+@pytest.mark.parametrize("name", ["cumsum", "cumprod"])
+@pytest.mark.parametrize(
     "fn, named",
     [
-        (lambda lib, t: lib.cumsum(t, 2), "2"),
-        (lambda lib, t: lib.cumsum(t, -3), "-3"),
-        (lambda lib, t: lib.cumsum(t, dim=1.0), "float"),
-        (lambda lib, t: t.sum().cumsum(1), "1"),
+        (lambda lib, name, t: getattr(lib, name)(t, 2), "2"),
+        (lambda lib, name, t: getattr(lib, name)(t, -3), "-3"),
+        (lambda lib, name, t: getattr(lib, name)(t, dim=1.0), "float"),
+        (lambda lib, name, t: getattr(t.sum(), name)(1), "1"),
     ],
 )
-def test_cumsum_errors(fn, named):
-    raises_like(fn, floats(2, 3), match=named)
+def test_scan_errors(name, fn, named):
+    raises_like(lambda lib, t: fn(lib, name, t), floats(2, 3), match=named)
 
 
 # ---------------------------------------------------------------- //, %, &, |, ^, ~

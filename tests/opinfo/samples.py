@@ -80,15 +80,19 @@ def binary(low=-3.0, high=3.0, other_low=None, other_high=None, away=0.0, scalar
         return arg(shape, dtype, rng, low=other_low, high=other_high, away=away)
 
     def samples(dtype, rng):
+        if reflected:  # scalar OP tensor: the tensor's reflected method (__rsub__...)
+            s = SCALARS[dtype]
+            for shape, layout in [((), "contiguous"), ((2, 3), "contiguous"), ((3, 4), "T")]:
+                yield Sample((s, arg(shape, dtype, rng, layout, low=low, high=high, away=away)))
+            return
         for sa, sb, layout in BINARY_SHAPES:
             yield Sample((arg(sa, dtype, rng, layout, low=low, high=high), b(sb, dtype, rng)))
         if scalar:
             s = SCALARS[dtype]
             if away and not s:
                 s = 1
-            x = arg((2, 3), dtype, rng, low=low, high=high)
-            yield Sample((s, x) if reflected else (x, s))
-            if dtype == "int64" and not reflected:  # an int tensor and a float scalar
+            yield Sample((arg((2, 3), dtype, rng, low=low, high=high), s))
+            if dtype == "int64":  # an int tensor and a float scalar
                 yield Sample((arg((3,), dtype, rng, low=low, high=high), 2.5))
         if promote:
             for other in ("float32", "float64", "int64", "bool"):
