@@ -132,7 +132,7 @@ from .ops.reduction import (  # noqa: E402
     sum,
     var,
 )
-from .ops.scan import cumsum  # noqa: E402
+from .ops.scan import cumprod, cumsum  # noqa: E402
 from .ops.shape import (  # noqa: E402
     cat,
     chunk,

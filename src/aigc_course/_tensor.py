@@ -828,6 +828,9 @@ class Tensor:
     def cumsum(self, dim, *, dtype=None):
         return C.cumsum(self, dim, dtype=dtype)
 
+    def cumprod(self, dim, *, dtype=None):
+        return C.cumprod(self, dim, dtype=dtype)
+
     # ---- random.py
     def multinomial(self, num_samples, replacement=False, *, generator=None):
         return random.multinomial(self, num_samples, replacement, generator=generator)
