@@ -21,20 +21,15 @@ from .._checks import broadcast_shapes
 from .._promotion import _as_tensor, result_type
 from .._tensor import Tensor
 from ..autograd.function import Function
-from .inplace import _check_cast, _check_shape, _old_values, _rebase, _records, copy_
-
-# torch's names for dtypes, used in its "not implemented for 'Bool'" messages
-_TORCH_NAMES = {
-    "bool": "Bool",
-    "uint8": "Byte",
-    "int8": "Char",
-    "int16": "Short",
-    "int32": "Int",
-    "int64": "Long",
-    "float16": "Half",
-    "float32": "Float",
-    "float64": "Double",
-}
+from .inplace import (
+    _TORCH_NAMES,  # torch's names for dtypes ('Bool', 'Long'...), as its messages use them
+    _check_cast,
+    _check_shape,
+    _old_values,
+    _rebase,
+    _records,
+    copy_,
+)
 
 
 class FloorDivide(Function):
@@ -78,7 +73,7 @@ class Remainder(Function):
 # ---------------------------------------------------------------- public functions
 
 
-def _promote(name: str, input, other) -> tuple[Tensor, Tensor]:
+def _promote(input, other) -> tuple[Tensor, Tensor]:
     """Both operands as tensors of their promoted dtype (torch's rule, as for ``+``)."""
     dt = result_type(input, other)
     a, b = _as_tensor_wrapping(input, dt), _as_tensor_wrapping(other, dt)
@@ -99,10 +94,11 @@ def _not_for(kernel: str, dt) -> NotImplementedError:
 
 
 def _check_integer_divisor(b: Tensor) -> None:
+    """torch refuses an integer division by zero (there is no integer inf or nan)."""
     if b.dtype.category < 2 and not b._data.all():
+        where = tuple(int(i) for i in np.argwhere(b._data == 0)[0])
         raise RuntimeError(
-            "ZeroDivisionError: integer division by zero (the divisor "
-            f"{b._data.tolist() if b.numel() <= 10 else 'tensor'} contains 0)"
+            f"ZeroDivisionError: integer division by zero (the divisor is 0 at index {where})"
         )
 
 
@@ -113,7 +109,7 @@ def floor_divide(input: Tensor | int | float, other: Tensor | int | float) -> Te
     >>> ac.tensor([7, -7]) // 2
     tensor([ 3, -4])
     """
-    a, b = _promote("floor_divide", input, other)
+    a, b = _promote(input, other)
     if a.dtype is _dtypes.bool_:
         raise _not_for("div_floor", a.dtype)
     _check_integer_divisor(b)
@@ -127,7 +123,7 @@ def remainder(input: Tensor | int | float, other: Tensor | int | float) -> Tenso
     >>> ac.tensor([7, -7]) % 3
     tensor([1, 2])
     """
-    a, b = _promote("remainder", input, other)
+    a, b = _promote(input, other)
     if a.dtype is _dtypes.bool_:
         raise _not_for("remainder", a.dtype)
     _check_integer_divisor(b)
@@ -135,7 +131,7 @@ def remainder(input: Tensor | int | float, other: Tensor | int | float) -> Tenso
 
 
 def _bitwise(kernel: str, ufunc, input, other) -> Tensor:
-    a, b = _promote(kernel, input, other)
+    a, b = _promote(input, other)
     if a.dtype.is_floating_point:
         raise _not_for(kernel, a.dtype)
     # for bools, numpy's bitwise ufuncs are the logical ones and return bools, as torch does
