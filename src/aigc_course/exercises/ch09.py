@@ -1,0 +1,202 @@
+r"""Checkers for chapter 9's exercises (text generation).
+
+1. :func:`check_top_k_filter`: keep the $k$ largest logits of each row, against transformers'
+   ``TopKLogitsWarper``.
+2. :func:`check_top_p_filter`: nucleus filtering, against transformers' ``TopPLogitsWarper``.
+3. :func:`check_greedy_generate`: a greedy decoding loop around a model, against transformers'
+   ``generate``.
+
+Your functions receive ``aigc_course`` Tensors (and, for 3, our ``GPT2LMHeadModel``). When your
+answer equals that of a known mistake (off by one, zeros instead of $-\infty$, the crossing
+token dropped, the first position's logits...), the message says which. See chapter 9.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._creation import from_numpy
+from ._checking import ExerciseError, passed, run_learner
+
+__all__ = ["check_greedy_generate", "check_top_k_filter", "check_top_p_filter"]
+
+
+def _numpy(value) -> np.ndarray:
+    if hasattr(value, "detach"):
+        value = value.detach()
+    if hasattr(value, "numpy"):
+        return np.asarray(value.numpy())
+    return np.asarray(value)
+
+
+def _same(got: np.ndarray, expected: np.ndarray) -> bool:
+    """Equal shapes, the same -inf pattern, and close finite values."""
+    if got.shape != expected.shape:
+        return False
+    if not np.array_equal(np.isneginf(got), np.isneginf(expected)):
+        return False
+    finite = ~np.isneginf(expected)
+    return np.allclose(got[finite], expected[finite], rtol=1e-5, atol=1e-6)
+
+
+def _logits_cases(seed: int) -> list[np.ndarray]:
+    rng = np.random.default_rng(seed)
+    cases = [rng.standard_normal((2, 10)).astype(np.float32) * 2 for _ in range(3)]
+    cases.append(rng.standard_normal((3, 50)).astype(np.float32) * 3)
+    ties = np.array([[1.0, 3.0, 2.0, 3.0, 0.5, 2.0, -1.0, 2.0]], dtype=np.float32)
+    return cases + [ties]
+
+
+def _describe(got: np.ndarray, expected: np.ndarray) -> str:
+    if got.shape != expected.shape:
+        return f"shape {got.shape}, expected {expected.shape}"
+    kept, want = (~np.isneginf(got)).sum(-1), (~np.isneginf(expected)).sum(-1)
+    if not np.array_equal(kept, want):
+        return f"you keep {kept.tolist()} token(s) per row, transformers keeps {want.tolist()}"
+    return "the kept logits must be left unchanged (the others become -inf)"
+
+
+# ------------------------------------------------------------------ 1. top-k
+
+
+def check_top_k_filter(top_k_filter) -> None:
+    """``top_k_filter(logits, k)`` on (B, V) logits must equal ``TopKLogitsWarper(k)``."""
+    import torch
+    from transformers import TopKLogitsWarper
+
+    for n, z in enumerate(_logits_cases(0)):
+        for k in (1, 3, 5):
+            expected = TopKLogitsWarper(top_k=k)(None, torch.from_numpy(z)).numpy()
+            what = f"top_k_filter(logits of shape {z.shape}, k={k})"
+            got = _numpy(run_learner(top_k_filter, from_numpy(z.copy()), k, what=what))
+            if _same(got, expected):
+                continue
+            kth = np.sort(z, axis=-1)[:, ::-1][:, k - 1 : k]
+            order = np.argsort(-z, axis=-1, kind="stable")
+            exactly_k = np.full_like(z, -np.inf)
+            np.put_along_axis(exactly_k, order[:, :k], np.take_along_axis(z, order[:, :k], -1), -1)
+            if got.shape == z.shape and np.array_equal(got, np.where(z < kth, 0.0, z)):
+                hint = "the dropped logits are 0, not -inf: exp(0) = 1 still gives them mass"
+            elif got.shape == z.shape and np.array_equal(np.isneginf(got), z <= kth):
+                hint = "off by one: the k-th largest logit itself is kept (drop z < kth, not <=)"
+            elif _same(got, exactly_k) and not _same(exactly_k, expected):
+                hint = (
+                    "ties: logits equal to the k-th largest are all kept, as transformers does "
+                    "(compare with the k-th value rather than keeping exactly k indices)"
+                )
+            elif k < z.shape[-1] and got.shape == z.shape:
+                k1 = np.sort(z, axis=-1)[:, ::-1][:, k : k + 1]
+                hint = (
+                    "off by one: you keep k + 1 tokens (the k-th largest is index k - 1 of the "
+                    "sorted row)"
+                    if np.array_equal(np.isneginf(got), z < k1)
+                    else _describe(got, expected)
+                )
+            else:
+                hint = _describe(got, expected)
+            raise ExerciseError(f"{what} (case {n}): {hint}")
+    passed("top_k_filter matches transformers' TopKLogitsWarper (k = 1, 3, 5, ties included)")
+
+
+# ------------------------------------------------------------------ 2. top-p
+
+
+def _top_p_variants(z: np.ndarray, p: float) -> dict[str, np.ndarray]:
+    probs = np.exp(z - z.max(-1, keepdims=True))
+    probs /= probs.sum(-1, keepdims=True)
+    order = np.argsort(-probs, axis=-1, kind="stable")
+    sorted_probs = np.take_along_axis(probs, order, -1)
+    cum = np.cumsum(sorted_probs, -1)
+
+    def keep_to_logits(sorted_keep):
+        keep = np.zeros_like(sorted_keep)
+        np.put_along_axis(keep, order, sorted_keep, -1)
+        return np.where(keep, z, -np.inf).astype(np.float32)
+
+    sorted_z = np.take_along_axis(z, order, -1)
+    return {
+        "the token that takes the cumulative probability past p is dropped; it must be kept "
+        "(keep while the mass *before* a token is below p)": keep_to_logits(cum < p),
+        "the cumulative sum runs over the logits; take the softmax first, so that it sums "
+        "probabilities": keep_to_logits(np.cumsum(sorted_z, -1) - sorted_z < p),
+        "the probabilities are summed in vocabulary order; sort them in descending order "
+        "first, so the nucleus is made of the most likely tokens": np.where(
+            np.cumsum(probs, -1) - probs < p, z, -np.inf
+        ).astype(np.float32),
+    }
+
+
+def check_top_p_filter(top_p_filter) -> None:
+    """``top_p_filter(logits, p)`` on (B, V) logits must equal ``TopPLogitsWarper(p)``."""
+    import torch
+    from transformers import TopPLogitsWarper
+
+    for n, z in enumerate(_logits_cases(1)[:4]):
+        for p in (0.3, 0.75, 0.95):
+            expected = TopPLogitsWarper(top_p=p)(None, torch.from_numpy(z)).numpy()
+            what = f"top_p_filter(logits of shape {z.shape}, p={p})"
+            got = _numpy(run_learner(top_p_filter, from_numpy(z.copy()), p, what=what))
+            if _same(got, expected):
+                continue
+            hint = _describe(got, expected)
+            for text, wrong in _top_p_variants(z, p).items():
+                if _same(got, wrong) and not _same(wrong, expected):
+                    hint = text
+                    break
+            raise ExerciseError(f"{what} (case {n}): {hint}")
+    passed("top_p_filter matches transformers' TopPLogitsWarper (p = 0.3, 0.75, 0.95)")
+
+
+# ------------------------------------------------------------------ 3. greedy generation
+
+
+def _greedy_problem():
+    """A small random GPT-2 with well-separated logits, in transformers and in ours."""
+    import torch
+    from transformers import GPT2Config, GPT2LMHeadModel
+
+    from ..models import GPT2LMHeadModel as Ours
+
+    torch.manual_seed(0)
+    config = GPT2Config(
+        vocab_size=97, n_positions=48, n_embd=32, n_layer=2, n_head=4, initializer_range=0.3
+    )
+    hf = GPT2LMHeadModel(config).eval()
+    return hf, Ours.from_hf(hf)
+
+
+def check_greedy_generate(greedy_generate) -> None:
+    """``greedy_generate(model, ids, max_new_tokens)`` must return the prompt followed by the
+    greedy tokens, (B, T + max_new_tokens), as transformers' ``generate(do_sample=False)``."""
+    import torch
+
+    hf, ours = _greedy_problem()
+    rng = np.random.default_rng(2)
+    for B, T, n in [(1, 4, 12), (2, 7, 10)]:
+        prompt = rng.integers(0, 97, (B, T))
+        with torch.no_grad():
+            expected = hf.generate(
+                torch.from_numpy(prompt), max_new_tokens=n, do_sample=False, pad_token_id=0
+            ).numpy()
+        what = f"greedy_generate(model, ids of shape {(B, T)}, {n})"
+        got = _numpy(run_learner(greedy_generate, ours, from_numpy(prompt.copy()), n, what=what))
+        if got.shape == expected.shape and np.array_equal(got, expected):
+            continue
+        new = expected[:, T:]
+        if got.shape == new.shape and np.array_equal(got, new):
+            hint = "you return only the new tokens; return the prompt followed by them"
+        elif got.shape != expected.shape:
+            hint = f"shape {got.shape}, expected {expected.shape} (the prompt plus {n} tokens)"
+        elif np.array_equal(got[:, :T], prompt) and (got[:, T:] == got[:, T : T + 1]).all():
+            hint = (
+                "every new token is the same: feed the growing sequence back in (append each "
+                "token), and take the logits of the *last* position, logits[:, -1]"
+            )
+        else:
+            b, t = np.argwhere(got != expected)[0]
+            hint = (
+                f"row {b} first differs at position {t}: yours {got[b, t]}, transformers' "
+                f"{expected[b, t]}; take argmax over the vocabulary (dim=-1) of logits[:, -1]"
+            )
+        raise ExerciseError(f"{what}: {hint}")
+    passed("greedy_generate gives transformers' greedy ids (batch 1 and 2)")
