@@ -403,3 +403,72 @@ def test_optimizer_state_is_deep_copied_on_load():
     opt2.load_state_dict(sd)
     opt2.step()
     assert sd["state"][0]["step"] == 1 and opt2.state[w]["step"] == 2
+
+
+# ------------------------------------------------------------------ the article's loop
+
+ARTICLE_LOOP = """
+import {lib}.optim as optim
+import {lib}.nn.functional as F
+
+# 创建模型和优化器实例
+model = TwoLayerNet(D_in, H, D_out)
+optimizer = optim.SGD(model.parameters(), lr=1e-4)
+
+for epoch in range(num_epochs):
+    for x, y in loader:
+        # 前向传播
+        y_pred = model(x)
+
+        # 计算损失
+        loss = F.cross_entropy(y_pred, y)
+
+        # 反向传播
+        optimizer.zero_grad()
+        loss.backward()
+
+        # 更新参数
+        optimizer.step()
+        losses.append(loss.item())
+"""
+
+
+def test_article_section_3_4_loop_runs_unchanged_and_matches_torch():
+    """The article's section 3.4 code, verbatim but for the import and a loss record."""
+    import aigc_course.utils.data as acdata
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((40, 6)).astype(np.float32)
+    Y = rng.integers(0, 3, 40)
+
+    def run(lib, nn, data):
+        class TwoLayerNet(nn.Module):
+            def __init__(self, D_in, H, D_out):
+                super().__init__()
+                self.linear1 = nn.Linear(D_in, H)
+                self.linear2 = nn.Linear(H, D_out)
+
+            def forward(self, x):
+                h_relu = self.linear1(x).clamp(min=0)
+                return self.linear2(h_relu)
+
+        loader = data.DataLoader(data.TensorDataset(lib.tensor(X), lib.tensor(Y)), batch_size=8)
+        torch.manual_seed(0)  # torch's default initialisation, copied into ours below
+        reference = torch.nn.Sequential(torch.nn.Linear(6, 5), torch.nn.Linear(5, 3))
+        env = dict(TwoLayerNet=TwoLayerNet, D_in=6, H=5, D_out=3, num_epochs=3, loader=loader)
+        env["losses"] = []
+        code = ARTICLE_LOOP.format(lib=lib.__name__)
+        # build the model first, give it the reference weights, then run the loop itself
+        head, loop = code.split("for epoch")
+        exec(head, env)
+        names = {"0": "linear1", "1": "linear2"}
+        env["model"].load_state_dict(
+            {f"{names[k[0]]}{k[1:]}": v for k, v in reference.state_dict().items()}
+        )
+        exec("for epoch" + loop, env)
+        return env["losses"]
+
+    ours = run(ac, ac.nn, acdata)
+    theirs = run(torch, torch.nn, torch.utils.data)
+    assert len(ours) == 15
+    np.testing.assert_allclose(ours, theirs, rtol=1e-5)
