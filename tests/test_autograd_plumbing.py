@@ -446,8 +446,9 @@ def test_sum_over_no_dims_reduces_everything_and_empty_tensors_work():
 )
 def test_bool_arithmetic_and_bitwise_promotion(expr):
     def run(lib):
-        _t, _u = lib.tensor([True, False]), lib.tensor([1, 2], dtype=lib.int32)
-        return eval(expr)  # noqa: S307
+        names = {"lib": lib, "t": lib.tensor([True, False])}
+        names["u"] = lib.tensor([1, 2], dtype=lib.int32)
+        return eval(expr, names)  # noqa: S307
 
     t_out, a_out = run(torch), run(ac)
     assert str(a_out.dtype).split(".")[1] == str(t_out.dtype).split(".")[1]

@@ -427,7 +427,15 @@ def masked_fill(input: Tensor, mask: Tensor, value: float | Tensor) -> Tensor:
             f"masked_fill: the mask of shape {list(mask.shape)} must broadcast to the "
             f"tensor's shape {list(input.shape)}"
         )
-    value = value.item() if isinstance(value, Tensor) else value
+    if isinstance(value, Tensor):
+        if value._data.ndim != 0:
+            raise RuntimeError(
+                "masked_fill_ only supports a 0-dimensional value tensor, but got tensor with "
+                f"{value._data.ndim} dimension(s)."
+            )
+        if value._requires_grad:  # the gradient also flows to the value: a where
+            return where(mask, value.to(input.dtype), input)
+        value = value.item()
     return MaskedFill.apply(input, mask, value=value)
 
 

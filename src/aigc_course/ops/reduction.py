@@ -140,6 +140,28 @@ class LogSoftmax(Function):
         return dy - y.exp() * dy.sum(ctx.dim, keepdim=True)
 
 
+class LogSumExp(Function):
+    r"""$z = \log\sum_i e^{x_i}$ over the reduced axes, computed as $m + \log\sum_i e^{x_i - m}$
+    with $m = \max_i x_i$ (or 0 where that max is infinite: ``logsumexp([inf, 1]) = inf``,
+    ``logsumexp([-inf, -inf]) = -inf``, as in torch). So $dx_i = dz\,e^{x_i - z}$, the softmax.
+    """
+
+    @staticmethod
+    def forward(ctx, x, dim, keepdim):
+        ctx.dim, ctx.keepdim, ctx.in_shape = dim, keepdim, x.shape
+        m = np.max(x, axis=dim, keepdims=True, initial=-np.inf)
+        m = np.where(np.isfinite(m), m, 0).astype(x.dtype)
+        z = np.log(np.sum(np.exp(x - m), axis=dim, keepdims=True)) + m
+        z = np.asarray(z if keepdim else np.squeeze(z, axis=dim))
+        ctx.save_for_backward(x, z)  # z itself (the output): saved as the output
+        return z
+
+    @staticmethod
+    def backward(ctx, dz):
+        x, z = ctx.saved_tensors
+        return _expand_back(ctx, dz) * (x - _expand_back(ctx, z)).exp()
+
+
 # ---------------------------------------------------------------- public functions
 
 
@@ -203,7 +225,7 @@ def _arg(np_fn, name: str, input: Tensor, dim, keepdim: bool) -> Tensor:
     a = input._data
     if dim is None:
         if a.size == 0:
-            raise RuntimeError(
+            raise IndexError(
                 f"{name}(): Expected reduction dim to be specified for input.numel() == 0."
             )
         return Tensor._make(np.asarray(np_fn(a), dtype=np.int64))
@@ -242,32 +264,33 @@ def std(input: Tensor, dim=None, keepdim: bool = False, *, correction: int = 1, 
     return Sqrt.apply(variance, zero_at_zero=True)
 
 
+def _check_floating(kernel: str, input: Tensor, dim: int) -> int:
+    d = _check_dim(dim, input._data.ndim)
+    if input._data.dtype.kind != "f":
+        where = "lastdim_" if d == input._data.ndim - 1 or input._data.ndim == 0 else ""
+        name = {"int64": "Long", "int32": "Int", "bool": "Bool"}.get(input.dtype.name, "Int")
+        raise NotImplementedError(f"\"{kernel}_{where}kernel_impl\" not implemented for '{name}'")
+    return d
+
+
 def softmax(input: Tensor, dim: int) -> Tensor:
-    r"""$e^{x_i} / \sum_j e^{x_j}$ along ``dim``, shifted by the max so that it never overflows."""
-    return Softmax.apply(_floating(input), dim=_check_dim(dim, input._data.ndim))
+    r"""$e^{x_i} / \sum_j e^{x_j}$ along ``dim``, shifted by the max so that it never overflows.
+    Like torch's, only for floating point input (``softmax(x, dim, dtype=...)`` in
+    ``nn.functional`` casts first)."""
+    return Softmax.apply(input, dim=_check_floating("softmax", input, dim))
 
 
 def log_softmax(input: Tensor, dim: int) -> Tensor:
     r"""$x_i - \log\sum_j e^{x_j}$ along ``dim``, by log-sum-exp."""
-    return LogSoftmax.apply(_floating(input), dim=_check_dim(dim, input._data.ndim))
+    return LogSoftmax.apply(input, dim=_check_floating("log_softmax", input, dim))
 
 
 def logsumexp(input: Tensor, dim, keepdim: bool = False) -> Tensor:
-    r"""$\log\sum_i e^{x_i}$, computed as $m + \log\sum_i e^{x_i - m}$ with $m = \max_i x_i$.
-
-    Where $m$ is $\pm\infty$ the shift would give ``inf - inf = nan``, so there $m = 0$ is used
-    (torch's rule): ``logsumexp([inf, 1]) = inf``, ``logsumexp([-inf, -inf]) = -inf``.
-    """
+    r"""$\log\sum_i e^{x_i}$ along ``dim``, without overflow (see :class:`LogSumExp`)."""
     x = _floating(input)
     dims = _reduce_dims(dim, x._data.ndim)
-    m = np.max(x._data, axis=dims, keepdims=True, initial=-np.inf) if x._data.size else 0.0
-    m = Tensor._make(np.where(np.isfinite(m), m, 0).astype(x._data.dtype))  # a constant shift
-    out = sum((x - m).exp(), dims, keepdim=True).log() + m
-    return out if keepdim else out.reshape(_kept_shape(x._data.shape, dims))
-
-
-def _kept_shape(shape: tuple, dims) -> tuple:
-    return tuple(n for i, n in enumerate(shape) if dims is not None and i not in dims)
+    dims = tuple(range(x._data.ndim)) if dims is None else dims
+    return LogSumExp.apply(x, dim=dims, keepdim=keepdim)
 
 
 def all(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:

@@ -352,7 +352,7 @@ def split(input: Tensor, split_size_or_sections, dim: int = 0) -> tuple[Tensor, 
                     f"of {n}"
                 )
             return (input,)
-        sizes = [size] * (n // size) + ([n % size] if n % size else [])
+        sizes = [size] * (n // size) + ([n % size] if n % size else []) or [0]
     elif isinstance(size, (list, tuple)):
         sizes = list(size)
     else:
@@ -387,7 +387,7 @@ def cat(tensors, dim: int = 0) -> Tensor:
         raise TypeError("cat(): argument 'tensors' must be tuple of Tensors, not Tensor")
     tensors = list(tensors)
     if not tensors:
-        raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
+        raise ValueError("torch.cat(): expected a non-empty list of Tensors")
     for i, t in enumerate(tensors):
         if not isinstance(t, Tensor):
             raise TypeError(
