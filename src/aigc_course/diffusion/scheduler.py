@@ -77,7 +77,7 @@ class DDPMScheduler:
     and ``timestep_spacing="leading"``.
 
     >>> s = DDPMScheduler()
-    >>> s.betas.shape, s.alphas_cumprod.dtype
+    >>> tuple(s.betas.shape), s.alphas_cumprod.dtype
     ((1000,), aigc_course.float32)
     >>> s.set_timesteps(4); s.timesteps.tolist()
     [750, 500, 250, 0]
