@@ -70,7 +70,9 @@ def check_device(d) -> str:
 
 def _check_dim(dim: int, ndim: int) -> int:
     """Normalise a possibly negative ``dim``; torch's IndexError names the allowed range."""
-    n = max(ndim, 1)
+    if type(dim) is int and 0 <= dim < ndim:  # the common case, checked first
+        return dim
+    n = ndim if ndim > 1 else 1
     if not isinstance(dim, (int, np.integer)) or isinstance(dim, bool):
         raise TypeError(f"dim must be an int, not {type(dim).__name__}")
     if not -n <= dim < n:

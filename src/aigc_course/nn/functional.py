@@ -299,13 +299,17 @@ def nll_loss(
         input = input.permute(0, *range(2, input.ndim), 1)
     logp = input if input.ndim == 2 else input.reshape(-1, C)  # (M, C)
     t = target._data.reshape(-1)  # (M,)
+    dtype = logp._data.dtype
     keep = t != ignore_index
-    bad = t[keep & ((t < 0) | (t >= C))]
-    if bad.size:
-        raise IndexError(f"Target {int(bad[0])} is out of bounds (number of classes: {C}).")
+    if t.size and (t.min() < 0 or t.max() >= C):  # one cheap test first, then find the culprit
+        bad = t[keep & ((t < 0) | (t >= C))]
+        if bad.size:
+            raise IndexError(f"Target {int(bad[0])} is out of bounds (number of classes: {C}).")
     safe = np.where(keep, t, 0)
-    w = np.ones(C, dtype=logp._data.dtype) if weight is None else weight._data
-    w_t = (w[safe] * keep).astype(logp._data.dtype)  # weight of each term, 0 if ignored
+    if weight is None:
+        w_t = keep.astype(dtype)  # weight of each term: 1, or 0 if ignored
+    else:
+        w_t = (weight._data[safe] * keep).astype(dtype)
     loss = NllLoss.apply(logp, safe, w_t, reduction)  # one node (ops/loss.py)
     return loss.reshape(target.shape) if reduction == "none" else loss
 

@@ -136,8 +136,9 @@ class Sigmoid(Function):
 class Relu(Function):
     r"""$z = \max(x, 0)$, so $dx = dz$ where $x > 0$ and 0 elsewhere (torch's choice at 0).
 
-    The mask is written $\mathrm{sign}(z)$, a differentiable op (with derivative 0), so that under
-    ``create_graph`` the gradient stays connected and a second derivative is 0, as in torch.
+    The backward is one primitive of its own, :class:`ReluBackward`, differentiable in $z$ with
+    derivative 0, so that under ``create_graph`` the gradient stays connected to $x$ and a
+    second derivative is 0, as in torch (its ``threshold_backward``).
     """
 
     @staticmethod
@@ -149,7 +150,23 @@ class Relu(Function):
     @staticmethod
     def backward(ctx, dz):
         (z,) = ctx.saved_tensors
-        return dz * z.sign()
+        return ReluBackward.apply(dz, z)
+
+
+class ReluBackward(Function):
+    r"""$g = dz$ where $z > 0$, else 0. So $d(dz) = dg$ where $z > 0$ (the same mask), and
+    $dz$'s other input, $z$, gets 0 (a step function)."""
+
+    @staticmethod
+    def forward(ctx, dz, z):
+        mask = z > 0
+        ctx.save_for_backward(mask)
+        return dz * mask
+
+    @staticmethod
+    def backward(ctx, dg):
+        (mask,) = ctx.saved_tensors
+        return ReluBackward.apply(dg, mask.to(dg.dtype)), dg * 0
 
 
 class Abs(Function):

@@ -67,10 +67,13 @@ class Linear(Function):
     def backward(ctx, dy):
         x, w = ctx.saved_tensors
         needs_x, needs_w, needs_b = ctx.needs_input_grad
-        rows = dy.reshape(-1, dy.shape[-1])  # (N, out)
+        if dy.ndim != 2:  # flatten the batch axes into rows
+            dy2, x2 = dy.reshape(-1, dy.shape[-1]), x.reshape(-1, x.shape[-1]) if needs_w else x
+        else:
+            dy2, x2 = dy, x
         dx = dy @ w if needs_x else None  # (*, in)
-        dw = rows.mT @ x.reshape(-1, x.shape[-1]) if needs_w else None  # (out, in)
-        db = rows.sum(0) if needs_b else None  # (out,)
+        dw = dy2.mT @ x2 if needs_w else None  # (out, in)
+        db = dy2.sum(0) if needs_b else None  # (out,)
         return dx, dw, db
 
 

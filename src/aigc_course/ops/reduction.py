@@ -137,7 +137,29 @@ class LogSoftmax(Function):
     @staticmethod
     def backward(ctx, dy):
         (y,) = ctx.saved_tensors
-        return dy - y.exp() * dy.sum(ctx.dim, keepdim=True)
+        return LogSoftmaxBackward.apply(dy, y, dim=ctx.dim)
+
+
+class LogSoftmaxBackward(Function):
+    r"""$g = dy - p\,\sum_j dy_j$ with $p = e^{y}$ (the softmax), in one node.
+
+    Its own derivatives, for ``create_graph``: given $dg$, the gradient for $dy$ is
+    $dg - \sum_i dg_i\,p_i$, and for $y$ it is $-dg \odot p\,\sum_j dy_j$.
+    """
+
+    @staticmethod
+    def forward(ctx, dy, y, dim):
+        ctx.dim = dim
+        ctx.save_for_backward(dy, y)
+        return dy - np.exp(y) * np.sum(dy, axis=dim, keepdims=True)
+
+    @staticmethod
+    def backward(ctx, dg):
+        dy, y = ctx.saved_tensors
+        p = y.exp()
+        d_dy = dg - (dg * p).sum(ctx.dim, keepdim=True) if ctx.needs_input_grad[0] else None
+        d_y = -dg * p * dy.sum(ctx.dim, keepdim=True) if ctx.needs_input_grad[1] else None
+        return d_dy, d_y
 
 
 class LogSumExp(Function):
