@@ -95,7 +95,8 @@ class Sample:
     args: tuple = ()
     kwargs: dict = field(default_factory=dict)
     desc: str = ""
-    central: bool = True  # False: no central differences (inputs at ±inf)
+    central: bool = True  # False: no central differences (inputs at ±inf, a nan loss)
+    gradgrad: bool = True  # False: torch's second derivative is a 0/0 artifact here
 
     def __repr__(self) -> str:
         if self.desc:
@@ -525,6 +526,32 @@ def check_error(op: OpInfo, err: ErrorInput):
         _expect_same_error(torch_error, lambda: fn(*o_args, **o_kwargs), err.names, label)
 
 
+def check_module(info, dtype: str, x: Arg):
+    """A layer against torch's: torch's parameters are copied into ours with
+    ``load_state_dict``; then the output, the input's gradient and every parameter's gradient
+    (under the same names) must equal torch's."""
+    theirs, ours = info.make(torch), info.make(ac)
+    if dtype == "float64":
+        theirs, ours = theirs.double(), ours.double()
+    if info.init:
+        info.init(theirs)
+    ours.load_state_dict(theirs.state_dict())
+    xt, xo = x.build(torch, requires_grad=True), x.build(ac, requires_grad=True)
+    out_t, out_o = theirs(xt), ours(xo)
+    rtol, atol = info.tol.get(dtype, VALUE_TOL[dtype])
+    assert_same(out_o, out_t, rtol, atol)
+    g = np.random.default_rng(1).standard_normal(tuple(out_t.shape)).astype(dtype)
+    out_t.backward(torch.tensor(g))
+    out_o.backward(ac.tensor(g))
+    rtol, atol = info.tol.get(dtype, GRAD_TOL[dtype])
+    if xt.requires_grad:
+        assert_same(xo.grad, xt.grad, rtol, atol, what="input gradient")
+    params_t, params_o = dict(theirs.named_parameters()), dict(ours.named_parameters())
+    assert list(params_o) == list(params_t)
+    for name, p in params_o.items():
+        assert_same(p.grad, params_t[name].grad, rtol, atol, what=f"gradient of {name}")
+
+
 # ---------------------------------------------------------------- parametrizing
 
 
@@ -538,10 +565,14 @@ def value_cases(ops: Iterable[OpInfo]):
 
 
 def grad_cases(
-    ops: Iterable[OpInfo], dtypes=FLOATS, max_numel: int | None = None, second=False
+    ops: Iterable[OpInfo],
+    dtypes=FLOATS,
+    max_numel: int | None = None,
+    second=False,
+    limit: int | None = None,
 ):
     """Samples with a differentiable input; with ``max_numel`` (central differences) only
-    small ones whose floating-point inputs are all float64."""
+    small ones whose floating-point inputs are all float64; ``limit``: the first few per op."""
     cases = []
     for op in ops:
         if not op.grad or (second and not op.gradgrad):
@@ -549,13 +580,17 @@ def grad_cases(
         for dt in dtypes:
             if dt not in op.dtypes:
                 continue
+            taken = 0
             for i, s in enumerate(op.sample_list(dt)):
-                if not s.differentiable:
+                if not s.differentiable or (limit is not None and taken >= limit):
+                    continue
+                if second and not s.gradgrad:
                     continue
                 small = s.numel <= (max_numel or 0) and _all_float64(s) and s.central
                 if max_numel is not None and not small:
                     continue
                 cases.append(pytest.param(op, s, id=f"{op.name}-{dt}-{i}:{s!r}"))
+                taken += 1
     return cases
 
 
@@ -611,6 +646,7 @@ __all__ = [
     "check_central_differences",
     "check_error",
     "check_grad",
+    "check_module",
     "check_gradgrad",
     "check_values",
     "error_cases",

@@ -98,6 +98,12 @@ def _pow_errors():
     return [E(A([2, 3]), -1, names=())]
 
 
+def _add_samples_promoting(dtype, rng):
+    yield from binary(promote=True)(dtype, rng)
+    if dtype != "bool":
+        yield Sample((arg((2, 3), dtype, rng), arg((3,), dtype, rng)), dict(alpha=2))
+
+
 def _add_samples(dtype, rng):
     yield from binary()(dtype, rng)
     if dtype != "bool":
@@ -105,14 +111,15 @@ def _add_samples(dtype, rng):
 
 
 BINARY_OPS = [
-    OpInfo("add", _add_samples, ALL, errors=_broadcast_errors),
+    OpInfo("add", _add_samples_promoting, ALL, errors=_broadcast_errors),
     OpInfo("sub", _add_samples, ALL, errors=lambda: [E(A([True]), A([True]), desc="bool-bool")]),
-    OpInfo("mul", binary(), ALL, errors=_broadcast_errors),
-    OpInfo("div", binary(away=0.5), ALL, errors=_broadcast_errors),
+    OpInfo("mul", binary(promote=True), ALL, errors=_broadcast_errors),
+    OpInfo("div", binary(away=0.5, promote=True), ALL, errors=_broadcast_errors),
     OpInfo("pow", _pow_samples, NUMERIC, errors=_pow_errors),
-    OpInfo("maximum", binary(scalar=False), ALL),
+    OpInfo("maximum", binary(scalar=False, promote=True), ALL),
     OpInfo("minimum", binary(scalar=False), ALL),
-    *[OpInfo(cmp, binary(), ALL, grad=False, errors=_broadcast_errors) for cmp in ("eq", "ne", "lt", "le", "gt", "ge")],
+    OpInfo("eq", binary(promote=True), ALL, grad=False, errors=_broadcast_errors),
+    *[OpInfo(cmp, binary(), ALL, grad=False) for cmp in ("ne", "lt", "le", "gt", "ge")],
 ]
 
 
@@ -145,7 +152,7 @@ OPERATOR_OPS = [
     # torch's floor_divide output requires grad but has no derivative: nothing to compare
     _operator("//", operator.floordiv, _with_reflected(away=0.5), NUMERIC, grad=False, errors=lambda: [E(A([1, 2]), 0, desc="int // 0")]),
     _operator("%", operator.mod, _with_reflected(away=0.5), NUMERIC, errors=lambda: [E(A([1, 2]), A([1, 0]), desc="int % 0")]),
-    _operator("&", operator.and_, _with_reflected(), ("int64", "bool"), grad=False, errors=lambda: [E(ones(2), ones(2), desc="float & float")]),
+    _operator("&", operator.and_, _with_reflected(promote=True), ("int64", "bool"), grad=False, errors=lambda: [E(ones(2), ones(2), desc="float & float")]),
     _operator("|", operator.or_, _with_reflected(), ("int64", "bool"), grad=False, errors=lambda: [E(ones(2), A([True, False]), desc="float | bool")]),
     _operator("^", operator.xor, _with_reflected(), ("int64", "bool"), grad=False, errors=lambda: [E(ones(2), 1, desc="float ^ int")]),
 ]
