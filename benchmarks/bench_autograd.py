@@ -16,6 +16,7 @@ import time
 
 import numpy as np
 import torch
+from threadpoolctl import threadpool_limits
 
 import aigc_course as ac
 
@@ -90,5 +91,6 @@ def bench_elementwise(sizes=(1, 1_000, 100_000, 1_000_000)) -> None:
 if __name__ == "__main__":
     torch.set_num_threads(1)
     print(f"torch {torch.__version__}, numpy {np.__version__}, torch threads = 1\n")
-    bench_chain()
-    bench_elementwise()
+    with threadpool_limits(limits=1):  # numpy's BLAS on one thread too: like for like
+        bench_chain()
+        bench_elementwise()

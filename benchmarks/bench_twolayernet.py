@@ -14,6 +14,7 @@ import time
 
 import numpy as np
 import torch
+from threadpoolctl import threadpool_limits
 
 import aigc_course as ac
 import aigc_course.nn as acnn
@@ -81,4 +82,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    with threadpool_limits(limits=1):  # numpy's BLAS on one thread, as torch's
+        main()

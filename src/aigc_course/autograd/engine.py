@@ -60,7 +60,7 @@ def run_backward(
             if g is not None:
                 if capture is not None and node in capture:
                     capture[node] = g
-                for ref in getattr(node, "_retained", ()):
+                for ref in node._retained:
                     t = ref()
                     if t is not None:
                         t._grad = g.clone() if t._grad is None else t._grad + g

@@ -48,6 +48,7 @@ class Node:
     """What every graph node has: a name, its parents, and a way to run backward."""
 
     next_functions: tuple = ()
+    _retained: tuple = ()  # weak references to tensors whose .grad we keep (retain_grad)
 
     def name(self) -> str:
         return type(self).__name__
@@ -115,7 +116,6 @@ class Function(Node):
     _saved_versions: tuple = ()
     _output = None  # (array, version counter, version) of the output, only if saved
     _freed = False
-    _retained: tuple = ()  # weak references to tensors whose .grad we keep (retain_grad)
 
     def name(self) -> str:
         return type(self).__name__ + "Backward"
@@ -131,7 +131,10 @@ class Function(Node):
         if self._freed:
             raise RuntimeError(_FREED_MESSAGE)
         self._check_versions()
-        return tuple(self._unpack(t) for t in self._saved)
+        saved = self._saved
+        if self._output is None:  # the output is not among them: nothing to rebuild
+            return saved
+        return tuple([self._unpack(t) for t in saved])
 
     def _unpack(self, t):
         if t is not _SavedOutput:
