@@ -58,7 +58,6 @@ from ._dtypes import (  # noqa: E402
     int64,
     uint8,
 )
-from ._promotion import result_type  # noqa: E402
 from ._tensor import Tensor  # noqa: E402  (first: it binds the ops, see its end)
 from .autograd.grad_mode import (  # noqa: E402
     enable_grad,
@@ -67,6 +66,7 @@ from .autograd.grad_mode import (  # noqa: E402
     no_grad,
     set_grad_enabled,
 )
+from .ops._promotion import result_type  # noqa: E402
 
 # ---- the ops as functions, one import list per ops/ file: aigc_course.exp(x) == x.exp()
 from .ops.arithmetic import (  # noqa: E402
@@ -155,8 +155,10 @@ short, int, long = int16, int32, int64
 
 __version__ = "0.1.0"
 
-from . import nn  # noqa: E402  (after the core it builds on)
-from . import optim  # noqa: E402
+from . import (
+    nn,  # noqa: E402  (after the core it builds on)
+    optim,  # noqa: E402
+)
 
 
 def is_tensor(obj) -> bool:

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._promotion import _promote_operands
 from .._tensor import Tensor
 from ..autograd.function import Function
+from ._promotion import _promote_operands
 
 Number = int | float | bool
 

@@ -14,9 +14,9 @@ from scipy.special import erf as _erf
 
 from .. import _dtypes
 from .._checks import broadcast_shapes, check_device
-from .._promotion import _as_tensor, result_type
 from .._tensor import Tensor
 from ..autograd.function import Function
+from ._promotion import _as_tensor, result_type
 from .arithmetic import Add, Div, Mul, Neg, Pow, Sub  # noqa: F401  (chapter 2 imports Mul here)
 
 

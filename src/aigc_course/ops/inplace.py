@@ -23,13 +23,13 @@ import numpy as np
 
 from .. import _dtypes
 from .._checks import broadcast_shapes
-from .._promotion import result_type
 from .._tensor import Tensor
 from ..autograd import grad_mode
 from ..autograd.function import Function
 from ..random import _numpy_generator
 from . import arithmetic as A
 from . import elementwise as E
+from ._promotion import result_type
 from .shape import Index, _numpy_steps
 
 _TORCH_NAMES = {

@@ -18,9 +18,9 @@ import numpy as np
 
 from .. import _dtypes
 from .._checks import broadcast_shapes
-from .._promotion import _as_tensor, result_type
 from .._tensor import Tensor
 from ..autograd.function import Function
+from ._promotion import _as_tensor, result_type
 from .inplace import (
     _TORCH_NAMES,  # torch's names for dtypes ('Bool', 'Long'...), as its messages use them
     _check_cast,

@@ -15,9 +15,9 @@ import numpy as np
 
 from .. import _dtypes
 from .._checks import _check_dim, _check_dims, _size_args, broadcast_shapes
-from .._promotion import _as_tensor, result_type
 from .._tensor import Tensor
 from ..autograd.function import Function
+from ._promotion import _as_tensor, result_type
 
 
 class View(Function):

@@ -1,15 +1,15 @@
 """Type promotion: which dtype ``a + b`` has, and how binary operators bring their operands to
-it (chapter 1). Used by the ops; each op decides what to do with the promoted dtype.
+it (chapter 1). Shared by the ops files; each op decides what to do with the promoted dtype.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from . import _dtypes
-from ._checks import broadcast_shapes
-from ._dtypes import bool_, default_float, dtype, int64
-from ._tensor import Tensor
+from .. import _dtypes
+from .._checks import broadcast_shapes
+from .._dtypes import bool_, default_float, dtype, int64
+from .._tensor import Tensor
 
 
 def result_type(*operands) -> dtype:
