@@ -155,10 +155,8 @@ short, int, long = int16, int32, int64
 
 __version__ = "0.1.0"
 
-from . import (
-    nn,  # noqa: E402  (after the core it builds on)
-    optim,  # noqa: E402
-)
+from . import nn  # noqa: E402, I001  (after the core it builds on)
+from . import optim  # noqa: E402
 
 
 def is_tensor(obj) -> bool:
