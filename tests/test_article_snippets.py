@@ -18,15 +18,14 @@ import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from opinfo import assert_same
 
 import aigc_course as ac
 
 
 def same(ours, theirs):
-    """Values, shape and dtype of an aigc_course tensor equal torch's."""
-    assert isinstance(ours, ac.Tensor)
-    assert ours.dtype.name == str(theirs.dtype).removeprefix("torch.")
-    torch.testing.assert_close(ac.to_torch(ours), theirs, rtol=0, atol=0)
+    """Values (exactly), shape and dtype of an aigc_course tensor equal torch's."""
+    assert_same(ours, theirs, rtol=0, atol=0)
 
 
 def printed(x) -> str:
@@ -420,10 +419,7 @@ def test_out_of_range_index_raises_torchs_index_error(fn):
 def test_matmul_shapes_and_values_match_torch(a, b):
     g = torch.Generator().manual_seed(0)
     ta, tb = torch.randn(a, generator=g), torch.randn(b, generator=g)
-    ours = ac.from_torch(ta) @ ac.from_torch(tb)
-    theirs = ta @ tb
-    assert tuple(ours.shape) == tuple(theirs.shape)
-    torch.testing.assert_close(ac.to_torch(ours), theirs)
+    assert_same(ac.from_torch(ta) @ ac.from_torch(tb), ta @ tb)
 
 
 def test_matrix_product_is_the_sum_over_k():
