@@ -1,6 +1,6 @@
-"""The elementwise ops against torch, generated from the registry (``opinfo/ops.py``, ``ELEMENTWISE``):
-values, dtype, shape and strides; gradients and second derivatives; float64 central
-differences; and bad inputs, which must raise the exception type torch raises."""
+"""The elementwise ops against torch, generated from the registry (``opinfo/ops.py``,
+``ELEMENTWISE``): values, dtype, shape and strides; gradients and second derivatives; float64
+central differences; and bad inputs, which must raise the exception type torch raises."""
 
 from __future__ import annotations
 

@@ -162,6 +162,7 @@ class ErrorInput:
     sample: Sample
     names: tuple = ()
     desc: str = ""
+    requires_grad: bool = False  # build the float inputs as leaves that require grad
 
     def __repr__(self) -> str:
         return self.desc or repr(self.sample)
@@ -324,7 +325,7 @@ def check_values(op: OpInfo, sample: Sample):
     except Exception as e:  # torch refuses this dtype or input: so must we
         for label, fn in op.variants(ac):
             o_args, o_kwargs, _ = sample.build(ac)
-            _expect_same_error(e, lambda: fn(*o_args, **o_kwargs), (), label)
+            _expect_same_error(e, fn, o_args, o_kwargs, (), label)
         return
     dtype = sample_dtype(sample)
     rtol, atol = _tol(op, dtype, grad=False)
@@ -423,7 +424,9 @@ def check_gradgrad(op: OpInfo, sample: Sample):
         assert first_o[i] is not None and first_o[i].requires_grad, (
             f"first gradient of input {i} is not connected to the graph (torch's is)"
         )
-    v = [rng.standard_normal(tuple(first_t[i].shape)).astype(str(first_t[i].dtype)[6:]) for i in keep]
+    v = [
+        rng.standard_normal(tuple(first_t[i].shape)).astype(str(first_t[i].dtype)[6:]) for i in keep
+    ]
     vars_t, vars_o = t_leaves + g_t, o_leaves + g_o
     second_t = torch.autograd.grad(
         [first_t[i] for i in keep], vars_t, [torch.tensor(x) for x in v], allow_unused=True
@@ -484,11 +487,13 @@ def builtin_type(cls: type) -> type:
     return next(c for c in cls.__mro__ if c.__module__ == "builtins")
 
 
-def _expect_same_error(torch_error: Exception, call: Callable, names: tuple, label: str = ""):
+def _expect_same_error(
+    torch_error: Exception, fn: Callable, args, kwargs, names: tuple, label: str = ""
+):
     expected = builtin_type(type(torch_error))
     try:
         with quiet():
-            call()
+            fn(*args, **kwargs)
     except Exception as e:  # noqa: BLE001 - the type is what is tested
         module = type(e).__module__.split(".")[0]
         assert module in ("builtins", "aigc_course"), (
@@ -513,7 +518,7 @@ def _expect_same_error(torch_error: Exception, call: Callable, names: tuple, lab
 def check_error(op: OpInfo, err: ErrorInput):
     """torch refuses the call; ours raises the same (builtin) exception type, naming the
     offending values."""
-    t_args, t_kwargs, _ = err.sample.build(torch)
+    t_args, t_kwargs, _ = err.sample.build(torch, err.requires_grad)
     try:
         with quiet():
             op.call(torch, *t_args, **t_kwargs)
@@ -522,8 +527,8 @@ def check_error(op: OpInfo, err: ErrorInput):
     else:
         raise AssertionError(f"the error case {err!r} is accepted by torch: fix the registry")
     for label, fn in op.variants(ac):
-        o_args, o_kwargs, _ = err.sample.build(ac)
-        _expect_same_error(torch_error, lambda: fn(*o_args, **o_kwargs), err.names, label)
+        o_args, o_kwargs, _ = err.sample.build(ac, err.requires_grad)
+        _expect_same_error(torch_error, fn, o_args, o_kwargs, err.names, label)
 
 
 def check_module(info, dtype: str, x: Arg):

@@ -19,8 +19,14 @@ def F(name, samples, dtypes=FLOATS, **kw) -> OpInfo:
 
 
 def _linear_samples(dtype, rng):
-    for x, w, bias in [((3, 4), (2, 4), True), ((2, 3, 4), (5, 4), True), ((4,), (2, 4), True),
-                       ((3, 4), (2, 4), False), ((0, 4), (2, 4), True), ((1, 1), (1, 1), True)]:
+    for x, w, bias in [
+        ((3, 4), (2, 4), True),
+        ((2, 3, 4), (5, 4), True),
+        ((4,), (2, 4), True),
+        ((3, 4), (2, 4), False),
+        ((0, 4), (2, 4), True),
+        ((1, 1), (1, 1), True),
+    ]:
         b = arg((w[0],), dtype, rng) if bias else None
         yield Sample((arg(x, dtype, rng), arg(w, dtype, rng), b))
     yield Sample((arg((3, 4), dtype, rng, "slice"), arg((2, 4), dtype, rng, "T")))
@@ -36,8 +42,15 @@ def _linear_errors():
 
 def _gelu_samples(dtype, rng):
     for approximate in ("none", "tanh"):
-        for shape, layout in [((), "contiguous"), ((5,), "contiguous"), ((3, 4), "T"), ((0,), "contiguous")]:
-            yield Sample((arg(shape, dtype, rng, layout, low=-6, high=6),), dict(approximate=approximate))
+        for shape, layout in [
+            ((), "contiguous"),
+            ((5,), "contiguous"),
+            ((3, 4), "T"),
+            ((0,), "contiguous"),
+        ]:
+            yield Sample(
+                (arg(shape, dtype, rng, layout, low=-6, high=6),), dict(approximate=approximate)
+            )
     yield Sample((Arg(np.linspace(-6, 6, 25).astype(dtype)),))
 
 
@@ -50,8 +63,13 @@ def _softmax_samples(dtype, rng):
 def _layer_norm_samples(dtype, rng):
     # at least 2 normalised elements: over one element x - mean is exactly 0, and torch's
     # fused kernel returns round-off noise amplified by 1/sqrt(eps) there, which is no oracle
-    for x, norm, affine in [((3, 5), (5,), True), ((2, 3, 4), (3, 4), True), ((4, 2), (2,), False),
-                            ((1, 3), (3,), True), ((3, 4), (4,), "weight only")]:
+    for x, norm, affine in [
+        ((3, 5), (5,), True),
+        ((2, 3, 4), (3, 4), True),
+        ((4, 2), (2,), False),
+        ((1, 3), (3,), True),
+        ((3, 4), (4,), "weight only"),
+    ]:
         w = arg(norm, dtype, rng) if affine else None
         b = arg(norm, dtype, rng) if affine is True else None
         yield Sample((Arg(data(x, dtype, rng) * 3 + 1), norm, w, b))
@@ -109,7 +127,11 @@ def _dropout_samples(dtype, rng):
 
 def _sdpa_samples(dtype, rng):
     for B, nh, T, S, hs in [(1, 1, 3, 3, 2), (2, 3, 4, 5, 3), (1, 2, 1, 4, 4)]:
-        q, k, v = arg((B, nh, T, hs), dtype, rng), arg((B, nh, S, hs), dtype, rng), arg((B, nh, S, hs), dtype, rng)
+        q, k, v = (
+            arg((B, nh, T, hs), dtype, rng),
+            arg((B, nh, S, hs), dtype, rng),
+            arg((B, nh, S, hs), dtype, rng),
+        )
         yield Sample((q, k, v))
         mask = data((T, S), "bool", rng)
         mask[:, 0] = True  # every query keeps a key
@@ -122,7 +144,11 @@ def _sdpa_samples(dtype, rng):
     combined = np.array([[True, False, True], [True, True, True], [False, True, True]])
     yield Sample((q, q, q), dict(attn_mask=Arg(combined), is_causal=True), desc="mask and causal")
     dead_row = np.array([[True, True, False], [False, False, False], [True, False, True]])
-    yield Sample((q, arg((1, 2, 3, 2), dtype, rng), q), dict(attn_mask=Arg(dead_row)), desc="a fully masked row")
+    yield Sample(
+        (q, arg((1, 2, 3, 2), dtype, rng), q),
+        dict(attn_mask=Arg(dead_row)),
+        desc="a fully masked row",
+    )
 
 
 def _sdpa_errors():
@@ -135,16 +161,38 @@ FUNCTIONAL = [
     F("relu", unary(), ALL),
     F("tanh", unary()),
     F("sigmoid", unary()),
-    F("gelu", _gelu_samples, errors=lambda: [E(ones(2), approximate="fast", names=("fast",))], grad_tol={"float32": (1e-5, 1e-5)}),
+    F(
+        "gelu",
+        _gelu_samples,
+        errors=lambda: [E(ones(2), approximate="fast", names=("fast",))],
+        grad_tol={"float32": (1e-5, 1e-5)},
+    ),
     F("softmax", _softmax_samples),
     F("log_softmax", _softmax_samples),
-    F("layer_norm", _layer_norm_samples, errors=_layer_norm_errors, tol={"float32": (1e-4, 1e-4)}, grad_tol={"float32": (1e-4, 1e-4), "float64": (1e-6, 1e-6)}),
+    F(
+        "layer_norm",
+        _layer_norm_samples,
+        errors=_layer_norm_errors,
+        tol={"float32": (1e-4, 1e-4)},
+        grad_tol={"float32": (1e-4, 1e-4), "float64": (1e-6, 1e-6)},
+    ),
     F("embedding", _embedding_samples, errors=_embedding_errors, gradgrad=False),
     F("one_hot", _one_hot_samples, ("int64",), grad=False, errors=_one_hot_errors),
-    F("dropout", _dropout_samples, errors=lambda: [E(ones(3), -0.1, names=("-0.1",)), E(ones(3), 1.5, names=("1.5",))]),
+    F(
+        "dropout",
+        _dropout_samples,
+        errors=lambda: [E(ones(3), -0.1, names=("-0.1",)), E(ones(3), 1.5, names=("1.5",))],
+    ),
     # torch's CPU kernel has no double backward ("derivative for ..._backward is not
     # implemented"), so there is no oracle for the second derivative
-    F("scaled_dot_product_attention", _sdpa_samples, errors=_sdpa_errors, gradgrad=False, tol={"float32": (1e-5, 1e-5)}, grad_tol={"float32": (1e-5, 1e-5), "float64": (1e-6, 1e-6)}),
+    F(
+        "scaled_dot_product_attention",
+        _sdpa_samples,
+        errors=_sdpa_errors,
+        gradgrad=False,
+        tol={"float32": (1e-5, 1e-5)},
+        grad_tol={"float32": (1e-5, 1e-5), "float64": (1e-6, 1e-6)},
+    ),
 ]
 
 
@@ -180,14 +228,24 @@ def _cross_entropy_samples(dtype, rng):
     probs /= probs.sum(1, keepdims=True)
     w = Arg(np.array([0.5, 1.0, 2.0], dtype), grad=False)
     for reduction in ("mean", "sum", "none"):
-        yield Sample((arg((4, 3, 2), dtype, rng), Arg(probs, grad=False)), dict(weight=w, reduction=reduction, label_smoothing=0.2))
+        yield Sample(
+            (arg((4, 3, 2), dtype, rng), Arg(probs, grad=False)),
+            dict(weight=w, reduction=reduction, label_smoothing=0.2),
+        )
     for scale in (1e4, -1e4):
         x = Arg((np.array([[1.0, 0.0, -1.0], [0.0, 1.0, 0.5]]) * scale).astype(dtype))
         yield Sample((x, Arg(np.array([1, 2]))), desc=f"huge logits {scale:g}")
     all_ignored = Arg(np.array([-100, -100]))
     # the mean is 0/0 = nan in torch too, yet every gradient is 0
-    yield Sample((arg((2, 3), dtype, rng), all_ignored), desc="all targets ignored", central=False, gradgrad=False)
-    yield Sample((arg((2, 3), dtype, rng), all_ignored), dict(reduction="sum"), desc="all ignored, sum")
+    yield Sample(
+        (arg((2, 3), dtype, rng), all_ignored),
+        desc="all targets ignored",
+        central=False,
+        gradgrad=False,
+    )
+    yield Sample(
+        (arg((2, 3), dtype, rng), all_ignored), dict(reduction="sum"), desc="all ignored, sum"
+    )
     logits = arg((2 * 5, 11), dtype, rng)  # GPT training flattens (B, T, V) to (B*T, V)
     yield Sample((logits, Arg(rng.integers(0, 11, (2 * 5,)))), desc="GPT layout (B*T, V)")
 
@@ -206,7 +264,14 @@ def _class_errors(name):
                 E(ones(2, 3), Arg(np.ones((2, 4), "float32")), names=("[2, 3]", "[2, 4]")),
             ]
         else:
-            out += [E(ones(2, 3), Arg(np.array([0.0, 1.0], np.float32)), names=("float32",), desc="float target")]
+            out += [
+                E(
+                    ones(2, 3),
+                    Arg(np.array([0.0, 1.0], np.float32)),
+                    names=("float32",),
+                    desc="float target",
+                )
+            ]
         return out
 
     return errors
@@ -215,7 +280,9 @@ def _class_errors(name):
 def _nll_samples(dtype, rng):
     for N, C, extra in CLASS_SHAPES:
         for reduction in ("mean", "sum", "none"):
-            x, t = _class_problem(rng, N, C, extra, dtype, ignore_frac=0.3 if reduction != "sum" else 0)
+            x, t = _class_problem(
+                rng, N, C, extra, dtype, ignore_frac=0.3 if reduction != "sum" else 0
+            )
             yield Sample((x, t), dict(reduction=reduction))
         x, t = _class_problem(rng, N, C, extra, dtype)
         yield Sample((x, t), dict(weight=Arg(rng.random(C).astype(dtype) + 0.5, grad=False)))
@@ -224,14 +291,30 @@ def _nll_samples(dtype, rng):
 def _mse_samples(dtype, rng):
     for shape in [(), (3,), (2, 3), (1, 4, 2), (0, 2)]:
         for reduction in ("mean", "sum", "none"):
-            yield Sample((arg(shape, dtype, rng), arg(shape, dtype, rng)), dict(reduction=reduction))
+            yield Sample(
+                (arg(shape, dtype, rng), arg(shape, dtype, rng)), dict(reduction=reduction)
+            )
     yield Sample((arg((3, 1), dtype, rng), arg((4,), dtype, rng)), desc="broadcast (warns)")
 
 
 LOSSES = [
-    F("cross_entropy", _cross_entropy_samples, errors=_class_errors("cross_entropy"), tol={"float32": (1e-5, 1e-5)}, grad_tol={"float32": (1e-5, 1e-5), "float64": (1e-6, 1e-7)}),
+    F(
+        "cross_entropy",
+        _cross_entropy_samples,
+        errors=_class_errors("cross_entropy"),
+        tol={"float32": (1e-5, 1e-5)},
+        grad_tol={"float32": (1e-5, 1e-5), "float64": (1e-6, 1e-7)},
+    ),
     F("nll_loss", _nll_samples, errors=_class_errors("nll_loss"), tol={"float32": (1e-5, 1e-5)}),
-    F("mse_loss", _mse_samples, errors=lambda: [E(ones(3), ones(4), names=("(3)", "(4)")), E(ones(3), ones(3), reduction="avg", names=("avg",))], tol={"float32": (1e-5, 1e-5)}),
+    F(
+        "mse_loss",
+        _mse_samples,
+        errors=lambda: [
+            E(ones(3), ones(4), names=("(3)", "(4)")),
+            E(ones(3), ones(3), reduction="avg", names=("avg",)),
+        ],
+        tol={"float32": (1e-5, 1e-5)},
+    ),
 ]
 
 
@@ -248,9 +331,21 @@ def _loss_module(cls, **fixed):
 
 
 LOSS_MODULES = [
-    OpInfo("CrossEntropyLoss", _cross_entropy_samples, FLOATS, fn=_loss_module("CrossEntropyLoss"), errors=_class_errors("cross_entropy"), tol={"float32": (1e-5, 1e-5)}, grad_tol={"float32": (1e-5, 1e-5), "float64": (1e-6, 1e-7)}),
-    OpInfo("NLLLoss", _nll_samples, FLOATS, fn=_loss_module("NLLLoss"), tol={"float32": (1e-5, 1e-5)}),
-    OpInfo("MSELoss", _mse_samples, FLOATS, fn=_loss_module("MSELoss"), tol={"float32": (1e-5, 1e-5)}),
+    OpInfo(
+        "CrossEntropyLoss",
+        _cross_entropy_samples,
+        FLOATS,
+        fn=_loss_module("CrossEntropyLoss"),
+        errors=_class_errors("cross_entropy"),
+        tol={"float32": (1e-5, 1e-5)},
+        grad_tol={"float32": (1e-5, 1e-5), "float64": (1e-6, 1e-7)},
+    ),
+    OpInfo(
+        "NLLLoss", _nll_samples, FLOATS, fn=_loss_module("NLLLoss"), tol={"float32": (1e-5, 1e-5)}
+    ),
+    OpInfo(
+        "MSELoss", _mse_samples, FLOATS, fn=_loss_module("MSELoss"), tol={"float32": (1e-5, 1e-5)}
+    ),
 ]
 
 
@@ -303,13 +398,37 @@ def _randomise(theirs):
 
 MODULES = [
     ModuleInfo("Linear(4, 3)", lambda lib: lib.nn.Linear(4, 3), _features(4)),
-    ModuleInfo("Linear(4, 3, bias=False)", lambda lib: lib.nn.Linear(4, 3, bias=False), _features(4)),
+    ModuleInfo(
+        "Linear(4, 3, bias=False)", lambda lib: lib.nn.Linear(4, 3, bias=False), _features(4)
+    ),
     ModuleInfo("Linear(1, 1)", lambda lib: lib.nn.Linear(1, 1), _features(1)),
     ModuleInfo("Embedding(7, 3)", lambda lib: lib.nn.Embedding(7, 3), _ids(7), dtypes=("float32",)),
-    ModuleInfo("Embedding(7, 3, padding_idx=2)", lambda lib: lib.nn.Embedding(7, 3, padding_idx=2), _ids(7), dtypes=("float32",)),
-    ModuleInfo("LayerNorm(5)", lambda lib: lib.nn.LayerNorm(5), _features(5), init=_randomise, tol={"float32": (1e-4, 1e-4)}),
-    ModuleInfo("LayerNorm((3, 4))", lambda lib: lib.nn.LayerNorm((3, 4)), lambda dt, rng: [arg((2, 3, 4), dt, rng)], init=_randomise, tol={"float32": (1e-4, 1e-4)}),
-    ModuleInfo("LayerNorm(4, elementwise_affine=False)", lambda lib: lib.nn.LayerNorm(4, elementwise_affine=False), _features(4), tol={"float32": (1e-4, 1e-4)}),
+    ModuleInfo(
+        "Embedding(7, 3, padding_idx=2)",
+        lambda lib: lib.nn.Embedding(7, 3, padding_idx=2),
+        _ids(7),
+        dtypes=("float32",),
+    ),
+    ModuleInfo(
+        "LayerNorm(5)",
+        lambda lib: lib.nn.LayerNorm(5),
+        _features(5),
+        init=_randomise,
+        tol={"float32": (1e-4, 1e-4)},
+    ),
+    ModuleInfo(
+        "LayerNorm((3, 4))",
+        lambda lib: lib.nn.LayerNorm((3, 4)),
+        lambda dt, rng: [arg((2, 3, 4), dt, rng)],
+        init=_randomise,
+        tol={"float32": (1e-4, 1e-4)},
+    ),
+    ModuleInfo(
+        "LayerNorm(4, elementwise_affine=False)",
+        lambda lib: lib.nn.LayerNorm(4, elementwise_affine=False),
+        _features(4),
+        tol={"float32": (1e-4, 1e-4)},
+    ),
     ModuleInfo("GELU()", lambda lib: lib.nn.GELU(), _features(3)),
     ModuleInfo("GELU('tanh')", lambda lib: lib.nn.GELU("tanh"), _features(3)),
     ModuleInfo("ReLU()", lambda lib: lib.nn.ReLU(), _features(3)),
@@ -319,22 +438,31 @@ MODULES = [
     ModuleInfo("Softmax(1)", lambda lib: lib.nn.Softmax(1), _features(3, leads=((2, 3),))),
     ModuleInfo("Identity()", lambda lib: lib.nn.Identity(), _features(3)),
     ModuleInfo("Flatten()", lambda lib: lib.nn.Flatten(), _features(3, leads=((2, 3), (2, 1, 2)))),
-    ModuleInfo("Flatten(0, 1)", lambda lib: lib.nn.Flatten(0, 1), _features(3, leads=((2, 3), (4,)))),
+    ModuleInfo(
+        "Flatten(0, 1)", lambda lib: lib.nn.Flatten(0, 1), _features(3, leads=((2, 3), (4,)))
+    ),
     ModuleInfo("Dropout(0.3).eval()", lambda lib: lib.nn.Dropout(0.3).eval(), _features(3)),
     ModuleInfo("Dropout(0.0)", lambda lib: lib.nn.Dropout(0.0), _features(3)),
     ModuleInfo(
         "Sequential(Linear, GELU, LayerNorm, Linear, Tanh)",
-        lambda lib: lib.nn.Sequential(lib.nn.Linear(4, 8), lib.nn.GELU(), lib.nn.LayerNorm(8), lib.nn.Linear(8, 2), lib.nn.Tanh()),
+        lambda lib: lib.nn.Sequential(
+            lib.nn.Linear(4, 8),
+            lib.nn.GELU(),
+            lib.nn.LayerNorm(8),
+            lib.nn.Linear(8, 2),
+            lib.nn.Tanh(),
+        ),
         _features(4, leads=((5,),)),
         tol={"float32": (1e-5, 1e-5)},
     ),
     ModuleInfo(
         "ModuleList in a Sequential",
-        lambda lib: lib.nn.Sequential(*lib.nn.ModuleList([lib.nn.Linear(3, 3), lib.nn.ReLU(), lib.nn.Linear(3, 2)])),
+        lambda lib: lib.nn.Sequential(
+            *lib.nn.ModuleList([lib.nn.Linear(3, 3), lib.nn.ReLU(), lib.nn.Linear(3, 2)])
+        ),
         _features(3),
     ),
 ]
-
 
 
 def _layer_call(make):
@@ -349,20 +477,51 @@ def _constructor(make):
 def NO_SAMPLES(dtype, rng):  # noqa: N802 - only error inputs
     return []
 
+
 MODULE_ERRORS = [
-    OpInfo("Linear(64, 128)(x)", NO_SAMPLES, fn=_layer_call(lambda lib: lib.nn.Linear(64, 128)),
-           errors=lambda: [E(ones(64, 32), names=("64x32", "64x128", "in_features=64")), E(ones(2, 3, 32), names=("6x32", "64x128"))]),
-    OpInfo("Embedding(5, 3)(ids)", NO_SAMPLES, fn=_layer_call(lambda lib: lib.nn.Embedding(5, 3)),
-           errors=lambda: [E(Arg(np.array([1, 5])), names=("5", "num_embeddings=5")), E(Arg(np.array([-1])), names=("-1",)), E(Arg(np.array([1.0], np.float32)), names=("float32",))]),
-    OpInfo("LayerNorm(4)(x)", NO_SAMPLES, fn=_layer_call(lambda lib: lib.nn.LayerNorm(4)),
-           errors=lambda: [E(ones(2, 3), names=("normalized_shape=[4]", "[*, 4]", "[2, 3]"))]),
-    OpInfo("Dropout(p)", NO_SAMPLES, fn=_constructor(lambda lib: lib.nn.Dropout),
-           errors=lambda: [E(-0.1, names=("-0.1",)), E(1.5, names=("1.5",))]),
-    OpInfo("MSELoss(reduction='avg')(x, y)", NO_SAMPLES, fn=lambda lib: lambda x, y: lib.nn.MSELoss(reduction="avg")(x, y),
-           errors=lambda: [E(ones(2), ones(2), names=("avg",))]),
-    OpInfo("CrossEntropyLoss(label_smoothing)(x, t)", NO_SAMPLES,
-           fn=lambda lib: lambda x, t: lib.nn.CrossEntropyLoss(label_smoothing=1.5)(x, t),
-           errors=lambda: [E(ones(2, 3), Arg(np.array([0, 1])), names=("1.5",))]),
+    OpInfo(
+        "Linear(64, 128)(x)",
+        NO_SAMPLES,
+        fn=_layer_call(lambda lib: lib.nn.Linear(64, 128)),
+        errors=lambda: [
+            E(ones(64, 32), names=("64x32", "64x128", "in_features=64")),
+            E(ones(2, 3, 32), names=("6x32", "64x128")),
+        ],
+    ),
+    OpInfo(
+        "Embedding(5, 3)(ids)",
+        NO_SAMPLES,
+        fn=_layer_call(lambda lib: lib.nn.Embedding(5, 3)),
+        errors=lambda: [
+            E(Arg(np.array([1, 5])), names=("5", "num_embeddings=5")),
+            E(Arg(np.array([-1])), names=("-1",)),
+            E(Arg(np.array([1.0], np.float32)), names=("float32",)),
+        ],
+    ),
+    OpInfo(
+        "LayerNorm(4)(x)",
+        NO_SAMPLES,
+        fn=_layer_call(lambda lib: lib.nn.LayerNorm(4)),
+        errors=lambda: [E(ones(2, 3), names=("normalized_shape=[4]", "[*, 4]", "[2, 3]"))],
+    ),
+    OpInfo(
+        "Dropout(p)",
+        NO_SAMPLES,
+        fn=_constructor(lambda lib: lib.nn.Dropout),
+        errors=lambda: [E(-0.1, names=("-0.1",)), E(1.5, names=("1.5",))],
+    ),
+    OpInfo(
+        "MSELoss(reduction='avg')(x, y)",
+        NO_SAMPLES,
+        fn=lambda lib: lambda x, y: lib.nn.MSELoss(reduction="avg")(x, y),
+        errors=lambda: [E(ones(2), ones(2), names=("avg",))],
+    ),
+    OpInfo(
+        "CrossEntropyLoss(label_smoothing)(x, t)",
+        NO_SAMPLES,
+        fn=lambda lib: lambda x, t: lib.nn.CrossEntropyLoss(label_smoothing=1.5)(x, t),
+        errors=lambda: [E(ones(2, 3), Arg(np.array([0, 1])), names=("1.5",))],
+    ),
 ]
 
 __all__ = ["FUNCTIONAL", "LOSSES", "LOSS_MODULES", "MODULES", "MODULE_ERRORS", "ModuleInfo"]

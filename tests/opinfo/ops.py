@@ -25,8 +25,8 @@ def op_fn(f):
     return lambda lib: f
 
 
-def E(*args, names=(), desc="", **kwargs) -> ErrorInput:
-    return ErrorInput(Sample(tuple(args), kwargs), names=tuple(names), desc=desc)
+def E(*args, names=(), desc="", requires_grad=False, **kwargs) -> ErrorInput:
+    return ErrorInput(Sample(tuple(args), kwargs), tuple(names), desc, requires_grad)
 
 
 def A(x, dtype=None, layout="contiguous") -> Arg:
@@ -145,16 +145,55 @@ def _int_div_errors():
 
 OPERATOR_OPS = [
     _operator("+", operator.add, _with_reflected()),
-    _operator("-", operator.sub, _with_reflected(), errors=lambda: [E(A([True]), A([False]), desc="bool-bool")]),
+    _operator(
+        "-",
+        operator.sub,
+        _with_reflected(),
+        errors=lambda: [E(A([True]), A([False]), desc="bool-bool")],
+    ),
     _operator("*", operator.mul, _with_reflected()),
     _operator("/", operator.truediv, _with_reflected(away=0.5)),
     _operator("**", operator.pow, _with_reflected(low=0.5, high=2.0, promote=False), NUMERIC),
     # torch's floor_divide output requires grad but has no derivative: nothing to compare
-    _operator("//", operator.floordiv, _with_reflected(away=0.5), NUMERIC, grad=False, errors=lambda: [E(A([1, 2]), 0, desc="int // 0")]),
-    _operator("%", operator.mod, _with_reflected(away=0.5), NUMERIC, errors=lambda: [E(A([1, 2]), A([1, 0]), desc="int % 0")]),
-    _operator("&", operator.and_, _with_reflected(promote=True), ("int64", "bool"), grad=False, errors=lambda: [E(ones(2), ones(2), desc="float & float")]),
-    _operator("|", operator.or_, _with_reflected(), ("int64", "bool"), grad=False, errors=lambda: [E(ones(2), A([True, False]), desc="float | bool")]),
-    _operator("^", operator.xor, _with_reflected(), ("int64", "bool"), grad=False, errors=lambda: [E(ones(2), 1, desc="float ^ int")]),
+    _operator(
+        "//",
+        operator.floordiv,
+        _with_reflected(away=0.5),
+        NUMERIC,
+        grad=False,
+        errors=lambda: [E(A([1, 2]), 0, desc="int // 0")],
+    ),
+    _operator(
+        "%",
+        operator.mod,
+        _with_reflected(away=0.5),
+        NUMERIC,
+        errors=lambda: [E(A([1, 2]), A([1, 0]), desc="int % 0")],
+    ),
+    _operator(
+        "&",
+        operator.and_,
+        _with_reflected(promote=True),
+        ("int64", "bool"),
+        grad=False,
+        errors=lambda: [E(ones(2), ones(2), desc="float & float")],
+    ),
+    _operator(
+        "|",
+        operator.or_,
+        _with_reflected(),
+        ("int64", "bool"),
+        grad=False,
+        errors=lambda: [E(ones(2), A([True, False]), desc="float | bool")],
+    ),
+    _operator(
+        "^",
+        operator.xor,
+        _with_reflected(),
+        ("int64", "bool"),
+        grad=False,
+        errors=lambda: [E(ones(2), 1, desc="float ^ int")],
+    ),
 ]
 
 
@@ -179,7 +218,25 @@ def _int_true_div_inplace(x):
     return x
 
 
+def _copy_into_buffer(x):
+    buf = x.new_zeros(tuple(x.shape))  # a plain tensor...
+    buf.copy_(x * 4)  # ...receives a value that requires grad: recorded
+    return buf
+
+
+def _inplace_on_leaf(x):
+    x.mul_(3)
+    return x
+
+
 INPLACE_OPS = [
+    OpInfo("copy_", unary(), FLOATS, fn=op_fn(_copy_into_buffer)),
+    OpInfo(
+        "leaf.mul_",
+        lambda dt, rng: [],
+        fn=op_fn(_inplace_on_leaf),
+        errors=lambda: [E(ones(2), requires_grad=True, desc="a leaf that requires grad")],
+    ),
     _inplace("+=", "add"),
     _inplace("-=", "sub"),
     _inplace("*=", "mul"),
@@ -203,24 +260,71 @@ def _where_samples(dtype, rng):
 
 def _masked_fill_samples(dtype, rng):
     value = {"bool": True, "int64": 7}.get(dtype, -1.5)
-    for sx, sm, layout in [((2, 3), (2, 3), "contiguous"), ((2, 3), (3,), "contiguous"), ((3, 4), (1, 4), "T"), ((), (), "contiguous")]:
+    for sx, sm, layout in [
+        ((2, 3), (2, 3), "contiguous"),
+        ((2, 3), (3,), "contiguous"),
+        ((3, 4), (1, 4), "T"),
+        ((), (), "contiguous"),
+    ]:
         yield Sample((arg(sx, dtype, rng, layout), Arg(data(sm, "bool", rng)), value))
-    yield Sample((arg((2, 3), dtype, rng), Arg(data((3,), "bool", rng)), Arg(np.array(value, dtype=dtype))))
+    yield Sample(
+        (arg((2, 3), dtype, rng), Arg(data((3,), "bool", rng)), Arg(np.array(value, dtype=dtype)))
+    )
 
 
 SELECT_OPS = [
-    OpInfo("where", _where_samples, ALL, method=False, errors=lambda: [E(A([1, 0]), ones(2), ones(2), desc="int condition")]),
-    OpInfo("masked_fill", _masked_fill_samples, ALL, errors=lambda: [E(ones(2), A([1, 0]), 0.0, desc="int mask"), E(ones(2), A([True, False, True]), 0.0, names=("3",))]),
+    OpInfo(
+        "where",
+        _where_samples,
+        ALL,
+        method=False,
+        errors=lambda: [E(A([1, 0]), ones(2), ones(2), desc="int condition")],
+    ),
+    OpInfo(
+        "masked_fill",
+        _masked_fill_samples,
+        ALL,
+        errors=lambda: [
+            E(ones(2), A([1, 0]), 0.0, desc="int mask"),
+            E(ones(2), A([True, False, True]), 0.0, names=("3",)),
+        ],
+    ),
 ]
 
-ELEMENTWISE = UNARY_OPS + CLAMP_OPS + BINARY_OPS + OPERATOR_OPS + INPLACE_OPS + SELECT_OPS
+
+def _allclose_samples(dtype, rng):
+    x = data((2, 3), dtype, rng)
+    yield Sample((Arg(x), Arg(x + 1e-7)))
+    yield Sample((Arg(x), Arg(x + 1e-3)))
+    yield Sample((Arg(x), Arg(x + 1e-3)), dict(atol=1e-2))
+    yield Sample((Arg(x), Arg(x * (1 + 1e-4))), dict(rtol=1e-3, atol=0.0))
+
+
+ALLCLOSE = [
+    OpInfo(
+        "allclose",
+        _allclose_samples,
+        FLOATS,
+        grad=False,
+        method=False,
+        errors=lambda: [E(ones(2), ones(3), names=())],
+    ),
+]
+
+ELEMENTWISE = (
+    ALLCLOSE + UNARY_OPS + CLAMP_OPS + BINARY_OPS + OPERATOR_OPS + INPLACE_OPS + SELECT_OPS
+)
 
 
 # ================================================================ reduction
 
 
 def _dim_errors(*extra):
-    return lambda: [E(ones(2, 3), dim=2, names=("2",)), E(ones(2, 3), dim=-3, names=("-3",)), *extra]
+    return lambda: [
+        E(ones(2, 3), dim=2, names=("2",)),
+        E(ones(2, 3), dim=-3, names=("-3",)),
+        *extra,
+    ]
 
 
 def _sum_samples(dtype, rng):
@@ -240,7 +344,10 @@ def _minmax_samples(dtype, rng):
 
 
 def _var_samples(dtype, rng):
-    yield from reduction(dims="tuple", shapes=[((5,), "contiguous"), ((2, 3), "contiguous"), ((4, 3), "T"), ((2, 3, 2), "slice")])(dtype, rng)
+    yield from reduction(
+        dims="tuple",
+        shapes=[((5,), "contiguous"), ((2, 3), "contiguous"), ((4, 3), "T"), ((2, 3, 2), "slice")],
+    )(dtype, rng)
     x = arg((3, 4), dtype, rng)
     yield Sample((x,), dict(dim=1, unbiased=False))
     yield Sample((x,), dict(dim=0, correction=0))
@@ -250,18 +357,36 @@ def _var_samples(dtype, rng):
 
 
 def _logsumexp_samples(dtype, rng):
-    for shape, layout in [((), "contiguous"), ((5,), "contiguous"), ((2, 3), "contiguous"), ((4, 3), "T"), ((0, 3), "contiguous")]:
+    for shape, layout in [
+        ((), "contiguous"),
+        ((5,), "contiguous"),
+        ((2, 3), "contiguous"),
+        ((4, 3), "T"),
+        ((0, 3), "contiguous"),
+    ]:
         x = arg(shape, dtype, rng, layout)
         yield Sample((x, 0))
         yield Sample((x,), dict(dim=-1, keepdim=True))
     if dtype in FLOATS:
         inf = np.inf
-        yield Sample((A([[0.0, -inf, 1.0], [-inf, -inf, -inf], [inf, 1.0, 2.0]], dtype), 1), desc="±inf rows", central=False)
+        yield Sample(
+            (A([[0.0, -inf, 1.0], [-inf, -inf, -inf], [inf, 1.0, 2.0]], dtype), 1),
+            desc="±inf rows",
+            central=False,
+        )
         yield Sample((A([[1e4, 1e4 + 1, -1e4]], dtype), 1), desc="huge")
 
 
 def _softmax_samples(dtype, rng):
-    for shape, layout in [((), "contiguous"), ((5,), "contiguous"), ((2, 3), "contiguous"), ((4, 3), "T"), ((2, 3, 2), "slice"), ((0, 3), "contiguous"), ((2, 0), "contiguous")]:
+    for shape, layout in [
+        ((), "contiguous"),
+        ((5,), "contiguous"),
+        ((2, 3), "contiguous"),
+        ((4, 3), "T"),
+        ((2, 3, 2), "slice"),
+        ((0, 3), "contiguous"),
+        ((2, 0), "contiguous"),
+    ]:
         x = arg(shape, dtype, rng, layout, low=-5, high=5)
         yield Sample((x, -1))
         if len(shape) >= 2:
@@ -272,7 +397,14 @@ def _softmax_samples(dtype, rng):
 
 
 def _cumsum_samples(dtype, rng):
-    for shape, layout in [((), "contiguous"), ((5,), "contiguous"), ((2, 3), "contiguous"), ((4, 3), "T"), ((2, 3, 2), "slice"), ((0, 3), "contiguous")]:
+    for shape, layout in [
+        ((), "contiguous"),
+        ((5,), "contiguous"),
+        ((2, 3), "contiguous"),
+        ((4, 3), "T"),
+        ((2, 3, 2), "slice"),
+        ((0, 3), "contiguous"),
+    ]:
         x = arg(shape, dtype, rng, layout)
         yield Sample((x, 0))
         if len(shape) >= 2:
@@ -281,19 +413,79 @@ def _cumsum_samples(dtype, rng):
 
 REDUCTION = [
     OpInfo("sum", _sum_samples, ALL, errors=_dim_errors(), tol={"float32": (1e-5, 1e-5)}),
-    OpInfo("mean", _mean_samples, ALL, errors=_dim_errors(E(A([1, 2]), desc="int64")), tol={"float32": (1e-5, 1e-5)}),
-    OpInfo("max", _minmax_samples, ALL, errors=_dim_errors(E(Arg(np.ones((0,), "float32")), desc="empty"))),
-    OpInfo("min", _minmax_samples, ALL, errors=_dim_errors(E(Arg(np.ones((0,), "float32")), desc="empty"))),
-    OpInfo("argmax", reduction(), NUMERIC, grad=False, errors=_dim_errors(E(Arg(np.ones((0,), "float32")), desc="empty"))),
+    OpInfo(
+        "mean",
+        _mean_samples,
+        ALL,
+        errors=_dim_errors(E(A([1, 2]), desc="int64")),
+        tol={"float32": (1e-5, 1e-5)},
+    ),
+    OpInfo(
+        "max",
+        _minmax_samples,
+        ALL,
+        errors=_dim_errors(E(Arg(np.ones((0,), "float32")), desc="empty")),
+    ),
+    OpInfo(
+        "min",
+        _minmax_samples,
+        ALL,
+        errors=_dim_errors(E(Arg(np.ones((0,), "float32")), desc="empty")),
+    ),
+    OpInfo(
+        "argmax",
+        reduction(),
+        NUMERIC,
+        grad=False,
+        errors=_dim_errors(E(Arg(np.ones((0,), "float32")), desc="empty")),
+    ),
     OpInfo("argmin", reduction(), NUMERIC, grad=False, errors=_dim_errors()),
-    OpInfo("var", _var_samples, NUMERIC, errors=_dim_errors(E(A([1, 2]), desc="int64")), tol={"float32": (1e-5, 1e-5)}, grad_tol={"float32": (1e-4, 1e-5)}),
-    OpInfo("std", _var_samples, NUMERIC, errors=_dim_errors(), tol={"float32": (1e-5, 1e-5)}, grad_tol={"float32": (1e-4, 1e-5)}),
-    OpInfo("logsumexp", _logsumexp_samples, NUMERIC, errors=lambda: [E(ones(2, 3), 2, names=("2",))], tol={"float32": (1e-5, 1e-5)}, grad_tol={"float32": (1e-4, 1e-4)}),
+    OpInfo(
+        "var",
+        _var_samples,
+        NUMERIC,
+        errors=_dim_errors(E(A([1, 2]), desc="int64")),
+        tol={"float32": (1e-5, 1e-5)},
+        grad_tol={"float32": (1e-4, 1e-5)},
+    ),
+    OpInfo(
+        "std",
+        _var_samples,
+        NUMERIC,
+        errors=_dim_errors(),
+        tol={"float32": (1e-5, 1e-5)},
+        grad_tol={"float32": (1e-4, 1e-5)},
+    ),
+    OpInfo(
+        "logsumexp",
+        _logsumexp_samples,
+        NUMERIC,
+        errors=lambda: [E(ones(2, 3), 2, names=("2",))],
+        tol={"float32": (1e-5, 1e-5)},
+        grad_tol={"float32": (1e-4, 1e-4)},
+    ),
     OpInfo("all", reduction(), ALL, grad=False),
     OpInfo("any", reduction(), ALL, grad=False),
-    OpInfo("softmax", _softmax_samples, FLOATS, errors=lambda: [E(ones(2, 3), 2, names=("2",)), E(A([1, 2]), 0, desc="int64")], grad_tol={"float32": (1e-5, 1e-5)}),
-    OpInfo("log_softmax", _softmax_samples, FLOATS, errors=lambda: [E(ones(2, 3), -3, names=("-3",)), E(A([1, 2]), 0, desc="int64")]),
-    OpInfo("cumsum", _cumsum_samples, ALL, errors=lambda: [E(ones(2, 3), 2, names=("2",))], tol={"float32": (1e-5, 1e-5)}),
+    OpInfo(
+        "softmax",
+        _softmax_samples,
+        FLOATS,
+        errors=lambda: [E(ones(2, 3), 2, names=("2",)), E(A([1, 2]), 0, desc="int64")],
+        grad_tol={"float32": (1e-5, 1e-5)},
+    ),
+    OpInfo(
+        "log_softmax",
+        _softmax_samples,
+        FLOATS,
+        errors=lambda: [E(ones(2, 3), -3, names=("-3",)), E(A([1, 2]), 0, desc="int64")],
+    ),
+    OpInfo(
+        "cumsum",
+        _cumsum_samples,
+        ALL,
+        errors=lambda: [E(ones(2, 3), 2, names=("2",))],
+        tol={"float32": (1e-5, 1e-5)},
+    ),
 ]
 
 
@@ -301,7 +493,8 @@ REDUCTION = [
 
 
 def shape_samples(*calls):
-    """Samples x.<op>(*args): ``calls`` are (shape, args, kwargs) or (shape, layout, args, kwargs)."""
+    """Samples x.<op>(*args): each call is (shape, args, kwargs) or (shape, layout, args,
+    kwargs)."""
 
     def gen(dtype, rng):
         for c in calls:
@@ -314,44 +507,242 @@ def shape_samples(*calls):
 V = dict(view=True)
 
 SHAPE = [
-    OpInfo("reshape", shape_samples(((2, 3), ((6,),), {}), ((2, 3), ((-1, 2),), {}), ((), ((1, 1),), {}), ((0, 3), ((3, -1),), {}), ((3, 4), "T", ((4, 3),), {}), ((2, 3), ((),), {})), ALL,
-           errors=lambda: [E(ones(5, 3), (-1, 12), names=("[-1, 12]", "15")), E(ones(6), (-1, -1), names=())]),
-    OpInfo("reshape(*shape)", shape_samples(((2, 3), (6,), {}), ((2, 3), (-1, 2), {}), ((), (1, 1), {})), ALL, fn=op_fn(lambda x, *shape: x.reshape(*shape)),
-           errors=lambda: [E(ones(5, 3), (-1, 12), names=("[-1, 12]", "15")), E(ones(6), (-1, -1), names=())]),
-    OpInfo("view", shape_samples(((2, 3), (6,), {}), ((2, 3), (-1, 2), {}), ((), (1,), {}), ((0, 3), (3, -1), {}), ((2, 3, 4), (2, 12), {}), ((2, 3), ((3, 2),), {})), ALL, function=False, **V,
-           errors=lambda: [E(ones(5, 3), -1, 12, names=("[-1, 12]", "15")), E(Arg(np.ones((3, 2), "float32"), "T"), 6, desc="transposed")]),
-    OpInfo("flatten", shape_samples(((2, 3, 4), (), {}), ((2, 3, 4), (1,), {}), ((2, 3, 4), (0, 1), {}), ((), (), {}), ((3, 4), "T", (), {}), ((2, 3, 4), (), dict(start_dim=-2))), ALL,
-           errors=lambda: [E(ones(2, 3), 3, names=("3",)), E(ones(2, 3, 4), 2, 1, names=())]),
-    OpInfo("squeeze", shape_samples(((2, 1, 3), (), {}), ((2, 1, 3), (1,), {}), ((2, 1, 3), (0,), {}), ((1,), (), {}), ((), (), {}), ((1, 1), ((0, 1),), {}), ((1, 4), "T", (0,), {})), ALL, **V,
-           errors=lambda: [E(ones(2, 3), 2, names=("2",))]),
-    OpInfo("unsqueeze", shape_samples(((2, 3), (0,), {}), ((2, 3), (-1,), {}), ((2, 3), (2,), {}), ((), (0,), {}), ((3, 4), "T", (1,), {})), ALL, **V,
-           errors=lambda: [E(ones(2, 3), 3, names=("3",)), E(ones(2, 3), -4, names=("-4",))]),
-    OpInfo("transpose", shape_samples(((2, 3), (0, 1), {}), ((2, 3, 4), (-1, 0), {}), ((2, 3), (1, 1), {}), ((), (0, -1), {}), ((3, 4), "T", (0, 1), {})), ALL, **V,
-           errors=lambda: [E(ones(2, 3), 0, 5, names=("5",))]),
-    OpInfo("permute", shape_samples(((2, 3, 4), ((2, 0, 1),), {}), ((2, 3), ((-1, 0),), {}), ((), ((),), {}), ((3, 4), "T", ((1, 0),), {})), ALL, **V,
-           errors=lambda: [E(ones(2, 3), (0, 0), names=()), E(ones(2, 3), (0,), names=())]),
-    OpInfo("t", shape_samples(((2, 3), (), {}), ((3,), (), {}), ((), (), {}), ((3, 4), "T", (), {})), ALL, **V,
-           errors=lambda: [E(ones(2, 3, 4), names=("3",))]),
-    OpInfo("T", shape_samples(((2, 3), (), {}), ((3,), (), {}), ((), (), {})), ALL, fn=op_fn(lambda x: x.T), **V),
-    OpInfo("permute(*dims)", shape_samples(((2, 3, 4), (1, 2, 0), {})), ALL, fn=op_fn(lambda x, *dims: x.permute(*dims)), **V),
-    OpInfo("mT", shape_samples(((2, 3), (), {}), ((4, 2, 3), (), {})), ALL, fn=op_fn(lambda x: x.mT), **V),
-    OpInfo("expand", shape_samples(((3, 1), (3, 4), {}), ((3, 1), (2, 3, -1), {}), ((), (2,), {}), ((1,), ((0,),), {}), ((1, 4), "T", (3, 4), {})), ALL, function=False, **V,
-           errors=lambda: [E(ones(3, 2), 3, 4, names=("4",)), E(ones(3, 1), 4, names=())]),
-    OpInfo("expand_as", lambda dt, rng: [Sample((arg((3, 1), dt, rng), Arg(np.zeros((2, 3, 4)))))], ALL, function=False, **V),
-    OpInfo("split", shape_samples(((5, 2), (2,), {}), ((5, 2), ([1, 4],), {}), ((2, 5), (3, 1), {}), ((0, 2), (2,), {}), ((5, 2), (5,), {})), ALL, **V,
-           errors=lambda: [E(ones(3), 0, names=()), E(ones(5), [1, 2], names=("5",))]),
-    OpInfo("chunk", shape_samples(((5, 2), (2,), {}), ((5, 2), (3,), {}), ((2, 6), (4, 1), {})), ALL, **V,
-           errors=lambda: [E(ones(3), 0, names=("0",))]),
-    OpInfo("contiguous", shape_samples(((2, 3), (), {}), ((3, 4), "T", (), {}), ((2, 4), "slice", (), {})), ALL, function=False),
+    OpInfo(
+        "reshape",
+        shape_samples(
+            ((2, 3), ((6,),), {}),
+            ((2, 3), ((-1, 2),), {}),
+            ((), ((1, 1),), {}),
+            ((0, 3), ((3, -1),), {}),
+            ((3, 4), "T", ((4, 3),), {}),
+            ((2, 3), ((),), {}),
+        ),
+        ALL,
+        errors=lambda: [
+            E(ones(5, 3), (-1, 12), names=("[-1, 12]", "15")),
+            E(ones(6), (-1, -1), names=()),
+        ],
+    ),
+    OpInfo(
+        "reshape(*shape)",
+        shape_samples(((2, 3), (6,), {}), ((2, 3), (-1, 2), {}), ((), (1, 1), {})),
+        ALL,
+        fn=op_fn(lambda x, *shape: x.reshape(*shape)),
+        errors=lambda: [
+            E(ones(5, 3), (-1, 12), names=("[-1, 12]", "15")),
+            E(ones(6), (-1, -1), names=()),
+        ],
+    ),
+    OpInfo(
+        "view",
+        shape_samples(
+            ((2, 3), (6,), {}),
+            ((2, 3), (-1, 2), {}),
+            ((), (1,), {}),
+            ((0, 3), (3, -1), {}),
+            ((2, 3, 4), (2, 12), {}),
+            ((2, 3), ((3, 2),), {}),
+        ),
+        ALL,
+        function=False,
+        **V,
+        errors=lambda: [
+            E(ones(5, 3), -1, 12, names=("[-1, 12]", "15")),
+            E(Arg(np.ones((3, 2), "float32"), "T"), 6, desc="transposed"),
+        ],
+    ),
+    OpInfo(
+        "flatten",
+        shape_samples(
+            ((2, 3, 4), (), {}),
+            ((2, 3, 4), (1,), {}),
+            ((2, 3, 4), (0, 1), {}),
+            ((), (), {}),
+            ((3, 4), "T", (), {}),
+            ((2, 3, 4), (), dict(start_dim=-2)),
+        ),
+        ALL,
+        errors=lambda: [E(ones(2, 3), 3, names=("3",)), E(ones(2, 3, 4), 2, 1, names=())],
+    ),
+    OpInfo(
+        "squeeze",
+        shape_samples(
+            ((2, 1, 3), (), {}),
+            ((2, 1, 3), (1,), {}),
+            ((2, 1, 3), (0,), {}),
+            ((1,), (), {}),
+            ((), (), {}),
+            ((1, 1), ((0, 1),), {}),
+            ((1, 4), "T", (0,), {}),
+        ),
+        ALL,
+        **V,
+        errors=lambda: [E(ones(2, 3), 2, names=("2",))],
+    ),
+    OpInfo(
+        "unsqueeze",
+        shape_samples(
+            ((2, 3), (0,), {}),
+            ((2, 3), (-1,), {}),
+            ((2, 3), (2,), {}),
+            ((), (0,), {}),
+            ((3, 4), "T", (1,), {}),
+        ),
+        ALL,
+        **V,
+        errors=lambda: [E(ones(2, 3), 3, names=("3",)), E(ones(2, 3), -4, names=("-4",))],
+    ),
+    OpInfo(
+        "transpose",
+        shape_samples(
+            ((2, 3), (0, 1), {}),
+            ((2, 3, 4), (-1, 0), {}),
+            ((2, 3), (1, 1), {}),
+            ((), (0, -1), {}),
+            ((3, 4), "T", (0, 1), {}),
+        ),
+        ALL,
+        **V,
+        errors=lambda: [E(ones(2, 3), 0, 5, names=("5",))],
+    ),
+    OpInfo(
+        "permute",
+        shape_samples(
+            ((2, 3, 4), ((2, 0, 1),), {}),
+            ((2, 3), ((-1, 0),), {}),
+            ((), ((),), {}),
+            ((3, 4), "T", ((1, 0),), {}),
+        ),
+        ALL,
+        **V,
+        errors=lambda: [E(ones(2, 3), (0, 0), names=()), E(ones(2, 3), (0,), names=())],
+    ),
+    OpInfo(
+        "t",
+        shape_samples(((2, 3), (), {}), ((3,), (), {}), ((), (), {}), ((3, 4), "T", (), {})),
+        ALL,
+        **V,
+        errors=lambda: [E(ones(2, 3, 4), names=("3",))],
+    ),
+    OpInfo(
+        "T",
+        shape_samples(((2, 3), (), {}), ((3,), (), {}), ((), (), {})),
+        ALL,
+        fn=op_fn(lambda x: x.T),
+        **V,
+    ),
+    OpInfo(
+        "permute(*dims)",
+        shape_samples(((2, 3, 4), (1, 2, 0), {})),
+        ALL,
+        fn=op_fn(lambda x, *dims: x.permute(*dims)),
+        **V,
+    ),
+    OpInfo(
+        "mT",
+        shape_samples(((2, 3), (), {}), ((4, 2, 3), (), {})),
+        ALL,
+        fn=op_fn(lambda x: x.mT),
+        **V,
+    ),
+    OpInfo(
+        "expand",
+        shape_samples(
+            ((3, 1), (3, 4), {}),
+            ((3, 1), (2, 3, -1), {}),
+            ((), (2,), {}),
+            ((1,), ((0,),), {}),
+            ((1, 4), "T", (3, 4), {}),
+        ),
+        ALL,
+        function=False,
+        **V,
+        errors=lambda: [E(ones(3, 2), 3, 4, names=("4",)), E(ones(3, 1), 4, names=())],
+    ),
+    OpInfo(
+        "expand_as",
+        lambda dt, rng: [Sample((arg((3, 1), dt, rng), Arg(np.zeros((2, 3, 4)))))],
+        ALL,
+        function=False,
+        **V,
+    ),
+    OpInfo(
+        "split",
+        shape_samples(
+            ((5, 2), (2,), {}),
+            ((5, 2), ([1, 4],), {}),
+            ((2, 5), (3, 1), {}),
+            ((0, 2), (2,), {}),
+            ((5, 2), (5,), {}),
+        ),
+        ALL,
+        **V,
+        errors=lambda: [E(ones(3), 0, names=()), E(ones(5), [1, 2], names=("5",))],
+    ),
+    OpInfo(
+        "chunk",
+        shape_samples(((5, 2), (2,), {}), ((5, 2), (3,), {}), ((2, 6), (4, 1), {})),
+        ALL,
+        **V,
+        errors=lambda: [E(ones(3), 0, names=("0",))],
+    ),
+    OpInfo(
+        "contiguous",
+        shape_samples(((2, 3), (), {}), ((3, 4), "T", (), {}), ((2, 4), "slice", (), {})),
+        ALL,
+        function=False,
+    ),
     OpInfo("clone", unary(), ALL),
-    OpInfo("narrow", shape_samples(((5, 2), (0, 1, 3), {}), ((2, 5), (-1, 0, 2), {}), ((2, 5), (1, 5, 0), {}), ((4, 3), "T", (1, 1, 2), {})), ALL, **V,
-           errors=lambda: [E(ones(3), 0, 2, 2, names=("2",)), E(ones(3), 2, 0, 1, names=("2",))]),
-    OpInfo("tril", shape_samples(((3, 4), (), {}), ((3, 4), (1,), {}), ((4, 3), (), dict(diagonal=-1)), ((2, 3, 3), (), {}), ((4, 3), "T", (), {}), ((0, 3), (), {})), ALL,
-           errors=lambda: [E(ones(3), names=())]),
-    OpInfo("triu", shape_samples(((3, 4), (), {}), ((3, 4), (-1,), {}), ((4, 3), (), dict(diagonal=2)), ((2, 3, 3), (), {}), ((4, 3), "T", (), {})), ALL,
-           errors=lambda: [E(ones(3), names=())]),
-    OpInfo("reshape_as", lambda dt, rng: [Sample((arg((2, 3), dt, rng), Arg(np.zeros((3, 2)))))], ALL, function=False),
-    OpInfo("view_as", lambda dt, rng: [Sample((arg((2, 3), dt, rng), Arg(np.zeros((6,)))))], ALL, function=False, **V),
+    OpInfo(
+        "narrow",
+        shape_samples(
+            ((5, 2), (0, 1, 3), {}),
+            ((2, 5), (-1, 0, 2), {}),
+            ((2, 5), (1, 5, 0), {}),
+            ((4, 3), "T", (1, 1, 2), {}),
+        ),
+        ALL,
+        **V,
+        errors=lambda: [E(ones(3), 0, 2, 2, names=("2",)), E(ones(3), 2, 0, 1, names=("2",))],
+    ),
+    OpInfo(
+        "tril",
+        shape_samples(
+            ((3, 4), (), {}),
+            ((3, 4), (1,), {}),
+            ((4, 3), (), dict(diagonal=-1)),
+            ((2, 3, 3), (), {}),
+            ((4, 3), "T", (), {}),
+            ((0, 3), (), {}),
+        ),
+        ALL,
+        errors=lambda: [E(ones(3), names=())],
+    ),
+    OpInfo(
+        "triu",
+        shape_samples(
+            ((3, 4), (), {}),
+            ((3, 4), (-1,), {}),
+            ((4, 3), (), dict(diagonal=2)),
+            ((2, 3, 3), (), {}),
+            ((4, 3), "T", (), {}),
+        ),
+        ALL,
+        errors=lambda: [E(ones(3), names=())],
+    ),
+    OpInfo(
+        "reshape_as",
+        lambda dt, rng: [Sample((arg((2, 3), dt, rng), Arg(np.zeros((3, 2)))))],
+        ALL,
+        function=False,
+    ),
+    OpInfo(
+        "view_as",
+        lambda dt, rng: [Sample((arg((2, 3), dt, rng), Arg(np.zeros((6,)))))],
+        ALL,
+        function=False,
+        **V,
+    ),
 ]
 
 
@@ -379,12 +770,28 @@ def _cat_errors():
 
 
 def _stack_errors():
-    return [E([ones(2, 3), ones(3, 2)], names=(), desc="shape mismatch"), E([ones(2)], dim=2, names=("2",)), E([], desc="empty list")]
+    return [
+        E([ones(2, 3), ones(3, 2)], names=(), desc="shape mismatch"),
+        E([ones(2)], dim=2, names=("2",)),
+        E([], desc="empty list"),
+    ]
 
 
 SHAPE += [
-    OpInfo("cat", lambda dt, rng: _list_samples(dt, rng, stack=False), ALL, method=False, errors=_cat_errors),
-    OpInfo("stack", lambda dt, rng: _list_samples(dt, rng, stack=True), ALL, method=False, errors=_stack_errors),
+    OpInfo(
+        "cat",
+        lambda dt, rng: _list_samples(dt, rng, stack=False),
+        ALL,
+        method=False,
+        errors=_cat_errors,
+    ),
+    OpInfo(
+        "stack",
+        lambda dt, rng: _list_samples(dt, rng, stack=True),
+        ALL,
+        method=False,
+        errors=_stack_errors,
+    ),
 ]
 
 
@@ -422,8 +829,22 @@ def _matmul_errors():
 
 
 LINALG = [
-    OpInfo("matmul", _matmul_samples, NUMERIC, errors=_matmul_errors, tol={"float32": (1e-5, 1e-5)}, grad_tol={"float32": (1e-5, 1e-5)}),
-    OpInfo("@", _matmul_samples, NUMERIC, fn=op_fn(operator.matmul), tol={"float32": (1e-5, 1e-5)}, grad_tol={"float32": (1e-5, 1e-5)}),
+    OpInfo(
+        "matmul",
+        _matmul_samples,
+        NUMERIC,
+        errors=_matmul_errors,
+        tol={"float32": (1e-5, 1e-5)},
+        grad_tol={"float32": (1e-5, 1e-5)},
+    ),
+    OpInfo(
+        "@",
+        _matmul_samples,
+        NUMERIC,
+        fn=op_fn(operator.matmul),
+        tol={"float32": (1e-5, 1e-5)},
+        grad_tol={"float32": (1e-5, 1e-5)},
+    ),
 ]
 
 
@@ -531,8 +952,13 @@ def _scatter_errors():
 
 INDEXING = [
     OpInfo("__getitem__", _index_samples, ALL, fn=op_fn(operator.getitem), errors=_index_errors),
-    OpInfo("__setitem__", _setitem_samples, ALL, fn=op_fn(_setitem),
-           errors=lambda: [E(ones(4, 3), 5, 1.0, names=("5",)), E(ones(4, 3), 0, ones(4), names=())]),
+    OpInfo(
+        "__setitem__",
+        _setitem_samples,
+        ALL,
+        fn=op_fn(_setitem),
+        errors=lambda: [E(ones(4, 3), 5, 1.0, names=("5",)), E(ones(4, 3), 0, ones(4), names=())],
+    ),
     OpInfo("gather", _gather_samples, ALL, errors=_gather_errors),
     OpInfo("scatter", _scatter_samples, ALL, errors=_scatter_errors),
 ]
@@ -552,7 +978,14 @@ def _distinct(shape, dtype, rng, layout="contiguous"):
     return Arg(values.astype(dtype), layout)
 
 
-SORT_SHAPES = [((5,), "contiguous"), ((3, 4), "contiguous"), ((4, 3), "T"), ((2, 3, 4), "slice"), ((), "contiguous"), ((0,), "contiguous")]
+SORT_SHAPES = [
+    ((5,), "contiguous"),
+    ((3, 4), "contiguous"),
+    ((4, 3), "T"),
+    ((2, 3, 4), "slice"),
+    ((), "contiguous"),
+    ((0,), "contiguous"),
+]
 
 
 def _sort_samples(dtype, rng):
@@ -593,17 +1026,37 @@ def _sorted_multinomial(lib):
 
 SORTING = [
     OpInfo("sort", _sort_samples, NUMERIC, errors=lambda: [E(ones(2, 3), dim=2, names=("2",))]),
-    OpInfo("argsort", _sort_samples, NUMERIC, grad=False, errors=lambda: [E(ones(2, 3), dim=-3, names=("-3",))]),
-    OpInfo("topk", _topk_samples, NUMERIC,
-           errors=lambda: [E(ones(3), 4, desc="k > size"), E(ones(3), -1, desc="k < 0"), E(ones(2, 3), 1, dim=2, names=("2",))]),
-    OpInfo("multinomial", _multinomial_samples, FLOATS, fn=_sorted_multinomial, grad=False,
-           errors=lambda: [
-               E(A([-1.0, 2.0]), 1, desc="negative"),
-               E(A([0.0, 0.0]), 1, desc="all zero"),
-               E(A([0.0, 1.0]), 3, desc="too many without replacement"),
-               E(A([1, 2]), 1, desc="int64"),
-               E(ones(2, 2, 2), 1, names=("3",), desc="3-d"),
-           ]),
+    OpInfo(
+        "argsort",
+        _sort_samples,
+        NUMERIC,
+        grad=False,
+        errors=lambda: [E(ones(2, 3), dim=-3, names=("-3",))],
+    ),
+    OpInfo(
+        "topk",
+        _topk_samples,
+        NUMERIC,
+        errors=lambda: [
+            E(ones(3), 4, desc="k > size"),
+            E(ones(3), -1, desc="k < 0"),
+            E(ones(2, 3), 1, dim=2, names=("2",)),
+        ],
+    ),
+    OpInfo(
+        "multinomial",
+        _multinomial_samples,
+        FLOATS,
+        fn=_sorted_multinomial,
+        grad=False,
+        errors=lambda: [
+            E(A([-1.0, 2.0]), 1, desc="negative"),
+            E(A([0.0, 0.0]), 1, desc="all zero"),
+            E(A([0.0, 1.0]), 3, desc="too many without replacement"),
+            E(A([1, 2]), 1, desc="int64"),
+            E(ones(2, 2, 2), 1, names=("3",), desc="3-d"),
+        ],
+    ),
 ]
 
 ALL_OPS = ELEMENTWISE + REDUCTION + SHAPE + LINALG + INDEXING + SORTING
