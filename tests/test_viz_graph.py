@@ -272,3 +272,13 @@ def test_values_and_gradients_on_the_nodes_match_a_hand_computation(lib):
         if n.kind == "leaf"
     ]
     assert labels == "w (3, 3)"  # more than 4 numbers: the shape only
+
+
+@pytest.mark.parametrize("lib", [torch, ac])
+def test_long_values_go_on_two_lines_as_the_hand_computation_says(lib):
+    x = lib.ones(2, 2, requires_grad=True)
+    out = ((x + 2) * (x + 2) * 3).mean()
+    out.backward()  # d out / dx = 6 (x + 2) / 4 = 4.5
+    graph = trace_graph(out, names={"x": x}, show_values=True)
+    (leaf,) = [n for n in graph.nodes if n.kind == "leaf"]
+    assert leaf.label == "x (2, 2)\ndata [1 1 1 1]\ngrad [4.5 4.5 4.5 4.5]"

@@ -103,7 +103,8 @@ def _number(v: float) -> str:
 
 
 def _value_text(t) -> str:
-    """``data 4 | grad 2`` for a tensor of up to 4 elements (``–`` while it has no grad)."""
+    """``data 4 | grad 2`` for a tensor of up to 4 elements (``–`` while it has no grad), on two
+    lines when that is long."""
     if t is None or not hasattr(t, "detach"):
         return ""
     values = t.detach().cpu().numpy() if hasattr(t, "cpu") else t.detach().numpy()
@@ -116,7 +117,9 @@ def _value_text(t) -> str:
 
     grad = getattr(t, "grad", None) if getattr(t, "is_leaf", False) or _retains(t) else None
     grad_text = "–" if grad is None else fmt(grad.detach().cpu().numpy())
-    return f"data {fmt(values)} | grad {grad_text}"
+    one_line = f"data {fmt(values)} | grad {grad_text}"
+    # a long pair goes on two lines, so that the box stays narrow and the font large
+    return one_line if len(one_line) <= 24 else f"data {fmt(values)}\ngrad {grad_text}"
 
 
 def _retains(t) -> bool:
