@@ -191,8 +191,17 @@ def test_softplus_overflow():
 
 
 def test_softplus_wrong_gradient():
-    with pytest.raises(ExerciseError, match="gradient of your Softplus.*differ"):
+    with pytest.raises(ExerciseError, match="gradient of your Softplus.*differ.*that is σ\\(−x\\)"):
         ch02.check_softplus(SoftplusWrongBackward)
+
+    class InnerOnly(Softplus):
+        @staticmethod
+        def backward(ctx, dz):
+            (x,) = ctx.saved_tensors
+            return dz * x.exp()
+
+    with pytest.raises(ExerciseError, match="derivative of the inner function only"):
+        ch02.check_softplus(InnerOnly)
 
 
 def test_softplus_wrong_dtype():

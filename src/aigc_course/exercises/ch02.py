@@ -284,6 +284,12 @@ def check_softplus(cls) -> None:
         second_order=False,
         hint="exp(x) overflows for large x: use log(1 + e^x) = max(x, 0) + log(1 + e^-|x|), "
         "where e^-|x| <= 1.",
+        candidates=lambda x: {
+            "that is σ(−x) = 1 / (1 + e^x); the derivative of log(1 + e^x) is "
+            "e^x / (1 + e^x) = σ(x)": (-x).sigmoid(),
+            "that is e^x, the derivative of the inner function only: the chain rule divides "
+            "it by 1 + e^x, giving σ(x)": x.exp(),
+        },
     )
     passed("Softplus: stable values and gradients match torch, from x = -1000 to 1000")
 
