@@ -206,17 +206,12 @@ def scaled_dot_product_attention(
     r"""$\operatorname{softmax}\!\left(\frac{Q K^\top}{\sqrt{d}} + M\right) V$.
 
     ``attn_mask``: a bool mask *keeps* positions where it is True; a float mask is added.
-    ``is_causal``: position $i$ attends only to $j \le i$; it cannot be combined with
-    ``attn_mask`` (torch's documented rule: "An error is thrown if both attn_mask and is_causal
-    are set"). A query row whose every key is masked gives zeros, with zero gradient, as
-    torch 2.13 does (not the nan of a softmax over nothing). Shapes (B, nh, T, hs).
-    See chapter 8.
+    ``is_causal``: position $i$ attends only to $j \le i$. Note: torch's documentation says
+    that setting both ``is_causal`` and ``attn_mask`` is an error, but torch 2.13 on the CPU
+    combines them (both masks apply), and so do we, so that torch code runs unchanged.
+    A query row whose every key is masked gives zeros, with zero gradient, as torch 2.13 does
+    (not the nan of a softmax over nothing). Shapes (B, nh, T, hs). See chapter 8.
     """
-    if is_causal and attn_mask is not None:
-        raise RuntimeError(
-            "_scaled_dot_product_attention: Explicit attn_mask should not be set when "
-            "is_causal=True"
-        )
     L, S = query.shape[-2], key.shape[-2]
     scale = 1.0 / math.sqrt(query.shape[-1]) if scale is None else float(scale)
     att = (query @ key.transpose(-2, -1)) * scale  # (B, nh, T, T)

@@ -259,7 +259,7 @@ class GeluDerivative(Function):
     @staticmethod
     def forward(ctx, x, cdf):
         ctx.save_for_backward(x)
-        pdf = np.square(x)
+        pdf = np.square(x, out=np.empty_like(x))  # an array even for 0-d x
         pdf *= -0.5
         np.exp(pdf, out=pdf)
         pdf *= 1 / math.sqrt(2 * math.pi)  # phi(x)

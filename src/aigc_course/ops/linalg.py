@@ -150,5 +150,5 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
             f"{input.dtype.name} and {weight.dtype.name}"
         )
     if bias is not None and bias._data.shape not in ((out_features,), (), (1,)):
-        return Linear.apply(input, weight) + bias  # an unusual bias: broadcast by +
+        return Linear.apply(input, weight, None) + bias  # an unusual bias: broadcast by +
     return Linear.apply(input, weight, bias)

@@ -131,7 +131,10 @@ class Index(Function):
     @staticmethod
     def forward(ctx, x, steps):
         ctx.steps, ctx.in_shape = steps, x.shape
-        return _index(x, steps)
+        z = _index(x, steps)
+        if not _is_basic(steps):  # advanced indexing copies: a fresh C-contiguous array, as torch
+            z = np.array(z, order="C")
+        return z
 
     @staticmethod
     def backward(ctx, dz):
@@ -481,6 +484,15 @@ def _numpy_steps(index) -> list[tuple]:
             first.append(item)
             second.append(slice(None))
     return [tuple(first), tuple(second)]
+
+
+def _is_basic(steps: list[tuple]) -> bool:
+    """Whether the index is basic (ints, slices, None, ...): its result is a view."""
+    for index in steps:
+        for item in index:
+            if isinstance(item, np.ndarray) and (item.ndim or item.dtype.kind == "b"):
+                return False
+    return True
 
 
 def _index(data: np.ndarray, steps: list[tuple]) -> np.ndarray:
