@@ -430,7 +430,7 @@ def check_value(cls, n_random: int = 20) -> None:
         ours = run_learner(lambda xs=xs: [cls(v) for v in xs], what=f"your {cls.__name__}(x)")
         y = run_learner(
             lambda ours=ours, program=program: _run_program(program, ours, _value_tanh),
-            what=f"your {cls.__name__}'s operations",
+            what=f"your {cls.__name__} (its +, * and tanh)",
         )
         if not math.isclose(float(y.data), out.item(), rel_tol=1e-9, abs_tol=1e-12):
             raise ExerciseError(
