@@ -54,8 +54,10 @@ hidden size 256, 3 residual blocks, sinusoidal timestep embedding, label embeddi
   the last 200 steps): {recipe["final_loss_last_200"]}.
 - **Reproduce**: `python scripts/train_digits_ddpm.py`.
 
-## Quality (measured with aigc_course, {report["num_samples"]} samples, 10 per digit,
-guidance scale {report["guidance_scale"]}, {report["num_inference_steps"]} sampling steps, seed 0)
+## Quality
+
+Measured with aigc_course: {report["num_samples"]} samples (10 per digit), guidance scale
+{report["guidance_scale"]}, {report["num_inference_steps"]} sampling steps, seed 0.
 
 - **Guidance accuracy**: an RBF SVC trained on the real digits labels
   **{report["accuracy"]:.0%}** of the samples as the digit that was asked for.
