@@ -96,7 +96,7 @@ def all_reduce_gradients(module: Module) -> None:
     for dtype, arrays in grads.items():
         flat, views = flat_buffer(arrays)
         bucket = _zero_copy(torch, flat, f"the {dtype} gradient bucket")
-        dist.all_reduce(bucket, op=dist.ReduceOp.SUM)  # gloo has no AVG: sum, then divide
+        dist.all_reduce(bucket, op=dist.ReduceOp.SUM)  # sum, then divide by N, as DDP does
         flat /= np.asarray(world_size, dtype=flat.dtype)  # stays float32 (NEP 50)
         for g, view in zip(arrays, views):
             g[...] = view
