@@ -341,7 +341,12 @@ LOSS_MODULES = [
         grad_tol={"float32": (1e-5, 1e-5), "float64": (1e-6, 1e-7)},
     ),
     OpInfo(
-        "NLLLoss", _nll_samples, FLOATS, fn=_loss_module("NLLLoss"), tol={"float32": (1e-5, 1e-5)}
+        "NLLLoss",
+        _nll_samples,
+        FLOATS,
+        fn=_loss_module("NLLLoss"),
+        errors=_class_errors("nll_loss"),
+        tol={"float32": (1e-5, 1e-5)},
     ),
     OpInfo(
         "MSELoss", _mse_samples, FLOATS, fn=_loss_module("MSELoss"), tol={"float32": (1e-5, 1e-5)}

@@ -135,8 +135,13 @@ def _both(gen_a, gen_b):
     return gen
 
 
+# the operators share their kernels with the named ops above: a few broadcast pairs, the
+# scalar on either side (the reflected methods), and the 0-d and non-contiguous cases
+OPERATOR_SHAPES = (0, 3, 7)
+
+
 def _with_reflected(**kw):
-    return _both(binary(**kw), binary(reflected=True, **kw))
+    return _both(binary(shapes=OPERATOR_SHAPES, **kw), binary(reflected=True, **kw))
 
 
 def _int_div_errors():

@@ -78,10 +78,12 @@ def binary(
     scalar=True,
     promote=False,
     reflected=False,
+    shapes=None,
 ):
     """Samples f(a, b): broadcast pairs, a Python scalar operand, and mixed-dtype pairs (the
     promotion rules: a 0-d tensor or scalar of another category, and dimensioned tensors).
-    ``away`` applies to the second operand (a divisor). ``reflected`` puts the scalar first."""
+    ``away`` applies to the second operand (a divisor). ``reflected`` puts the scalar first.
+    ``shapes``: indices into BINARY_SHAPES (default: all)."""
     other_low = low if other_low is None else other_low
     other_high = high if other_high is None else other_high
 
@@ -94,7 +96,8 @@ def binary(
             for shape, layout in [((), "contiguous"), ((2, 3), "contiguous"), ((3, 4), "T")]:
                 yield Sample((s, arg(shape, dtype, rng, layout, low=low, high=high, away=away)))
             return
-        for sa, sb, layout in BINARY_SHAPES if dtype in FLOAT_DTYPES else BINARY_SHAPES[1::2]:
+        pairs = BINARY_SHAPES if shapes is None else [BINARY_SHAPES[i] for i in shapes]
+        for sa, sb, layout in pairs if dtype in FLOAT_DTYPES else pairs[1::2]:
             yield Sample((arg(sa, dtype, rng, layout, low=low, high=high), b(sb, dtype, rng)))
         if scalar:
             s = SCALARS[dtype]
@@ -127,7 +130,7 @@ def reduction(shapes=None, dims=True, keepdim=True, full=True, **kwargs):
     ]
 
     def samples(dtype, rng):
-        for shape, layout in shapes:
+        for shape, layout in shapes if dtype in FLOAT_DTYPES else shapes[1::2]:
             x = arg(shape, dtype, rng, layout)
             if full:
                 yield Sample((x,), dict(kwargs))
