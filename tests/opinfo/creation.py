@@ -48,7 +48,7 @@ F64, I64, I32, B = DType("float64"), DType("int64"), DType("int32"), DType("bool
 CREATION = [
     C(
         "zeros",
-        _calls(((2, 3), {}), (((2, 3),), {}), ((), {}), ((0,), {}), ((2,), dict(dtype=I64))),
+        _calls(((2, 3), {}), (((2, 3),), {}), (((),), {}), ((0,), {}), ((2,), dict(dtype=I64))),
         errors=lambda: [E(-1, names=("-1",)), E(2, -3, names=("-3",))],
     ),
     C("ones", _calls(((2, 3), {}), ((4,), dict(dtype=B)), (([2, 1],), {}))),
