@@ -504,9 +504,15 @@ def test_sign_of_bool_and_allclose_work():
 
 
 def test_top_level_functions_are_real_functions_with_signatures():
+    import builtins
     import inspect
 
-    for name in ("exp", "sum", "max", "clamp", "cat", "where", "allclose", "matmul", "softmax"):
-        fn = getattr(ac, name)
-        assert inspect.isfunction(fn) and fn.__doc__, name
-        assert "input" in inspect.signature(fn).parameters or name in ("cat", "where", "matmul")
+    names = [n for n in dir(ac) if not n.startswith("_") and inspect.isfunction(getattr(ac, n))]
+    assert len(names) > 60
+    for name in names:
+        assert getattr(ac, name).__doc__, f"aigc_course.{name} has no docstring"
+    for name in ("exp", "sum", "max", "clamp", "softmax", "abs", "all"):
+        assert "input" in inspect.signature(getattr(ac, name)).parameters, name
+    # the package's own module namespace shadows builtins (as torch's does), but its code must
+    # not trip over that: allclose used to call our `bool`
+    assert ac.allclose(ac.ones(2), ac.ones(2)) is True and builtins.sum is sum

@@ -64,6 +64,7 @@ def tensor(data, dtype=None, device=None, requires_grad: bool = False) -> Tensor
 
 
 def as_tensor(data, dtype=None) -> Tensor:
+    """``data`` as a tensor, without a copy when it already is one of that dtype."""
     if isinstance(data, Tensor) and (dtype is None or _dtypes.to_dtype(dtype) is data.dtype):
         return data
     return tensor(data, dtype=dtype)
@@ -76,6 +77,7 @@ def from_numpy(array: np.ndarray) -> Tensor:
 
 
 def full(size, fill_value, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """A tensor of ``size`` filled with ``fill_value`` (its dtype inferred as ``tensor`` does)."""
     size = _size_args(size if isinstance(size, (tuple, list)) else (size,))
     for n in size:
         if n < 0:
@@ -85,10 +87,12 @@ def full(size, fill_value, dtype=None, device=None, requires_grad: bool = False)
 
 
 def zeros(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """A tensor of zeros, float32 by default: ``zeros(2, 3)`` or ``zeros((2, 3))``."""
     return full(_size_args(size), 0.0, dtype or _dtypes.default_float, device, requires_grad)
 
 
 def ones(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """A tensor of ones, float32 by default: ``ones(2, 3)`` or ``ones((2, 3))``."""
     return full(_size_args(size), 1.0, dtype or _dtypes.default_float, device, requires_grad)
 
 
@@ -98,6 +102,7 @@ def empty(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor
 
 
 def eye(n: int, m: int | None = None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """The identity matrix, ``n`` x ``m`` (square by default)."""
     dt = _dtypes.to_dtype(dtype) if dtype is not None else _dtypes.default_float
     return _finish(np.eye(n, m, dtype=dt.numpy_dtype), dt, requires_grad, device)
 
@@ -123,6 +128,7 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
 
 
 def linspace(start, end, steps: int, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """``steps`` evenly spaced values from ``start`` to ``end``, both included."""
     if steps < 0:
         raise RuntimeError(f"number of steps must be non-negative, but got {steps}")
     dt = _dtypes.to_dtype(dtype) if dtype is not None else _dtypes.default_float
@@ -145,6 +151,7 @@ def randn(*size, generator=None, dtype=None, device=None, requires_grad=False) -
 
 
 def randperm(n: int, generator=None) -> Tensor:
+    """A random permutation of ``0..n-1``, as int64."""
     return Tensor._make(_numpy_generator(generator).permutation(n).astype(np.int64))
 
 
@@ -168,6 +175,7 @@ rand_like, randn_like = _like(rand), _like(randn)
 
 
 def full_like(input: Tensor, fill_value, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """``full`` with the shape (and by default the dtype) of ``input``."""
     return full(input.shape, fill_value, dtype or input.dtype, device, requires_grad)
 
 

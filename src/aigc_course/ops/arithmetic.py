@@ -234,34 +234,42 @@ def eq(input: Tensor, other: Tensor | Number) -> Tensor:
 
 
 def ne(input: Tensor, other: Tensor | Number) -> Tensor:
+    """``input != other`` elementwise, as a bool tensor."""
     return _compare(np.not_equal, input, other)
 
 
 def lt(input: Tensor, other: Tensor | Number) -> Tensor:
+    """``input < other`` elementwise, as a bool tensor."""
     return _compare(np.less, input, other)
 
 
 def le(input: Tensor, other: Tensor | Number) -> Tensor:
+    """``input <= other`` elementwise, as a bool tensor."""
     return _compare(np.less_equal, input, other)
 
 
 def gt(input: Tensor, other: Tensor | Number) -> Tensor:
+    """``input > other`` elementwise, as a bool tensor."""
     return _compare(np.greater, input, other)
 
 
 def ge(input: Tensor, other: Tensor | Number) -> Tensor:
+    """``input >= other`` elementwise, as a bool tensor."""
     return _compare(np.greater_equal, input, other)
 
 
 def logical_and(input: Tensor, other: Tensor) -> Tensor:
+    """Elementwise AND of the truth values (nonzero is True), as a bool tensor."""
     return Tensor._make(np.logical_and(input._data, _array(other)))
 
 
 def logical_or(input: Tensor, other: Tensor) -> Tensor:
+    """Elementwise OR of the truth values (nonzero is True), as a bool tensor."""
     return Tensor._make(np.logical_or(input._data, _array(other)))
 
 
 def logical_not(input: Tensor) -> Tensor:
+    """Elementwise NOT of the truth values (nonzero is True), as a bool tensor."""
     return Tensor._make(np.logical_not(input._data))
 
 

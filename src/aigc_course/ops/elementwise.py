@@ -345,18 +345,22 @@ def log(input: Tensor) -> Tensor:
 
 
 def sqrt(input: Tensor) -> Tensor:
+    r"""$\sqrt{x}$ elementwise (nan below 0, as in torch)."""
     return Sqrt.apply(_floating(input))
 
 
 def sin(input: Tensor) -> Tensor:
+    r"""$\sin x$ elementwise."""
     return Sin.apply(_floating(input))
 
 
 def cos(input: Tensor) -> Tensor:
+    r"""$\cos x$ elementwise."""
     return Cos.apply(_floating(input))
 
 
 def tanh(input: Tensor) -> Tensor:
+    r"""$\tanh x$ elementwise."""
     return Tanh.apply(_floating(input))
 
 
@@ -383,6 +387,7 @@ def relu(input: Tensor) -> Tensor:
 
 
 def abs(input: Tensor) -> Tensor:
+    r"""$|x|$ elementwise (refused for bool, as in torch)."""
     if input._data.dtype.kind == "b":
         raise RuntimeError("\"abs_cpu\" not implemented for 'Bool'")
     return Abs.apply(input)
