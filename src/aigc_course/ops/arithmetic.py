@@ -47,7 +47,8 @@ class Mul(Function):
     @staticmethod
     def forward(ctx, x, y):
         needs_x, needs_y = ctx.needs_input_grad
-        ctx.save_for_backward(x if needs_y else None, y if needs_x else None)
+        if needs_x or needs_y:
+            ctx.save_for_backward(x if needs_y else None, y if needs_x else None)
         return x * y
 
     @staticmethod
