@@ -316,8 +316,106 @@ ALLCLOSE = [
     ),
 ]
 
+
+def _method_call(name, *fixed, **fixed_kw):
+    """``fn`` for ``x.<name>(*fixed, ...)``; DType arguments become the library's dtype."""
+
+    def fn(lib):
+        def call(x, *args, **kwargs):
+            resolved = [getattr(lib, a.name) if isinstance(a, DType) else a for a in fixed]
+            return getattr(x, name)(*resolved, *args, **fixed_kw, **kwargs)
+
+        return call
+
+    return fn
+
+
+def _small(dtype, rng):
+    for shape, layout in [((), "contiguous"), ((2, 3), "contiguous"), ((3, 2), "T")]:
+        yield Sample((arg(shape, dtype, rng, layout),))
+
+
+def _one(dtype, rng):
+    yield Sample((arg((2, 3), dtype, rng, "T"),))
+
+
+# casts to an integer or bool type are not differentiable: no second derivative to compare
+CONVERSION = [
+    *[
+        OpInfo(f"to({target})", _small, ALL, fn=_method_call("to", DType(target)))
+        for target in ("float32", "float64")
+    ],
+    *[
+        OpInfo(f"to({target})", _one, ALL, fn=_method_call("to", DType(target)), gradgrad=False)
+        for target in ("int64", "bool", "int32")
+    ],
+    *[OpInfo(name, _small, ALL, function=False) for name in ("float", "double", "half")],
+    *[OpInfo(name, _one, ALL, function=False, gradgrad=False) for name in ("long", "int", "bool")],
+    OpInfo(
+        "type_as",
+        lambda dt, rng: [Sample((arg((2, 3), dt, rng), Arg(np.zeros(2, "float64"))))],
+        ALL,
+        function=False,
+    ),
+    OpInfo(
+        "item",
+        lambda dt, rng: [Sample((arg((), dt, rng),)), Sample((arg((1, 1), dt, rng),))],
+        ALL,
+        function=False,
+        grad=False,
+        errors=lambda: [E(ones(2), names=("2",))],
+    ),
+    OpInfo("tolist", _small, ALL, function=False, grad=False),
+    OpInfo(
+        "sum_to_size",
+        lambda dt, rng: [
+            Sample((arg((2, 3), dt, rng), 1, 3)),
+            Sample((arg((2, 3), dt, rng), (3,))),
+        ],
+        FLOATS,
+        function=False,
+        errors=lambda: [E(ones(2, 3), 4, names=("4",))],
+    ),
+    OpInfo(
+        "new_zeros",
+        lambda dt, rng: [Sample((arg((2,), dt, rng), (2, 3)))],
+        ALL,
+        function=False,
+        grad=False,
+    ),
+    OpInfo(
+        "new_ones",
+        lambda dt, rng: [Sample((arg((2,), dt, rng), 3))],
+        ALL,
+        function=False,
+        grad=False,
+    ),
+    OpInfo(
+        "new_full",
+        lambda dt, rng: [Sample((arg((2,), dt, rng), (2, 2), 3))],
+        ALL,
+        function=False,
+        grad=False,
+    ),
+    OpInfo(
+        "new_tensor",
+        lambda dt, rng: [Sample((arg((2,), dt, rng), [1, 2]))],
+        ALL,
+        function=False,
+        grad=False,
+    ),
+    OpInfo("detach", _small, FLOATS, grad=False),
+]
+
 ELEMENTWISE = (
-    ALLCLOSE + UNARY_OPS + CLAMP_OPS + BINARY_OPS + OPERATOR_OPS + INPLACE_OPS + SELECT_OPS
+    CONVERSION
+    + ALLCLOSE
+    + UNARY_OPS
+    + CLAMP_OPS
+    + BINARY_OPS
+    + OPERATOR_OPS
+    + INPLACE_OPS
+    + SELECT_OPS
 )
 
 
