@@ -47,6 +47,12 @@ def _worker(fn, rank: int, world_size: int, args: tuple, store_dir: str, results
     import torch.distributed as dist
 
     torch.set_num_threads(1)
+    try:  # numpy's BLAS too (it may have started before OMP_NUM_THREADS was set)
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(1)
+    except ImportError:  # pragma: no cover
+        pass
     try:
         dist.init_process_group(
             "gloo",
