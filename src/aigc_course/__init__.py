@@ -188,6 +188,7 @@ def allclose(
             raise TypeError(f"allclose(): argument '{name}' must be Tensor, not {type(v).__name__}")
     if input._data.dtype != other._data.dtype:
         raise RuntimeError(f"{input.dtype.name} did not match {other.dtype.name}")
+    broadcast_shapes(input._data.shape, other._data.shape)  # torch's RuntimeError naming both
     return _builtins.bool(
         _np.allclose(input._data, other._data, rtol=rtol, atol=atol, equal_nan=equal_nan)
     )

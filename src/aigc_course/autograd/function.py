@@ -225,7 +225,7 @@ class Function(Node):
                 out._base = base if base._base is None else base._base
         else:
             out = _wrap_output(cls, result, args)
-        if True in needs:
+        if True in needs and out._data.dtype.kind == "f":  # integer results are never recorded
             ctx.next_functions = tuple([_edge(a) for a in args])
             ctx._shapes = tuple(
                 [(a._data.shape, a._data.dtype) if isinstance(a, Tensor) else None for a in args]
