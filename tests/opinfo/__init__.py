@@ -1,8 +1,9 @@
 """One parity harness in the spirit of torch's OpInfo (``torch.testing._internal.opinfo``).
 
-Every public op is declared once, in ``ops.py`` (tensor ops, grouped like ``aigc_course/ops``)
-or ``nn.py`` (``nn.functional``, the layers and the losses), with a sample-input generator over
-shapes, dtypes and keyword options, and its bad inputs. The ``tests/test_ops_*.py`` and
+Every public op is declared once, in ``ops.py`` (tensor ops, grouped like ``aigc_course/ops``),
+``creation.py`` (``zeros``, ``arange``, ``rand``...) or ``nn.py`` (``nn.functional``, the layers
+and the losses), with a sample-input generator over shapes, dtypes and keyword options
+(``samples.py`` holds the shared ones), and its bad inputs. The ``tests/test_ops_*.py`` and
 ``tests/test_nn_*.py`` files generate their cases from these declarations with the checks in
 ``core.py``: values, dtype, shape and strides against torch; gradients and second derivatives
 against torch; float64 central differences; and the exception type torch raises on bad input.
