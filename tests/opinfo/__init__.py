@@ -7,6 +7,12 @@ and the losses), with a sample-input generator over shapes, dtypes and keyword o
 ``tests/test_nn_*.py`` files generate their cases from these declarations with the checks in
 ``core.py``: values, dtype, shape and strides against torch; gradients and second derivatives
 against torch; float64 central differences; and the exception type torch raises on bad input.
+``tests/test_random_programs.py`` adds Hypothesis-composed programs of several ops.
+
+Adding an op: append an ``OpInfo`` to its topic's list, with a ``samples(dtype, rng)``
+generator (``samples.unary``, ``binary``, ``reduction`` or your own ``Sample``s of ``Arg``
+inputs) and ``errors`` (``ErrorInput``s: the call torch refuses, and the values our message
+must name). The test files pick it up.
 """
 
 from .core import *  # noqa: F403
