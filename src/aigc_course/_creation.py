@@ -103,6 +103,9 @@ def empty(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor
 
 def eye(n: int, m: int | None = None, dtype=None, device=None, requires_grad=False) -> Tensor:
     """The identity matrix, ``n`` x ``m`` (square by default)."""
+    for name, v in (("n", n), ("m", m)):
+        if v is not None and v < 0:
+            raise RuntimeError(f"{name} must be greater or equal to 0, got {v}")
     dt = _dtypes.to_dtype(dtype) if dtype is not None else _dtypes.default_float
     return _finish(np.eye(n, m, dtype=dt.numpy_dtype), dt, requires_grad, device)
 
