@@ -336,6 +336,23 @@ def check_values(op: OpInfo, sample: Sample):
         with quiet():
             ours = fn(*o_args, **o_kwargs)
         assert_same(ours, theirs, rtol, atol, what=f"{label} output", strides=strides)
+    # views against copies: write into the inputs; an output that shares their memory in torch
+    # (a view) must change here too, and one that is a copy in torch must not
+    if _overwrite_inputs(t_args, t_kwargs) and _overwrite_inputs(o_args, o_kwargs):
+        assert_same(ours, theirs, rtol, atol, what="output after writing into the inputs")
+
+
+def _overwrite_inputs(args, kwargs) -> bool:
+    """Write new values into every tensor input (in place); False where a library refuses."""
+    inputs = [t for t in tensors(list(args) + list(kwargs.values()))]
+    lib = torch if inputs and isinstance(inputs[0], torch.Tensor) else ac
+    try:
+        for t in inputs:
+            if t.numel():
+                t.copy_(lib.ones_like(t) if t.dtype == lib.bool else t * 2 + 1)
+    except Exception:  # noqa: BLE001 - e.g. torch refuses writes into an expanded tensor
+        return False
+    return bool(inputs)
 
 
 def _grad_outputs(outs, rng) -> list[np.ndarray]:
@@ -532,6 +549,10 @@ def check_error(op: OpInfo, err: ErrorInput):
     for label, fn in op.variants(ac):
         o_args, o_kwargs, _ = err.sample.build(ac, err.requires_grad)
         _expect_same_error(torch_error, fn, o_args, o_kwargs, err.names, label)
+        # a refused call leaves its inputs as they were
+        inputs = tensors(list(o_args) + list(o_kwargs.values()))
+        for i, (t, a) in enumerate(zip(inputs, err.sample.args_list(), strict=True)):
+            np.testing.assert_array_equal(_np(t), a.data, err_msg=f"{label}: input {i} changed")
 
 
 def check_module(info, dtype: str, x: Arg):
