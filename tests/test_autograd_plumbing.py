@@ -497,6 +497,12 @@ def test_misuse_raises_torchs_exception_type_naming_the_value(program, match):
     assert_same_error(program, match=match)
 
 
+def test_comparing_with_none_is_false_as_in_torch():
+    for lib in LIBS:
+        t = lib.ones(2)
+        assert (t == None) is False and (t != None) is True  # noqa: E711
+
+
 def test_sign_of_bool_and_allclose_work():
     assert ac.tensor([True, False]).sign().tolist() == [True, False]
     assert ac.allclose(ac.ones(2), ac.ones(2))

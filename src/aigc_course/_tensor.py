@@ -36,6 +36,11 @@ from .autograd.engine import backward as _backward
 from .autograd.function import AccumulateGrad
 
 
+def _is_operand(v) -> bool:
+    """Whether ``v`` can be an operand of a tensor operation (a tensor or a number)."""
+    return isinstance(v, (Tensor, int, float, np.number, np.bool_))
+
+
 class _VersionCounter:
     """How many in-place changes a block of memory has had; shared by the tensors viewing it."""
 
@@ -423,11 +428,11 @@ class Tensor:
     def __neg__(self):
         return A.neg(self)
 
-    def __eq__(self, other):
-        return A.eq(self, other)  # type: ignore[override]
+    def __eq__(self, other):  # type: ignore[override]
+        return A.eq(self, other) if _is_operand(other) else NotImplemented  # t == None: False
 
-    def __ne__(self, other):
-        return A.ne(self, other)  # type: ignore[override]
+    def __ne__(self, other):  # type: ignore[override]
+        return A.ne(self, other) if _is_operand(other) else NotImplemented
 
     def __lt__(self, other):
         return A.lt(self, other)
