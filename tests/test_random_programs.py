@@ -46,13 +46,16 @@ REDUCE = {  # keepdim, so that every value stays broadcastable to the program's 
     "logsumexp": lambda lib, x, d: x.logsumexp(d, keepdim=True),
     "cumsum": lambda lib, x, d: x.cumsum(d),
 }
-SHAPE = {  # round trips through views and copies
+SHAPE = {  # shape round trips through views and copies, and shape-preserving products
     "transpose": lambda lib, x: x.transpose(0, -1).contiguous().transpose(0, -1),
     "reshape": lambda lib, x: x.reshape(-1).reshape(tuple(x.shape)),
     "unsqueeze": lambda lib, x: x.unsqueeze(0).squeeze(0),
     "index": lambda lib, x: x[..., :] * 1,
     "cat/split": lambda lib, x: lib.cat([x, x], dim=-1).split(x.shape[-1], dim=-1)[1],
+    "reverse": lambda lib, x: x[..., lib.tensor(list(range(x.shape[-1]))[::-1])],
+    "@ matrix": lambda lib, x: x @ lib.tensor(MATRIX[: x.shape[-1], : x.shape[-1]]),
 }
+MATRIX = np.arange(9.0).reshape(3, 3) / 8 - 0.5  # a constant square factor
 
 
 @st.composite

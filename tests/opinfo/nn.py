@@ -381,6 +381,7 @@ def _features(n, leads=((3,), (1,), (2, 3), ())):
     def inputs(dtype, rng):
         for lead in leads:
             yield arg((*lead, n), dtype, rng)
+        yield arg((*leads[0], n), dtype, rng, "T" if leads[0] else "slice")  # non-contiguous
 
     return inputs
 
