@@ -234,8 +234,22 @@ def _inplace_on_leaf(x):
     return x
 
 
+def _fill_then_add(x):
+    y = x * 2
+    y.fill_(1.5)  # the gradient to x is cut here...
+    return y + x  # ...and flows through this branch only
+
+
+def _zero_then_add(x):
+    y = x * 2
+    y.zero_()
+    return y + x * x
+
+
 INPLACE_OPS = [
     OpInfo("copy_", unary(), FLOATS, fn=op_fn(_copy_into_buffer)),
+    OpInfo("fill_", unary(), FLOATS, fn=op_fn(_fill_then_add)),
+    OpInfo("zero_", unary(), FLOATS, fn=op_fn(_zero_then_add)),
     OpInfo(
         "leaf.mul_",
         lambda dt, rng: [],
