@@ -29,6 +29,7 @@ UNARY = {
     "x/2": lambda lib, x: x / 2,
     "1-x": lambda lib, x: 1 - x,
     "clamp": lambda lib, x: x.clamp(-1, 1),
+    "masked write": lambda lib, x: _masked_write(x),
 }
 BINARY = {
     "+": lambda lib, a, b: a + b,
@@ -38,7 +39,22 @@ BINARY = {
     "maximum": lambda lib, a, b: lib.maximum(a, b),
     "minimum": lambda lib, a, b: lib.minimum(a, b),
     "where": lambda lib, a, b: lib.where(a > b, a, b * 2),
+    "*= (in place)": lambda lib, a, b: _in_place_product(a, b),
 }
+
+
+def _in_place_product(a, b):
+    out = a + b * 0  # a non-leaf of the broadcast shape
+    out.mul_(b)  # recorded in place
+    return out
+
+
+def _masked_write(x):
+    out = x * 1
+    out[out > 0.5] = 0.5  # a masked write into a value that requires grad
+    return out
+
+
 REDUCE = {  # keepdim, so that every value stays broadcastable to the program's shape
     "sum": lambda lib, x, d: x.sum(dim=d, keepdim=True),
     "mean": lambda lib, x, d: x.mean(d, keepdim=True),
