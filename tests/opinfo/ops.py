@@ -246,7 +246,31 @@ def _zero_then_add(x):
     return y + x * x
 
 
+def _write_into_leaf(x):
+    x[0] = 1.0
+    return x
+
+
+def _modify_saved_output(x):
+    y = x.exp()  # exp's backward uses its output...
+    y.add_(1)  # ...which is changed in place before backward: the version counter objects
+    y.sum().backward()
+    return y
+
+
 INPLACE_OPS = [
+    OpInfo(
+        "leaf[0] = 1",
+        lambda dt, rng: [],
+        fn=op_fn(_write_into_leaf),
+        errors=lambda: [E(ones(2), requires_grad=True, desc="a leaf that requires grad")],
+    ),
+    OpInfo(
+        "saved output changed",
+        lambda dt, rng: [],
+        fn=op_fn(_modify_saved_output),
+        errors=lambda: [E(ones(2), requires_grad=True, desc="exp's output changed in place")],
+    ),
     OpInfo("copy_", unary(), FLOATS, fn=op_fn(_copy_into_buffer)),
     OpInfo("fill_", unary(), FLOATS, fn=op_fn(_fill_then_add)),
     OpInfo("zero_", unary(), FLOATS, fn=op_fn(_zero_then_add)),
