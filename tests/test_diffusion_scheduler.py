@@ -28,10 +28,19 @@ def both(schedule, num_train_timesteps, **kw):
 @pytest.mark.parametrize("T", TRAIN_STEPS)
 def test_tables(schedule, T):
     ours, ref = both(schedule, T)
+    # torch's vectorised linspace uses a fused multiply-add, which ours reproduces bit for bit;
+    # on ATen's "default" (scalar) kernels torch rounds twice, so allow float32 rounding there
+    exact = torch.backends.cpu.get_cpu_capability() != "DEFAULT"
     for name in ("betas", "alphas", "alphas_cumprod"):
         got, want = getattr(ours, name), getattr(ref, name)
         assert got.dtype == ac.float32
-        assert_close(got, want, rtol=0, atol=0)  # bit for bit
+        if exact:
+            assert_close(got, want, rtol=0, atol=0)
+        else:
+            assert_close(got, want)
+    # the cumulative product is torch.cumprod's exactly, whatever the kernels
+    expected = torch.cumprod(ac.to_torch(ours.alphas), dim=0)
+    assert_close(ours.alphas_cumprod, expected, rtol=0, atol=0)
     assert ours.timesteps.tolist() == ref.timesteps.tolist()
     assert len(ours) == len(ref) == T
 
