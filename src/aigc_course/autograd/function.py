@@ -148,7 +148,7 @@ class Function(Node):
         """Refuse to differentiate with values that were modified in place after forward saved
         them (each in-place op bumps its tensor's version, as torch's version counter does)."""
         for t, saved in zip(self._saved, self._saved_versions):
-            if t is None:
+            if saved is None:  # nothing, or a Python number: no version to check
                 continue
             if t is _SavedOutput:
                 array, counter, _ = self._output
@@ -175,6 +175,9 @@ class Function(Node):
                 self._output = (out._data, counter, counter.value)
                 saved.append(_SavedOutput)
                 versions.append(counter.value)
+            elif type(v) in (float, int):  # a Python number operand (x * 2.0)
+                saved.append(v)
+                versions.append(None)
             else:
                 if not isinstance(v, Tensor):  # a primitive saved an array
                     v = _input_with_array(args, v)

@@ -149,6 +149,8 @@ def add(input: Tensor | Number, other: Tensor | Number, *, alpha: Number = 1) ->
     >>> ac.add(ac.tensor([1, 2]), 0.5)
     tensor([1.5000, 2.5000])
     """
+    if alpha == 1 and _float_and_number(input, other):
+        return Add.apply(input, other)
     a, b = _promote_operands(input, other)
     if alpha != 1:
         b = mul(b, alpha)
@@ -157,6 +159,8 @@ def add(input: Tensor | Number, other: Tensor | Number, *, alpha: Number = 1) ->
 
 def sub(input: Tensor | Number, other: Tensor | Number, *, alpha: Number = 1) -> Tensor:
     r"""$x - \alpha\,y$. Like torch, two bool tensors cannot be subtracted."""
+    if alpha == 1 and _float_and_number(input, other):
+        return Sub.apply(input, other)
     a, b = _promote_operands(input, other)
     if a._data.dtype.kind == "b":
         raise RuntimeError(
@@ -170,12 +174,16 @@ def sub(input: Tensor | Number, other: Tensor | Number, *, alpha: Number = 1) ->
 
 def mul(input: Tensor | Number, other: Tensor | Number) -> Tensor:
     r"""$x\,y$ elementwise."""
+    if _float_and_number(input, other):
+        return Mul.apply(input, other)
     a, b = _promote_operands(input, other)
     return Mul.apply(a, b)
 
 
 def div(input: Tensor | Number, other: Tensor | Number) -> Tensor:
     r"""$x / y$, true division: integers divide into the default float dtype, as in torch."""
+    if _float_and_number(input, other):
+        return Div.apply(input, other)
     a, b = _promote_operands(input, other, float_result=True)
     return Div.apply(a, b)
 
@@ -211,6 +219,14 @@ def minimum(input: Tensor, other: Tensor) -> Tensor:
     r"""$\min(x, y)$ elementwise; on ties the gradient is split evenly."""
     _check_tensors("minimum", input, other)
     return Minimum.apply(*_promote_operands(input, other))
+
+
+def _float_and_number(a, b) -> bool:
+    """The fast path: a float tensor and a Python number. numpy keeps the tensor's dtype then
+    (a Python number is "weak", as in torch), so the number goes to the Function as it is."""
+    if type(b) in (float, int):
+        return isinstance(a, Tensor) and a._data.dtype.kind == "f"
+    return type(a) in (float, int) and isinstance(b, Tensor) and b._data.dtype.kind == "f"
 
 
 def _check_tensors(name: str, *values) -> None:
