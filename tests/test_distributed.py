@@ -72,6 +72,32 @@ def test_a_raising_rank_is_reported_within_seconds_and_nothing_is_left_running()
     assert mp.active_children() == []
 
 
+def die_on_rank_one(rank, world_size):
+    if rank == 1:
+        os._exit(3)  # no exception, no message: like a segfault or the OOM killer
+    time.sleep(600)
+
+
+def test_a_rank_that_dies_silently_is_reported_and_the_other_is_stopped():
+    start = time.monotonic()
+    with pytest.raises(RuntimeError, match="rank 1 exited with code 3 without a result"):
+        launch(die_on_rank_one, 2)
+    assert time.monotonic() - start < 60  # not the 600 s that rank 0 would sleep
+    assert mp.active_children() == []
+
+
+def sleep_forever(rank, world_size):
+    time.sleep(600)
+
+
+def test_launch_never_waits_past_its_timeout():
+    start = time.monotonic()
+    with pytest.raises(TimeoutError, match=r"timed out after 15 s waiting for ranks \[0\]"):
+        launch(sleep_forever, 1, timeout=15)
+    assert time.monotonic() - start < 35
+    assert mp.active_children() == []
+
+
 def where_am_i(rank, world_size):
     t = torch.tensor([float(rank + 1)])
     dist.all_reduce(t)

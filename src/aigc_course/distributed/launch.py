@@ -153,7 +153,7 @@ def launch(
             if time.monotonic() > deadline:
                 missing = sorted(set(range(world_size)) - set(values))
                 raise TimeoutError(
-                    f"launch() timed out after {timeout} s waiting for ranks {missing}"
+                    f"launch() timed out after {timeout:g} s waiting for ranks {missing}"
                 )
             time.sleep(POLL_S)
         for p in processes:
