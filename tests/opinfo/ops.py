@@ -1201,3 +1201,113 @@ SORTING = [
 ]
 
 ALL_OPS = ELEMENTWISE + REDUCTION + SHAPE + LINALG + INDEXING + SORTING
+
+
+# ================================================================ named forms, in-place forms
+
+
+def _in_place(op: OpInfo, dtypes=None) -> OpInfo:
+    """``x.<name>_(...)`` on a clone (a non-leaf when x requires grad): recorded in place."""
+    name = op.name + "_"
+
+    def fn(lib):
+        def call(x, *args, **kwargs):
+            y = x.clone()
+            getattr(y, name)(*args, **kwargs)
+            return y
+
+        return call
+
+    return OpInfo(name, op.samples, dtypes or op.dtypes, fn=fn, grad=op.grad)
+
+
+_FLOORDIV = binary(away=0.5, shapes=(0, 2, 3, 7))
+NAMED = [
+    OpInfo("floor_divide", _FLOORDIV, NUMERIC, grad=False),
+    OpInfo("remainder", _FLOORDIV, NUMERIC),
+    OpInfo("true_divide", binary(away=0.5, shapes=(0, 2, 7)), ALL, method=False),
+    *[
+        OpInfo(name, binary(shapes=(0, 2, 3, 7)), ("int64", "bool"), grad=False)
+        for name in ("bitwise_and", "bitwise_or", "bitwise_xor")
+    ],
+    OpInfo("bitwise_not", unary(), ("int64", "bool"), grad=False),
+    OpInfo(
+        "logical_and",
+        binary(shapes=(0, 2, 3), scalar=False),
+        ALL,
+        grad=False,
+        errors=lambda: [E(ones(2), 2.5, desc="a Python scalar")],
+    ),
+    OpInfo("logical_or", binary(shapes=(0, 2, 3), scalar=False), ALL, grad=False),
+    OpInfo(
+        "cumprod",
+        lambda dt, rng: [
+            Sample((arg((5,), dt, rng, low=0.5, high=2), 0)),
+            Sample((arg((2, 3), dt, rng, low=0.5, high=2),), dict(dim=-1)),
+            Sample((arg((4, 3), dt, rng, "T", low=-2, high=2), 0)),
+            Sample((arg((), dt, rng), 0)),
+        ],
+        ALL,
+        errors=lambda: [E(ones(2, 3), 2, names=("2",))],
+    ),
+]
+
+
+def _scatter_add_samples(dtype, rng):
+    x = arg((3, 4), dtype, rng)
+    yield Sample((x, 1, Arg(np.array([[0, 0], [1, 3], [2, 2]])), arg((3, 2), dtype, rng)))
+    yield Sample((x, 0, Arg(np.array([[2, 0, 1, 0]])), arg((1, 4), dtype, rng)))
+    yield Sample(
+        (arg((4, 3), dtype, rng, "T"), -1, Arg(np.array([[1], [1], [0]])), arg((3, 1), dtype, rng))
+    )
+
+
+INDEXING += [
+    OpInfo("scatter_add", _scatter_add_samples, NUMERIC, errors=_scatter_errors),
+]
+
+_BY_NAME = {op.name: op for op in ELEMENTWISE + SHAPE + INDEXING + NAMED}
+IN_PLACE = [
+    _in_place(_BY_NAME[name])
+    for name in (
+        "clamp",
+        "masked_fill",
+        "floor_divide",
+        "remainder",
+        "bitwise_and",
+        "bitwise_or",
+        "bitwise_xor",
+        "bitwise_not",
+        "tril",
+        "triu",
+        "scatter",
+        "scatter_add",
+    )
+]
+ELEMENTWISE += NAMED + [op for op in IN_PLACE if op.name not in ("tril_", "triu_")]
+SHAPE += [op for op in IN_PLACE if op.name in ("tril_", "triu_")]
+
+
+def _query(name, **kw):
+    return OpInfo(name, _small, ALL, grad=False, **kw)
+
+
+QUERIES = [
+    _query("numel"),
+    _query("dim", function=False),
+    _query("size", function=False),
+    OpInfo(
+        "size(dim)",
+        _small,
+        ALL,
+        fn=op_fn(lambda x: x.size(-1) if x.dim() else x.size()),
+        grad=False,
+    ),
+    _query("stride", function=False),
+    _query("is_contiguous", function=False),
+    _query("is_floating_point", function=False),
+    _query("element_size", function=False),
+]
+SHAPE += QUERIES
+
+ALL_OPS = ELEMENTWISE + REDUCTION + SHAPE + LINALG + INDEXING + SORTING
