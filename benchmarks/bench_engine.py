@@ -1,6 +1,7 @@
 """The engine's hot path against torch, measured in one run, one thread each (issue 7's targets).
 
-Rows (each: median seconds of one forward + backward; the ratio is aigc_course / torch):
+Rows (each: the best of N interleaved runs of one forward + backward; the ratio is
+aigc_course / torch):
 
 1. ``mlp``: Linear(64, 128) -> ReLU -> Linear(128, 10) on a batch of 64, cross-entropy,
    ``zero_grad`` + forward + backward (target <= 1.5x);
@@ -21,7 +22,6 @@ To measure another checkout of the package (for a before/after table), put its `
 from __future__ import annotations
 
 import argparse
-import statistics
 import time
 
 import numpy as np
@@ -33,15 +33,20 @@ import aigc_course.nn as acnn
 import aigc_course.nn.functional as acF
 
 
-def median_time(fn, repeat: int, warmup: int = 3) -> float:
+def best_times(ours, theirs, repeat: int, warmup: int = 3) -> tuple[float, float]:
+    """The fastest of ``repeat`` runs of each, alternating the two libraries run by run, so that
+    a burst of load from other processes on the shared CPUs hits both alike. The fastest run
+    is the one least disturbed: the best estimate of each library's own cost."""
     for _ in range(warmup):
-        fn()
-    times = []
+        ours()
+        theirs()
+    best = [float("inf"), float("inf")]
     for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        for i, fn in enumerate((ours, theirs)):
+            start = time.perf_counter()
+            fn()
+            best[i] = min(best[i], time.perf_counter() - start)
+    return best[0], best[1]
 
 
 def mlp_step(lib, nn, F):
@@ -113,8 +118,7 @@ def main() -> None:
     with threadpool_limits(limits=1):
         for name, ours, theirs, target in rows:
             repeat = args.repeat if "chain" not in name else max(args.repeat // 10, 3)
-            t_ours = median_time(ours, repeat)
-            t_torch = median_time(theirs, repeat)
+            t_ours, t_torch = best_times(ours, theirs, repeat)
             goal = f"{target:.1f}x" if target else "-"
             print(
                 f"{name:<28}{t_ours * 1e3:>16.3f}{t_torch * 1e3:>11.3f}"

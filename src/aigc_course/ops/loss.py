@@ -42,4 +42,17 @@ class NllLoss(Function):
     @staticmethod
     def backward(ctx, dz):
         rows_grad = dz * Tensor._make(ctx.coef)  # (M,)
-        return IndexAdd.apply(rows_grad, shape=ctx.shape, steps=ctx.steps), None, None, None
+        return NllLossBackward.apply(rows_grad, shape=ctx.shape, steps=ctx.steps), None, None, None
+
+
+class NllLossBackward(IndexAdd):
+    r"""Zeros of the input's shape with row $i$'s gradient at column $y_i$: like
+    :class:`IndexAdd`, but each row is written once, so a plain assignment does it (numpy's
+    ``add.at``, which handles repeated indices, is several times slower)."""
+
+    @staticmethod
+    def forward(ctx, x, shape, steps):
+        ctx.steps = steps
+        z = np.zeros(shape, dtype=x.dtype)
+        z[steps[0]] = x
+        return z
