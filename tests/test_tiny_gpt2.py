@@ -114,3 +114,33 @@ def test_pick_gpt2_offline_picks_the_shipped_model(capsys):
     assert Path(choice) == SHIPPED_MODEL_DIR
     out = capsys.readouterr().out
     assert out.count("\n") == 1 and "shipped" in out
+
+
+def test_pick_gpt2_online_picks_the_hub_model(monkeypatch, capsys):
+    """With the hub allowed and reachable (simulated: no network in CI), the real GPT-2."""
+    import huggingface_hub
+
+    monkeypatch.delenv("HF_HUB_OFFLINE")
+    monkeypatch.delenv("TRANSFORMERS_OFFLINE", raising=False)
+    asked = []
+    monkeypatch.setattr(
+        huggingface_hub, "hf_hub_download", lambda repo, name, **kw: asked.append((repo, name))
+    )
+    assert pick_gpt2() == "gpt2"
+    assert asked == [("gpt2", "config.json")]
+    out = capsys.readouterr().out
+    assert out.count("\n") == 1 and "'gpt2'" in out and "hub" in out
+
+
+def test_pick_gpt2_unreachable_hub_picks_the_shipped_model(monkeypatch, capsys):
+    import huggingface_hub
+
+    monkeypatch.delenv("HF_HUB_OFFLINE")
+    monkeypatch.delenv("TRANSFORMERS_OFFLINE", raising=False)
+
+    def unreachable(repo, name, **kw):
+        raise OSError("no network")
+
+    monkeypatch.setattr(huggingface_hub, "hf_hub_download", unreachable)
+    assert Path(pick_gpt2()) == SHIPPED_MODEL_DIR
+    assert "shipped" in capsys.readouterr().out

@@ -29,12 +29,11 @@ def hub_available(name: str = "gpt2", timeout: float = 3.0) -> bool:
     ):
         return False
     try:
-        from huggingface_hub import hf_hub_download
-        from huggingface_hub.utils import HfHubHTTPError  # noqa: F401  (import check only)
+        import huggingface_hub
     except ImportError:
         return False
     try:
-        hf_hub_download(name, "config.json", etag_timeout=timeout)
+        huggingface_hub.hf_hub_download(name, "config.json", etag_timeout=timeout)
     except Exception:  # no network, a proxy, a missing repo: any failure means "use ours"
         return False
     return True
