@@ -579,6 +579,8 @@ def check_module(info, dtype: str, x: Arg):
     assert list(params_o) == list(params_t)
     for name, p in params_o.items():
         assert_same(p.grad, params_t[name].grad, rtol, atol, what=f"gradient of {name}")
+        # torch's AccumulateGrad gives the parameter's layout: p.grad.view(-1) works
+        assert p.grad.is_contiguous() == params_t[name].grad.is_contiguous(), name
 
 
 # ---------------------------------------------------------------- parametrizing
