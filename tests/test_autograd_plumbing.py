@@ -182,6 +182,24 @@ def test_overwriting_a_recorded_slice_stops_its_gradient():
     assert_same(run)
 
 
+def test_recorded_in_place_change_of_a_view_refuses_instead_of_a_wrong_gradient():
+    """torch re-records the base of a view changed in place; we do not (see ops/inplace.py),
+    so we refuse rather than silently give the base a wrong gradient. The rewrite works."""
+    w = ac.ones(3, requires_grad=True)
+    h = w * 2
+    with pytest.raises(RuntimeError, match="view"):
+        h[0].mul_(3)
+
+    def rewritten(lib):
+        w = lib.ones(3, requires_grad=True)
+        h = w * 2
+        h[0] = h[0] * 3
+        h.sum().backward()
+        return h, w.grad
+
+    assert_same(rewritten)
+
+
 def test_in_place_on_a_leaf_that_requires_grad_raises_torchs_error():
     for op in ("add_", "mul_", "zero_", "setitem"):
 
