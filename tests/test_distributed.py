@@ -107,6 +107,7 @@ def where_am_i(rank, world_size):
         "sum": t.item(),
         "pid": os.getpid(),
         "threads": torch.get_num_threads(),
+        "interface": os.environ["GLOO_SOCKET_IFNAME"],
     }
 
 
@@ -129,6 +130,7 @@ def test_two_launches_at_the_same_time_both_succeed():
     assert [r[0]["sum"] for r in results.values()] == [1.0, 1.0]
     assert results["a"][0]["pid"] != results["b"][0]["pid"] != os.getpid()
     assert results["a"][0]["threads"] == 1
+    assert results["a"][0]["interface"].startswith("lo")  # loopback only
     assert mp.active_children() == []
 
 

@@ -21,6 +21,7 @@ import multiprocessing as mp
 import os
 import pickle
 import shutil
+import socket
 import tempfile
 import time
 import traceback
@@ -41,7 +42,7 @@ def _worker(fn, rank: int, world_size: int, args: tuple, store_dir: str, results
     log = os.open(os.path.join(store_dir, f"rank{rank}.log"), os.O_WRONLY | os.O_CREAT, 0o600)
     os.dup2(log, 1)  # only the parent prints: C++ warnings (fd 2) and print() go to the log
     os.dup2(log, 2)
-    os.environ["GLOO_SOCKET_IFNAME"] = "lo"  # loopback only, whatever the machine's network
+    os.environ["GLOO_SOCKET_IFNAME"] = _loopback_interface()  # never the machine's network
     os.environ["OMP_NUM_THREADS"] = "1"
     import torch
     import torch.distributed as dist
@@ -69,6 +70,15 @@ def _worker(fn, rank: int, world_size: int, args: tuple, store_dir: str, results
     finally:
         if dist.is_initialized():
             dist.destroy_process_group()
+
+
+def _loopback_interface() -> str:
+    """The loopback interface's name: ``lo`` on Linux, ``lo0`` on macOS."""
+    try:
+        names = [name for _, name in socket.if_nameindex()]
+    except (OSError, AttributeError):  # pragma: no cover
+        return "lo"
+    return next((name for name in names if name.startswith("lo")), "lo")
 
 
 def _check_importable(fn: Callable) -> None:

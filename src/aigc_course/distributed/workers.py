@@ -27,6 +27,7 @@ __all__ = [
     "chapter_worker",
     "digits_problem",
     "parity_worker",
+    "startup_and_timing_worker",
     "timing_worker",
     "train_ours",
     "train_torch",
@@ -178,3 +179,9 @@ def chapter_worker(rank: int, world_size: int, steps: int = 25) -> dict:
         **parity_worker(rank, world_size, steps),
         "timing": timing_worker(rank, world_size),
     }
+
+
+def startup_and_timing_worker(rank: int, world_size: int) -> dict:
+    """When this rank started running (wall clock), and :func:`timing_worker`'s step times;
+    for ``benchmarks/bench_distributed.py``."""
+    return {"started_at": time.time(), "timing": timing_worker(rank, world_size)}
