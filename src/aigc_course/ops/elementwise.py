@@ -11,6 +11,7 @@ import math
 
 import numpy as np
 from scipy.special import erf as _erf
+from scipy.special import ndtr as _ndtr
 
 from .. import _dtypes
 from .._checks import broadcast_shapes, check_device
@@ -234,15 +235,13 @@ class Gelu(Function):
     r"""$z = x\,\Phi(x) = \frac x2\left(1 + \operatorname{erf}(x/\sqrt2)\right)$ (the exact GELU),
     so $dx = dz\,(\Phi(x) + x\,\varphi(x))$ with $\varphi(x) = e^{-x^2/2}/\sqrt{2\pi}$.
 
-    One primitive instead of five composed ops: the expensive $\operatorname{erf}$ runs once,
-    and its $\Phi$ is saved for backward (torch saves only $x$ and recomputes it).
+    One primitive instead of five composed ops: $\Phi$ (``scipy.special.ndtr``, the expensive
+    part) runs once, and is saved for backward (torch saves only $x$ and recomputes it).
     """
 
     @staticmethod
     def forward(ctx, x):
-        cdf = _erf(x * np.asarray(1 / math.sqrt(2), dtype=x.dtype))  # Phi(x) = (1 + erf) / 2
-        cdf += 1
-        cdf *= 0.5
+        cdf = _ndtr(x)  # Phi(x) = (1 + erf(x / sqrt 2)) / 2, exact also far in the left tail
         ctx.save_for_backward(x, cdf)
         return x * cdf
 
