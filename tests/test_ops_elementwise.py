@@ -4,8 +4,14 @@ central differences; and bad inputs, which must raise the exception type torch r
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from opinfo import (
+    Arg,
+    Sample,
+    broadcast_pairs,
     check_central_differences,
     check_error,
     check_grad,
@@ -15,6 +21,7 @@ from opinfo import (
     grad_cases,
     value_cases,
 )
+from opinfo.ops import BINARY_OPS, UNARY_OPS
 from opinfo.ops import ELEMENTWISE as OPS
 
 
@@ -44,3 +51,29 @@ def test_central_differences(op, sample):
 @pytest.mark.parametrize("op, error", error_cases(OPS))
 def test_errors(op, error):
     check_error(op, error)
+
+
+# ---------------------------------------------------------------- Hypothesis shapes
+
+DIFFERENTIABLE_BINARY = [op for op in BINARY_OPS if op.grad]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.sampled_from(DIFFERENTIABLE_BINARY), broadcast_pairs(), st.integers(0, 2**16))
+def test_binary_ops_on_drawn_broadcast_shapes(op, shapes, seed):
+    """Values and gradients of the binary ops over Hypothesis-drawn broadcast pairs."""
+    rng = np.random.default_rng(seed)
+    a = rng.uniform(0.5, 2.0, shapes[0])  # positive: a valid base for pow, divisor for div
+    b = rng.uniform(0.5, 2.0, shapes[1])
+    check_grad(op, Sample((Arg(a), Arg(b))))
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.sampled_from([op for op in UNARY_OPS if op.grad]),
+    st.lists(st.integers(0, 3), max_size=3),
+    st.integers(0, 2**16),
+)
+def test_unary_ops_on_drawn_shapes(op, shape, seed):
+    x = np.random.default_rng(seed).uniform(0.5, 2.0, shape)
+    check_grad(op, Sample((Arg(x),)))

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pytest
 import torch
+from hypothesis import strategies as st
 
 import aigc_course as ac
 
@@ -454,12 +455,12 @@ def check_gradgrad(op: OpInfo, sample: Sample):
         [first_o[i] for i in keep], vars_o, [ac.tensor(x) for x in v], allow_unused=True
     )
     rtol, atol = _tol(op, sample_dtype(sample), grad=True)
-    for i, (so, st, var) in enumerate(zip(second_o, second_t, vars_t)):
-        if st is None:
-            st = torch.zeros_like(var)
-        if so is None:
-            so = ac.zeros(tuple(var.shape), dtype=getattr(ac, str(var.dtype)[6:]))
-        assert_same(so, st, rtol, atol, what=f"second derivative wrt variable {i}")
+    for i, (s_o, s_t, var) in enumerate(zip(second_o, second_t, vars_t)):
+        if s_t is None:
+            s_t = torch.zeros_like(var)
+        if s_o is None:
+            s_o = ac.zeros(tuple(var.shape), dtype=getattr(ac, str(var.dtype)[6:]))
+        assert_same(s_o, s_t, rtol, atol, what=f"second derivative wrt variable {i}")
 
 
 def check_central_differences(op: OpInfo, sample: Sample, eps: float = 1e-6):
@@ -676,6 +677,7 @@ __all__ = [
     "OpInfo",
     "Sample",
     "assert_same",
+    "broadcast_pairs",
     "builtin_type",
     "check_central_differences",
     "check_error",
@@ -689,3 +691,25 @@ __all__ = [
     "tensors",
     "value_cases",
 ]
+
+
+# ---------------------------------------------------------------- Hypothesis-drawn shapes
+
+
+def broadcast_pairs():
+    """A Hypothesis strategy for two broadcastable shapes: 0-d, size 1 and size 0 included."""
+
+    def pair(shape):
+        def other(draw_mask):
+            drop, ones = draw_mask
+            return tuple(1 if o else n for n, o in zip(shape[drop:], ones))
+
+        masks = st.tuples(
+            st.integers(0, len(shape)),
+            st.lists(st.booleans(), min_size=len(shape), max_size=len(shape)),
+        )
+        return st.tuples(st.just(tuple(shape)), masks.map(other)).flatmap(
+            lambda ab: st.sampled_from([ab, ab[::-1]])
+        )
+
+    return st.lists(st.integers(0, 3), min_size=0, max_size=3).flatmap(pair)
