@@ -120,3 +120,46 @@ def test_greedy_passes(capsys):
 def test_greedy_hints(wrong, hint):
     with pytest.raises(ExerciseError, match=hint):
         ch09.check_greedy_generate(wrong)
+
+
+# ------------------------------------------------------------------ attention with a cache
+
+
+def cached(q, k, v, self_first=True, scale=True, whole=False, only_new=False):
+    T, d = q.shape
+    keys, values, outputs = [], [], []
+    for t in range(T):
+        if self_first:
+            keys.append(k[t])
+            values.append(v[t])
+        K = k if whole else (ac.stack([k[t]]) if only_new else ac.stack(keys)) if keys else None
+        V = v if whole else (ac.stack([v[t]]) if only_new else ac.stack(values)) if values else None
+        if K is None:
+            outputs.append(ac.zeros(d))
+        else:
+            s = K @ q[t] / (d**0.5 if scale else 1.0)  # (S,)
+            outputs.append(s.softmax(dim=-1) @ V)  # (d,)
+        if not self_first:
+            keys.append(k[t])
+            values.append(v[t])
+    return ac.stack(outputs)
+
+
+def test_cached_attention_passes(capsys):
+    ch09.check_cached_attention(cached)
+    assert "✓" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "wrong, hint",
+    [
+        (lambda q, k, v: cached(q, k, v, only_new=True), "only to its own key"),
+        (lambda q, k, v: cached(q, k, v, self_first=False), "appended after attending"),
+        (lambda q, k, v: cached(q, k, v, scale=False), "no scaling"),
+        (lambda q, k, v: cached(q, k, v, whole=True), "future leaks"),
+        (lambda q, k, v: cached(q, k, v)[:-1], "shape"),
+    ],
+)
+def test_cached_attention_hints(wrong, hint):
+    with pytest.raises(ExerciseError, match=hint):
+        ch09.check_cached_attention(wrong)

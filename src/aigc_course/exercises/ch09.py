@@ -5,6 +5,8 @@ r"""Checkers for chapter 9's exercises (text generation).
 2. :func:`check_top_p_filter`: nucleus filtering, against transformers' ``TopPLogitsWarper``.
 3. :func:`check_greedy_generate`: a greedy decoding loop around a model, against transformers'
    ``generate``.
+4. :func:`check_cached_attention`: one head's causal attention computed one position at a time
+   from a growing key/value cache, against torch's ``scaled_dot_product_attention``.
 
 Your functions receive ``aigc_course`` Tensors (and, for 3, our ``GPT2LMHeadModel``). When your
 answer equals that of a known mistake (off by one, zeros instead of $-\infty$, the crossing
@@ -18,7 +20,12 @@ import numpy as np
 from .._creation import from_numpy
 from ._checking import ExerciseError, passed, run_learner
 
-__all__ = ["check_greedy_generate", "check_top_k_filter", "check_top_p_filter"]
+__all__ = [
+    "check_cached_attention",
+    "check_greedy_generate",
+    "check_top_k_filter",
+    "check_top_p_filter",
+]
 
 
 def _numpy(value) -> np.ndarray:
@@ -200,3 +207,56 @@ def check_greedy_generate(greedy_generate) -> None:
             )
         raise ExerciseError(f"{what}: {hint}")
     passed("greedy_generate gives transformers' greedy ids (batch 1 and 2)")
+
+
+# ------------------------------------------------------------------ 4. attention with a cache
+
+
+def _cached_variants(q, k, v):
+    """The causal head and the usual mistakes of an incremental version, with torch."""
+    import torch
+
+    T, d = q.shape
+    F = torch.nn.functional
+    good = F.scaled_dot_product_attention(q[None], k[None], v[None], is_causal=True)[0]
+    strict = torch.ones(T, T, dtype=torch.bool).tril(-1)  # keys before the query only
+    scores = q @ k.T / d**0.5
+    before = torch.softmax(scores.masked_fill(~strict, float("-inf")), dim=-1) @ v
+    before[0] = 0.0  # nothing cached yet at the first position
+    unscaled = F.scaled_dot_product_attention(q[None], k[None], v[None], is_causal=True, scale=1.0)
+    return good, {
+        "each position attends only to its own key and value (the output equals v): the "
+        "query must attend to every cached key, k[0..t], not just the newest": v,
+        "the new key and value are appended after attending, so position t misses itself; "
+        "append k[t] and v[t] to the cache first, then attend": before,
+        "no scaling: divide the scores by sqrt(d)": unscaled[0],
+        "the whole cache is attended at every step, including later positions (that is no "
+        "cache at all, and the future leaks in): at step t the cache holds positions 0..t "
+        "only": torch.softmax(scores, dim=-1) @ v,
+    }
+
+
+def check_cached_attention(cached_attention) -> None:
+    """``cached_attention(q, k, v)`` with (T, d) inputs must process positions 0..T-1 one at a
+    time, appending to a key/value cache, and return the (T, d) outputs of the causal head."""
+    import torch
+
+    rng = np.random.default_rng(3)
+    for T, d in [(1, 4), (5, 8), (9, 6)]:
+        arrays = [rng.standard_normal((T, d)).astype(np.float32) for _ in range(3)]
+        good, mistakes = _cached_variants(*map(torch.from_numpy, arrays))
+        what = f"cached_attention(q, k, v) with T, d = {T, d}"
+        inputs = [from_numpy(a.copy()) for a in arrays]
+        got = _numpy(run_learner(cached_attention, *inputs, what=what))
+        if got.shape == good.shape and np.allclose(got, good.numpy(), rtol=1e-4, atol=1e-5):
+            continue
+        hint = f"shape {got.shape}, expected {tuple(good.shape)}"
+        if got.shape == tuple(good.shape):
+            hint = "the values differ from the causal head's"
+            for text, wrong in mistakes.items():
+                close = np.allclose(got, wrong.numpy(), rtol=1e-4, atol=1e-5)
+                if close and not np.allclose(wrong.numpy(), good.numpy(), rtol=1e-4, atol=1e-5):
+                    hint = text
+                    break
+        raise ExerciseError(f"{what}: {hint}")
+    passed("cached_attention equals the full causal head, position by position")
