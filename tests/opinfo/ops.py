@@ -1009,6 +1009,11 @@ def _index_samples(dtype, rng):
         Arg(np.array([True, False, True, False])),
         (slice(None), Arg(np.array([[0, 1], [2, 0]]))),
         slice(5, 10),
+        slice(1, 1),
+        Arg(np.array(-1)),
+        Arg(np.array([-1, 0, -4])),
+        (Ellipsis, None),
+        (Arg(np.array([[0], [3]])), Arg(np.array([0, 2]))),
     ]:
         yield Sample((x(), idx))
     yield Sample((x("T"), (slice(None), 1)))
@@ -1032,6 +1037,8 @@ def _index_errors():
         E(x, (0, 0, 0), names=()),
         E(x, Arg(np.array([0.0])), desc="float index"),
         E(x, Arg(np.array([True, False])), names=("2", "4"), desc="mask length"),
+        E(x, slice(None, None, -1), desc="negative step"),
+        E(x, Arg(np.array([-5])), names=("-5",)),
     ]
 
 
