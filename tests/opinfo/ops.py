@@ -966,6 +966,7 @@ def _matmul_errors():
         E(ones(2, 5, 3), ones(2, 4, 2), names=("[2, 5, 3]", "[2, 4, 2]")),
         E(Arg(np.array(1.0, "float32")), ones(2), desc="0-d"),
         E(ones(2, 2), ones(2, 2, dtype="float64"), desc="dtype mismatch"),
+        E(ones(2, 2, dtype="bool"), ones(2, 2, dtype="bool"), desc="bool"),
     ]
 
 
