@@ -132,6 +132,7 @@ from .ops.reduction import (  # noqa: E402
     sum,
     var,
 )
+from .ops.sampling import multinomial, randint  # noqa: E402
 from .ops.scan import cumprod, cumsum  # noqa: E402
 from .ops.shape import (  # noqa: E402
     cat,
@@ -148,7 +149,7 @@ from .ops.shape import (  # noqa: E402
     unsqueeze,
 )
 from .ops.sorting import argsort, sort, topk  # noqa: E402
-from .random import Generator, manual_seed, multinomial, randint  # noqa: E402
+from .random import Generator, manual_seed  # noqa: E402
 
 half, float, double = float16, float32, float64
 short, int, long = int16, int32, int64

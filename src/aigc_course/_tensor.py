@@ -836,9 +836,9 @@ class Tensor:
     def cumprod(self, dim, *, dtype=None):
         return C.cumprod(self, dim, dtype=dtype)
 
-    # ---- random.py
+    # ---- ops/sampling.py
     def multinomial(self, num_samples, replacement=False, *, generator=None):
-        return random.multinomial(self, num_samples, replacement, generator=generator)
+        return P.multinomial(self, num_samples, replacement, generator=generator)
 
 
 # Autograd sits below Tensor and cannot import it: hand it the class, once.
@@ -847,7 +847,6 @@ _function._register_tensor_class(Tensor)
 # The one import cycle of the package, bound once here at import time: the ops build Tensors,
 # and Tensor's methods call the ops. Each ops module imports Tensor from this module, which is
 # complete by now.
-from . import random  # noqa: E402
 from .ops import arithmetic as A  # noqa: E402
 from .ops import elementwise as E  # noqa: E402
 from .ops import indexing as X  # noqa: E402
@@ -855,6 +854,7 @@ from .ops import inplace as I  # noqa: E402, E741
 from .ops import integer as N  # noqa: E402
 from .ops import linalg as L  # noqa: E402
 from .ops import reduction as R  # noqa: E402
+from .ops import sampling as P  # noqa: E402
 from .ops import scan as C  # noqa: E402
 from .ops import shape as S  # noqa: E402
 from .ops import sorting as O  # noqa: E402, E741

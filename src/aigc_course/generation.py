@@ -20,7 +20,8 @@ import numpy as np
 
 from ._creation import zeros
 from ._tensor import Tensor
-from .random import Generator, multinomial
+from .ops.sampling import multinomial
+from .random import Generator
 
 
 def _check_temperature(temperature: float) -> None:
