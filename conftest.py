@@ -9,6 +9,12 @@
     skips exactly those);
   - images (PNG, JPEG, SVG): their bytes vary with matplotlib and freetype versions. The
     figure's ``text/plain`` repr (``<Figure size 640x480 with 1 Axes>``) is still compared.
+* nbval runs every notebook as Colab's "Run all" does: every cell, whatever its tags, and a
+  cell that raises fails. nbval's own markers that would let a cell raise (the
+  ``raises-exception`` / ``nbval-raises-exception`` tags, ``# NBVAL_RAISES_EXCEPTION``) or skip
+  it (``nbval-skip``, ``# NBVAL_SKIP``) are switched off here, because Colab ignores them;
+  intended errors are shown with ``aigc_course.book.expect_error``.
+  (``tests/test_run_all.py`` checks that this holds.)
 * The notebook kernels must draw figures with the inline backend, as when the notebooks were
   executed. ipykernel chooses inline only when ``MPLBACKEND`` is unset, so it is removed from
   the environment while nbval starts a kernel; with Agg, figures would vanish and every
@@ -47,9 +53,22 @@ def _start_kernel_without_mplbackend(setup):
     return wrapped
 
 
+def _run_all_semantics(collect):
+    def wrapped():
+        for item in collect():
+            options = getattr(item, "options", None)
+            if options is not None:  # an nbval cell
+                options["check_exception"] = False  # no cell may raise
+                options["skip"] = False  # and every cell runs
+            yield item
+
+    return wrapped
+
+
 def pytest_collectstart(collector):
     # nbval's collector for one notebook; matched by name so that this file works (and
     # does nothing) when nbval is not installed or is disabled with -p no:nbval.
     if type(collector).__name__ == "IPyNbFile" and hasattr(collector, "skip_compare"):
         collector.skip_compare = tuple(collector.skip_compare) + NBVAL_SKIP_COMPARE
         collector.setup = _start_kernel_without_mplbackend(collector.setup)
+        collector.collect = _run_all_semantics(collector.collect)
