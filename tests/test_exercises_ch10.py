@@ -112,3 +112,40 @@ def test_cfg_passes_and_keeps_the_global_rng(capsys):
 def test_cfg_hints(wrong, hint):
     with pytest.raises(ExerciseError, match=hint):
         ch10.check_cfg(wrong)
+
+
+# ------------------------------------------------------------------ the cosine schedule
+
+
+def cosine_betas(T, s=0.008, cap=0.999, alphas=False):
+    import math
+
+    def abar(x):
+        return math.cos((x + s) / (1 + s) * math.pi / 2) ** 2
+
+    betas = [1 - abar((t + 1) / T) / abar(t / T) for t in range(T)]
+    betas = [min(b, cap) if cap else b for b in betas]
+    return ac.tensor([1 - b for b in betas] if alphas else betas)
+
+
+def test_cosine_betas_passes(capsys):
+    ch10.check_cosine_betas(cosine_betas)
+    assert capsys.readouterr().out.startswith("✓")
+
+
+@pytest.mark.parametrize(
+    "kwargs,hint",
+    [
+        (dict(cap=None), "cap each beta"),
+        (dict(s=0.0), "offset"),
+        (dict(alphas=True), "not the alphas"),
+    ],
+)
+def test_cosine_betas_hints(kwargs, hint):
+    with pytest.raises(ExerciseError, match=hint):
+        ch10.check_cosine_betas(lambda T: cosine_betas(T, **kwargs))
+
+
+def test_cosine_betas_wrong_length_is_reported():
+    with pytest.raises(ExerciseError, match="shape"):
+        ch10.check_cosine_betas(lambda T: cosine_betas(T)[:-1])

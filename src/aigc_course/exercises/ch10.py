@@ -6,6 +6,8 @@ r"""Checkers for chapter 10's exercises (diffusion).
    posterior mean and ``fixed_small`` variance), against ``diffusers.DDPMScheduler.step`` with
    the same Gaussian draw.
 3. :func:`check_cfg`: classifier-free guidance, against the formula on a small random denoiser.
+4. :func:`check_cosine_betas`: the cosine schedule's betas, against diffusers'
+   ``"squaredcos_cap_v2"``.
 
 When a wrong answer equals a known mistake (no square roots, signal and noise swapped, no
 clipping, noise added at the last step, the forward variance $\beta_t$ instead of the
@@ -20,7 +22,7 @@ from .._creation import from_numpy, tensor
 from ..autograd.grad_mode import no_grad
 from ._checking import ExerciseError, check_tensor, passed, run_learner
 
-__all__ = ["check_add_noise", "check_cfg", "check_ddpm_step"]
+__all__ = ["check_add_noise", "check_cfg", "check_cosine_betas", "check_ddpm_step"]
 
 BROADCAST_HINT = (
     "alphas_cumprod[t] has shape (N,), which broadcasts against the LAST dimension of x0; "
@@ -197,3 +199,46 @@ def check_cfg(cfg) -> None:
                     raise ExerciseError(f"{what}: {hint}")
         check_tensor(got, expected, what=what, check_dtype=False)
     passed("cfg gives eps_uncond + w (eps_cond - eps_uncond) for w = 3, 0 and 1")
+
+
+def _cosine_variant(T: int, s: float = 0.008, cap: float | None = 0.999) -> np.ndarray:
+    import math
+
+    def abar(x):
+        return math.cos((x + s) / (1 + s) * math.pi / 2) ** 2
+
+    betas = [1 - abar((t + 1) / T) / abar(t / T) for t in range(T)]
+    return np.array([min(b, cap) if cap else b for b in betas], dtype=np.float32)
+
+
+def check_cosine_betas(cosine_betas) -> None:
+    r"""``cosine_betas(T)`` returns the T betas of Nichol & Dhariwal's cosine schedule,
+    $\beta_t = \min(1 - \bar\alpha(\frac{t+1}{T})/\bar\alpha(\frac{t}{T}), 0.999)$ with
+    $\bar\alpha(x) = \cos^2(\frac{x + 0.008}{1.008}\frac{\pi}{2})$, against diffusers'
+    ``"squaredcos_cap_v2"``."""
+    from diffusers import DDPMScheduler
+
+    for T in [1000, 50]:
+        expected = DDPMScheduler(num_train_timesteps=T, beta_schedule="squaredcos_cap_v2").betas
+        what = f"cosine_betas({T})"
+        got = run_learner(cosine_betas, T, what=what)
+        got = got if hasattr(got, "shape") else tensor(np.asarray(got, dtype=np.float32))
+        mistakes = [
+            (
+                _cosine_variant(T, cap=None),
+                "cap each beta at 0.999: the last one is 1 otherwise "
+                "(abar reaches 0 at t = T), and a step with beta = 1 erases everything",
+            ),
+            (
+                _cosine_variant(T, s=0.0),
+                "use the offset s = 0.008, (x + s) / (1 + s): without "
+                "it the first betas are tiny and the first steps do nothing",
+            ),
+            (1 - _cosine_variant(T), "return the betas, 1 - abar(t+1)/abar(t), not the alphas"),
+        ]
+        if tuple(got.shape) == tuple(expected.shape):
+            for wrong, hint in mistakes:
+                if not _matches(got, expected.numpy()) and _matches(got, wrong):
+                    raise ExerciseError(f"{what}: {hint}")
+        check_tensor(got, expected.numpy(), what=what, check_dtype=False, rtol=1e-5, atol=1e-6)
+    passed("cosine_betas matches diffusers' squaredcos_cap_v2 for T = 1000 and 50")
