@@ -231,3 +231,12 @@ def test_flat_buffer_views_share_its_memory():
     np.testing.assert_array_equal(views[0], a + 1)
     with pytest.raises(TypeError, match="one dtype"):
         flat_buffer([a, b.astype(np.float64)])
+
+
+def test_a_rank_that_died_before_running_fn_gets_the_main_guard_hint(tmp_path):
+    import sys
+
+    launch_module = sys.modules["aigc_course.distributed.launch"]
+    assert 'if __name__ == "__main__":' in launch_module._log_tail(str(tmp_path), 0)
+    (tmp_path / "rank1.log").write_text("Segmentation fault\n")
+    assert launch_module._log_tail(str(tmp_path), 1).endswith("Segmentation fault\n")

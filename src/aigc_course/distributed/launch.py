@@ -169,9 +169,11 @@ def launch(
         for p in processes:
             p.join(5.0)
     finally:
-        _stop(processes)
-        results.close()
-        shutil.rmtree(store_dir, ignore_errors=True)
+        try:
+            _stop(processes)
+            results.close()
+        finally:
+            shutil.rmtree(store_dir, ignore_errors=True)
     return [values[rank] for rank in range(world_size)]
 
 
@@ -180,5 +182,9 @@ def _log_tail(store_dir: str, rank: int, chars: int = 2000) -> str:
         with open(os.path.join(store_dir, f"rank{rank}.log"), errors="replace") as f:
             text = f.read()[-chars:]
     except OSError:
-        return ""
+        # it died before reaching _worker, e.g. re-importing a script's unguarded launch()
+        return (
+            " before running fn (a script that calls launch() must do so under "
+            '`if __name__ == "__main__":`, because spawned processes import the main module)'
+        )
     return f"; its output ended with:\n{text}" if text.strip() else ""
