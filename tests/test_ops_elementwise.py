@@ -77,3 +77,30 @@ def test_binary_ops_on_drawn_broadcast_shapes(op, shapes, seed):
 def test_unary_ops_on_drawn_shapes(op, shape, seed):
     x = np.random.default_rng(seed).uniform(0.5, 2.0, shape)
     check_grad(op, Sample((Arg(x),)))
+
+
+PROMOTING = [op for op in OPS if op.name in ("+", "-", "*", "/", "//", "%", "&", "|", "^", "**")]
+PROMOTING += [op for op in BINARY_OPS if op.name in ("maximum", "eq", "lt")]
+DTYPES = ["float32", "float64", "int64", "bool", "int32", "uint8", "float16"]
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.sampled_from(PROMOTING),
+    broadcast_pairs(),
+    st.sampled_from(DTYPES),
+    st.sampled_from([*DTYPES, "python int", "python float", "python bool"]),
+    st.integers(0, 2**16),
+)
+def test_type_promotion_on_drawn_dtypes(op, shapes, dtype_a, dtype_b, seed):
+    """Values and result dtype of the binary operators over drawn dtype pairs (tensors of
+    any two dtypes, or a Python number): torch's promotion, or torch's refusal."""
+    rng = np.random.default_rng(seed)
+
+    def operand(shape, dtype):
+        values = rng.integers(1, 4, shape)  # positive, nonzero: valid for //, % and **
+        if dtype.startswith("python"):
+            return {"python int": 2, "python float": 1.5, "python bool": True}[dtype]
+        return Arg(values.astype(dtype))
+
+    check_values(op, Sample((operand(shapes[0], dtype_a), operand(shapes[1], dtype_b))))

@@ -154,7 +154,12 @@ OPERATOR_OPS = [
         "-",
         operator.sub,
         _with_reflected(),
-        errors=lambda: [E(A([True]), A([False]), desc="bool-bool")],
+        errors=lambda: [
+            E(A([True]), A([False]), desc="bool-bool"),
+            E(A([True]), 2, desc="bool - int"),
+            E(2, A([True]), desc="int - bool"),
+            E(A(1.5, "float32"), A(True), desc="0-d float - 0-d bool"),
+        ],
     ),
     _operator("*", operator.mul, _with_reflected()),
     _operator("/", operator.truediv, _with_reflected(away=0.5)),
