@@ -163,7 +163,13 @@ OPERATOR_OPS = [
     ),
     _operator("*", operator.mul, _with_reflected()),
     _operator("/", operator.truediv, _with_reflected(away=0.5)),
-    _operator("**", operator.pow, _with_reflected(low=0.5, high=2.0, promote=False), NUMERIC),
+    _operator(
+        "**",
+        operator.pow,
+        _with_reflected(low=0.5, high=2.0, promote=False),
+        NUMERIC,
+        errors=lambda: [E(A([True]), A([False]), desc="bool ** bool")],
+    ),
     # torch's floor_divide output requires grad but has no derivative: nothing to compare
     _operator(
         "//",
