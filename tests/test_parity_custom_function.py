@@ -1,0 +1,44 @@
+"""Custom autograd Functions written for torch run unchanged (issue 7, section 1), generated
+from the registry (``opinfo/autograd.py``): values, gradients, second derivatives, central
+differences, and the errors for a backward that returns the wrong number or shape of
+gradients (torch's exception type, a message naming the Function)."""
+
+from __future__ import annotations
+
+import pytest
+from opinfo import (
+    check_central_differences,
+    check_error,
+    check_grad,
+    check_gradgrad,
+    check_values,
+    error_cases,
+    grad_cases,
+    value_cases,
+)
+from opinfo.autograd import CUSTOM_FUNCTIONS as OPS
+
+
+@pytest.mark.parametrize("op, sample", value_cases(OPS))
+def test_values(op, sample):
+    check_values(op, sample)
+
+
+@pytest.mark.parametrize("op, sample", grad_cases(OPS))
+def test_grad(op, sample):
+    check_grad(op, sample)
+
+
+@pytest.mark.parametrize("op, sample", grad_cases(OPS, ("float64",), second=True))
+def test_gradgrad(op, sample):
+    check_gradgrad(op, sample)
+
+
+@pytest.mark.parametrize("op, sample", grad_cases(OPS, ("float64",), max_numel=40))
+def test_central_differences(op, sample):
+    check_central_differences(op, sample)
+
+
+@pytest.mark.parametrize("op, error", error_cases(OPS))
+def test_errors(op, error):
+    check_error(op, error)
