@@ -233,44 +233,103 @@ class Erf(Function):
 
 class Gelu(Function):
     r"""$z = x\,\Phi(x) = \frac x2\left(1 + \operatorname{erf}(x/\sqrt2)\right)$ (the exact GELU),
-    so $dx = dz\,(\Phi(x) + x\,\varphi(x))$ with $\varphi(x) = e^{-x^2/2}/\sqrt{2\pi}$.
+    so $dx = dz\,g(x)$ with $g(x) = \Phi(x) + x\,\varphi(x)$ and
+    $\varphi(x) = e^{-x^2/2}/\sqrt{2\pi}$.
 
-    One primitive instead of five composed ops: $\Phi$ (``scipy.special.ndtr``, the expensive
-    part) runs once, and is saved for backward (torch saves only $x$ and recomputes it).
+    One primitive instead of five composed ops. Forward computes $g$ too, while $\Phi$ and
+    $e^{-x^2/2}$ are at hand, and saves it (torch saves $x$ and recomputes), so backward is one
+    product. float32 runs :func:`_gelu_float32`; other dtypes take $\Phi$ from
+    ``scipy.special.ndtr`` (double precision, exact also far in the left tail).
     """
 
     @staticmethod
     def forward(ctx, x):
-        cdf = _ndtr(x)  # Phi(x) = (1 + erf(x / sqrt 2)) / 2, exact also far in the left tail
-        ctx.save_for_backward(x, cdf)
-        return x * cdf
+        needs_grad = ctx.needs_input_grad[0]
+        if x.dtype == np.float32:
+            z, g = _gelu_float32(x, needs_grad)
+        else:
+            cdf = _ndtr(x)  # Phi(x) = (1 + erf(x / sqrt 2)) / 2
+            z = x * cdf
+            g = (
+                cdf + x * np.exp(-0.5 * x * x) * (1 / math.sqrt(2 * math.pi))
+                if needs_grad
+                else None
+            )
+        ctx.save_for_backward(x, g)
+        return z
 
     @staticmethod
     def backward(ctx, dz):
-        x, cdf = ctx.saved_tensors
-        return dz * GeluDerivative.apply(x, cdf)
+        x, g = ctx.saved_tensors
+        return dz * GeluDerivative.apply(x, g)
 
 
 class GeluDerivative(Function):
-    r"""$g(x) = \Phi(x) + x\,\varphi(x)$, the derivative of GELU, computed in numpy (given
-    $\Phi$). Its own derivative, for ``create_graph``: $g'(x) = \varphi(x)\,(2 - x^2)$."""
+    r"""$g(x) = \Phi(x) + x\,\varphi(x)$, the derivative of GELU, which :class:`Gelu`'s forward
+    already computed (passed in as ``g``). Its own derivative, for ``create_graph``:
+    $g'(x) = \varphi(x)\,(2 - x^2)$."""
 
     @staticmethod
-    def forward(ctx, x, cdf):
+    def forward(ctx, x, g):
         ctx.save_for_backward(x)
-        pdf = np.square(x, out=np.empty_like(x))  # an array even for 0-d x
-        pdf *= -0.5
-        np.exp(pdf, out=pdf)
-        pdf *= 1 / math.sqrt(2 * math.pi)  # phi(x)
-        pdf *= x
-        pdf += cdf
-        return pdf
+        return g
 
     @staticmethod
     def backward(ctx, dg):
         (x,) = ctx.saved_tensors
         pdf = (x * x * -0.5).exp() * (1 / math.sqrt(2 * math.pi))
         return dg * pdf * (2 - x * x), None
+
+
+# Abramowitz & Stegun 7.1.26: erfc(u) = t (a1 + t (a2 + ... + t a5)) e^{-u^2} + eps, with
+# t = 1 / (1 + p u), u >= 0 and |eps| <= 1.5e-7, float32's rounding level. torch's own
+# vectorised float32 erf (ATen's Vectorized<float>::erf) is this same formula.
+_AS_P = 0.3275911
+_AS_A = (0.254829592, -0.284496736, 1.421413741, -1.453152027, 1.061405429)
+_GELU_CHUNK = 1 << 16  # elements per pass: the temporaries stay in the CPU's L2 cache
+
+
+def _gelu_float32(x: np.ndarray, needs_grad: bool) -> tuple[np.ndarray, np.ndarray | None]:
+    r"""$z = x\,\Phi(x)$ and, if ``needs_grad``, $g = \Phi(x) + x\,\varphi(x)$, in float32.
+
+    With $u = |x|/\sqrt2$: $h = \Phi(-|x|) = \tfrac12\operatorname{erfc}(u)$ by A&S 7.1.26 (the
+    $\tfrac12$ folded into its coefficients), then $\Phi(x) = \tfrac12 + \operatorname{sign}(x)
+    (\tfrac12 - h)$. The array is cut into chunks so that the ~20 numpy passes over each run
+    in cache, with preallocated temporaries (``out=``).
+    """
+    flat = x.reshape(-1)
+    n = flat.size
+    z = np.empty(n, np.float32)
+    g = np.empty(n, np.float32) if needs_grad else None
+    m = min(_GELU_CHUNK, n)
+    t_buf, h_buf, e_buf = np.empty(m, np.float32), np.empty(m, np.float32), np.empty(m, np.float32)
+    a1, a2, a3, a4, a5 = (a / 2 for a in _AS_A)
+    for start in range(0, n, _GELU_CHUNK):
+        xs = flat[start : start + _GELU_CHUNK]
+        k = xs.size
+        t, h, e = t_buf[:k], h_buf[:k], e_buf[:k]
+        np.abs(xs, out=t)
+        t *= _AS_P / math.sqrt(2)
+        t += 1
+        np.reciprocal(t, out=t)  # t = 1 / (1 + p u)
+        np.multiply(t, a5, out=h)
+        for a in (a4, a3, a2, a1):  # Horner
+            h += a
+            h *= t
+        np.multiply(xs, xs, out=e)
+        e *= -0.5
+        np.exp(e, out=e)  # e^{-x^2/2} = e^{-u^2}
+        h *= e  # Phi(-|x|)
+        np.subtract(0.5, h, out=h)
+        np.copysign(h, xs, out=h)
+        h += 0.5  # Phi(x)
+        np.multiply(xs, h, out=z[start : start + k])
+        if needs_grad:
+            e *= 1 / math.sqrt(2 * math.pi)  # phi(x)
+            gs = g[start : start + k]
+            np.multiply(e, xs, out=gs)
+            gs += h
+    return z.reshape(x.shape), (g.reshape(x.shape) if needs_grad else None)
 
 
 class Where(Function):
