@@ -1,7 +1,9 @@
-"""Custom autograd Functions written for torch run unchanged (issue 7, section 1), generated
-from the registry (``opinfo/autograd.py``): values, gradients, second derivatives, central
-differences, and the errors for a backward that returns the wrong number or shape of
-gradients (torch's exception type, a message naming the Function)."""
+"""Autograd plumbing through the harness (issue 7, section 1), generated from the registry
+(``opinfo/autograd.py``): custom Functions written for torch run unchanged (values, gradients,
+second derivatives, central differences; a backward with the wrong number or shape of
+gradients raises torch's exception type, naming the Function); grad mode as a block, a call,
+a decorator bare and called, inference_mode; .grad accumulates in place, does not alias, and
+survives zero_grad(set_to_none=False)."""
 
 from __future__ import annotations
 
@@ -16,7 +18,9 @@ from opinfo import (
     grad_cases,
     value_cases,
 )
-from opinfo.autograd import CUSTOM_FUNCTIONS as OPS
+from opinfo.autograd import CUSTOM_FUNCTIONS, GRAD_MODE
+
+OPS = CUSTOM_FUNCTIONS + GRAD_MODE
 
 
 @pytest.mark.parametrize("op, sample", value_cases(OPS))
