@@ -118,3 +118,104 @@ CUSTOM_FUNCTIONS = [
         errors=lambda: [E(ones(2), requires_grad=True, names=("WrongShape",))],
     ),
 ]
+
+
+# ================================================================ grad mode and .grad plumbing
+
+
+def _grad_mode_context(lib):
+    def call(x):
+        with lib.set_grad_enabled(False):
+            inside = x * 2
+        return inside, x * 3  # grad mode is back on after the block
+
+    return call
+
+
+def _grad_mode_call(lib):
+    def call(x):
+        lib.set_grad_enabled(False)
+        try:
+            inside = x * 2
+        finally:
+            lib.set_grad_enabled(True)
+        return inside, x * 3
+
+    return call
+
+
+def _no_grad_decorator(lib, called: bool):
+    def double(x):
+        return x * 2
+
+    decorated = lib.no_grad()(double) if called else lib.no_grad(double)
+    return lambda x: (decorated(x), x * 3)
+
+
+def _inference_mode(lib):
+    def call(x):
+        with lib.inference_mode():
+            inside = x * 2
+        return inside.requires_grad, x * 3
+
+    return call
+
+
+def _accumulation(lib):
+    """A second backward accumulates into the same .grad tensor (torch's AccumulateGrad)."""
+
+    def call(x):
+        w = x.detach().requires_grad_()
+        (w * 2).sum().backward()
+        first = w.grad
+        (w * w).sum().backward()
+        return w.grad, first is w.grad
+
+    return call
+
+
+def _grads_do_not_alias(lib):
+    """After (a + b).backward(g), a.grad, b.grad and g are three tensors: writing one leaves
+    the others."""
+
+    def call(x):
+        a, b = x.detach().requires_grad_(), (x * 2).detach().requires_grad_()
+        g = lib.ones_like(x)
+        (a + b).backward(g)
+        a.grad.mul_(5)
+        b.grad.zero_()
+        return a.grad, b.grad, g
+
+    return call
+
+
+def _zero_grad_keeps_tensor(lib):
+    def call(x):
+        layer = lib.nn.Linear(x.shape[-1], 2)
+        layer(x).sum().backward()
+        layer.zero_grad(set_to_none=False)
+        return layer.weight.grad, layer.weight.grad.view(-1).shape
+
+    return call
+
+
+GRAD_MODE = [
+    OpInfo("set_grad_enabled(False) as a block", _unary_samples, FLOATS, fn=_grad_mode_context),
+    OpInfo("set_grad_enabled(False) called", _unary_samples, FLOATS, fn=_grad_mode_call),
+    OpInfo(
+        "@no_grad", _unary_samples, FLOATS, fn=lambda lib: _no_grad_decorator(lib, called=False)
+    ),
+    OpInfo(
+        "@no_grad()", _unary_samples, FLOATS, fn=lambda lib: _no_grad_decorator(lib, called=True)
+    ),
+    OpInfo("inference_mode()", _unary_samples, FLOATS, fn=_inference_mode),
+    OpInfo("second backward accumulates", _unary_samples, FLOATS, fn=_accumulation, grad=False),
+    OpInfo("grads do not alias", _unary_samples, FLOATS, fn=_grads_do_not_alias, grad=False),
+    OpInfo(
+        "zero_grad(set_to_none=False)",
+        lambda dt, rng: [Sample((arg((3, 4), dt, rng),))],
+        FLOATS,
+        fn=_zero_grad_keeps_tensor,
+        grad=False,
+    ),
+]

@@ -476,15 +476,16 @@ def check_central_differences(op: OpInfo, sample: Sample, eps: float = 1e-6):
     with quiet():
         out = op.call(ac, *args, **kwargs)
     # float64 outputs only: a cast to float32 or an integer type has no usable differences
-    outs = [t for t in tensors(out) if t.requires_grad and t.dtype == ac.float64]
-    if not outs:
+    keep = [i for i, t in enumerate(tensors(out)) if t.requires_grad and t.dtype == ac.float64]
+    if not keep:
         return
+    outs = [tensors(out)[i] for i in keep]
     g = [np.random.default_rng(2).standard_normal(tuple(t.shape)) for t in outs]
     analytic = ac.autograd.grad(outs, leaves, [ac.tensor(x) for x in g], allow_unused=True)
 
     def objective() -> float:
         with ac.no_grad(), quiet():
-            res = [t for t in tensors(op.call(ac, *args, **kwargs)) if t.dtype == ac.float64]
+            res = [tensors(op.call(ac, *args, **kwargs))[i] for i in keep]
         return float(sum(np.sum(_np(t) * x) for t, x in zip(res, g)))
 
     for i, (leaf, a) in enumerate(zip(leaves, analytic)):
