@@ -3,7 +3,8 @@
 second derivatives, central differences; a backward with the wrong number or shape of
 gradients raises torch's exception type, naming the Function); grad mode as a block, a call,
 a decorator bare and called, inference_mode; .grad accumulates in place, does not alias, and
-survives zero_grad(set_to_none=False)."""
+survives zero_grad(set_to_none=False); in-place ops on non-leaves and writes of grad-requiring
+values into plain tensors are recorded."""
 
 from __future__ import annotations
 
@@ -18,9 +19,9 @@ from opinfo import (
     grad_cases,
     value_cases,
 )
-from opinfo.autograd import CUSTOM_FUNCTIONS, GRAD_MODE
+from opinfo.autograd import CUSTOM_FUNCTIONS, GRAD_MODE, IN_PLACE
 
-OPS = CUSTOM_FUNCTIONS + GRAD_MODE
+OPS = CUSTOM_FUNCTIONS + GRAD_MODE + IN_PLACE
 
 
 @pytest.mark.parametrize("op, sample", value_cases(OPS))

@@ -219,3 +219,41 @@ GRAD_MODE = [
         grad=False,
     ),
 ]
+
+
+def _in_place_chain(x):
+    y = x * 2
+    y += 1  # in place on a non-leaf: recorded
+    y.mul_(3)
+    return y
+
+
+def _running_total(lib):
+    def call(x):
+        total = lib.zeros(())
+        for k in (1, 2, 3):
+            total += (x * k).sum()  # total += loss, as in a training loop
+        return total
+
+    return call
+
+
+def _copy_slices(lib):
+    def call(x):
+        out = lib.zeros(tuple(x.shape), dtype=x.dtype)  # a plain tensor...
+        out[0] = x[-1] * 3  # ...receives a value that requires grad (torch's CopySlices)
+        return out
+
+    return call
+
+
+def _rows(dtype, rng):
+    for shape, layout in [((3, 2), "contiguous"), ((4,), "contiguous"), ((3, 4), "T")]:
+        yield Sample((arg(shape, dtype, rng, layout),))
+
+
+IN_PLACE = [
+    OpInfo("y = x*2; y += 1; y.mul_(3)", _unary_samples, FLOATS, fn=lambda lib: _in_place_chain),
+    OpInfo("total += loss", _unary_samples, FLOATS, fn=_running_total),
+    OpInfo("out[0] = x[-1] * 3", _rows, FLOATS, fn=_copy_slices),
+]
