@@ -1095,7 +1095,9 @@ def _scatter_samples(dtype, rng):
     x = arg((3, 4), dtype, rng)
     idx = np.stack([rng.permutation(4)[:2] for _ in range(3)])  # distinct per row: no ties
     yield Sample((x, 1, Arg(idx), arg((3, 2), dtype, rng)))
-    yield Sample((x, 1, Arg(idx), arg((3, 3), dtype, rng)))  # src larger than index
+    # src larger than index: torch's own backward fails for src ("ScatterBackward0 returned an
+    # invalid gradient"), so only self's gradient has an oracle
+    yield Sample((x, 1, Arg(idx), Arg(data((3, 3), dtype, rng), grad=False)))
     yield Sample((x, 0, Arg(np.array([[2, 0, 1, 0]])), arg((1, 4), dtype, rng)))
     yield Sample((x, 1, Arg(idx)), dict(value={"bool": True, "int64": 3}.get(dtype, 2.5)))
     yield Sample((arg((4, 3), dtype, rng, "T"), -1, Arg(idx[:, :1]), arg((3, 1), dtype, rng)))
