@@ -171,3 +171,34 @@ CREATION = [
         fn=lambda lib: lambda n: lib.randperm(n).sort()[0],
     ),
 ]
+
+
+def _dtype_of(f):
+    """``fn`` for a function that returns a dtype: compared by name."""
+    return lambda lib: lambda *a: str(f(lib)(*a)).rsplit(".", 1)[-1]
+
+
+def _result_type_samples(dtype, rng):
+    for a, b in [
+        (Arg(np.array([1, 2])), 2.5),
+        (Arg(np.array([1, 2], np.int32)), 7),
+        (Arg(np.array([1.0], np.float16)), Arg(np.array(1.0))),
+        (Arg(np.array([True])), Arg(np.array(2))),
+        (Arg(np.array([1.0], np.float32)), Arg(np.array([1], np.int64))),
+        (Arg(np.array([1], np.uint8)), Arg(np.array([1], np.int8))),
+    ]:
+        yield Sample((a, b))
+
+
+UTILITIES = [
+    C(
+        "broadcast_shapes",
+        _calls((((3, 1), (1, 4)), {}), (((2, 3), (3,), ()), {}), (((0, 1), (1, 3)), {})),
+        fn=lambda lib: lambda *shapes: tuple(lib.broadcast_shapes(*shapes)),
+        errors=lambda: [E((2, 3), (3, 2), names=("3", "2"))],
+    ),
+    C("result_type", _result_type_samples, fn=_dtype_of(lambda lib: lib.result_type)),
+    C("is_tensor", lambda dt, rng: [Sample((Arg(np.ones(2)),)), Sample(([1.0],))]),
+    C("from_numpy", _calls(((np.arange(3.0),), {}), ((np.ones((2, 2), np.int32),), {}))),
+]
+CREATION += UTILITIES
