@@ -1,7 +1,7 @@
 """The creation functions against torch, generated from the registry (``opinfo/creation.py``,
 ``CREATION``, with broadcast_shapes, result_type, is_tensor and from_numpy): values, dtype
-and shape (random ones: shape, dtype and range); and bad
-arguments, which must raise the exception type torch raises, naming the value."""
+and shape (random ones: shape, dtype and range); and bad arguments, which must raise the
+exception type torch raises, naming the value."""
 
 from __future__ import annotations
 
