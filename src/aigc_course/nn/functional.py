@@ -1,8 +1,8 @@
 r"""``nn.functional``: the layers and losses as plain functions of tensors.
 
 Almost everything here is *composed* from Tensor operations, so it inherits autograd for free
-and needs no backward rule of its own; ``linear``, the exact ``gelu`` and ``nll_loss`` call one
-primitive each (in :mod:`aigc_course.ops`), for speed. Layout conventions follow torch: class
+and needs no backward rule of its own; ``linear``, ``gelu``, ``layer_norm`` and ``nll_loss`` call
+one primitive each (in :mod:`aigc_course.ops`), for speed. Layout conventions follow torch: class
 scores are ``(N, C)`` or ``(N, C, d1, ...)`` with class indices ``(N,)`` or ``(N, d1, ...)``;
 attention tensors are ``(B, nh, T, hs)``.
 """
@@ -19,6 +19,7 @@ from .._dtypes import bool_, int64
 from .._tensor import Tensor
 from ..ops import elementwise as _elementwise
 from ..ops import linalg as _linalg
+from ..ops import normalization as _normalization
 from ..ops.elementwise import where
 from ..ops.loss import NllLoss
 from ..random import _numpy_generator
@@ -66,12 +67,7 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     $\frac x2\left(1 + \tanh\left(\sqrt{2/\pi}\,(x + 0.044715\,x^3)\right)\right)$.
     See chapter 3.
     """
-    if approximate == "none":
-        return _elementwise.gelu(input)  # one primitive, Gelu: the composed formula above
-    if approximate == "tanh":
-        inner = math.sqrt(2.0 / math.pi) * (input + 0.044715 * input * input * input)
-        return 0.5 * input * (1.0 + inner.tanh())
-    raise RuntimeError(f"approximate argument must be either none or tanh, but got {approximate!r}")
+    return _elementwise.gelu(input, approximate)  # one primitive: Gelu or GeluTanh
 
 
 def _softmax_dim(ndim: int) -> int:
@@ -106,23 +102,7 @@ def layer_norm(
     r"""$y = \frac{x - \mu}{\sqrt{\sigma^2 + \epsilon}}\,\gamma + \beta$, with the mean $\mu$ and
     the *biased* variance $\sigma^2$ taken over the last ``len(normalized_shape)`` axes.
     See chapter 3."""
-    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
-    k = len(shape)
-    if input.ndim < k or tuple(input.shape[input.ndim - k :]) != shape:
-        raise RuntimeError(
-            f"Given normalized_shape={list(shape)}, expected input with shape "
-            f"[*, {', '.join(map(str, shape))}], but got input of size{list(input.shape)}"
-        )
-    dims = tuple(range(-k, 0))
-    mu = input.mean(dims, keepdim=True)  # (*, 1, ..., 1)
-    centered = input - mu
-    var = (centered * centered).mean(dims, keepdim=True)  # biased: divide by n, not n - 1
-    x_hat = centered / (var + eps).sqrt()
-    if weight is not None:
-        x_hat = x_hat * weight
-    if bias is not None:
-        x_hat = x_hat + bias
-    return x_hat
+    return _normalization.layer_norm(input, normalized_shape, weight, bias, eps)  # LayerNorm
 
 
 def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:

@@ -238,15 +238,16 @@ class Gelu(Function):
 
     One primitive instead of five composed ops. Forward computes $g$ too, while $\Phi$ and
     $e^{-x^2/2}$ are at hand, and saves it (torch saves $x$ and recomputes), so backward is one
-    product. float32 runs :func:`_gelu_float32`; other dtypes take $\Phi$ from
-    ``scipy.special.ndtr`` (double precision, exact also far in the left tail).
+    product. float32 runs :func:`_gelu_float32_kernel` (torch's float32 erf formula); other
+    dtypes take $\Phi$ from ``scipy.special.ndtr`` (double precision, exact far in the left
+    tail too).
     """
 
     @staticmethod
     def forward(ctx, x):
         needs_grad = ctx.needs_input_grad[0]
         if x.dtype == np.float32:
-            z, g = _gelu_float32(x, needs_grad)
+            z, g = _in_chunks(_gelu_float32_kernel, x, needs_grad)
         else:
             cdf = _ndtr(x)  # Phi(x) = (1 + erf(x / sqrt 2)) / 2
             z = x * cdf
@@ -281,55 +282,127 @@ class GeluDerivative(Function):
         return dg * pdf * (2 - x * x), None
 
 
+class GeluTanh(Function):
+    r"""$z = \tfrac12 x\,(1 + t)$ with $t = \tanh u$, $u = c\,(x + k x^3)$, $c = \sqrt{2/\pi}$,
+    $k = 0.044715$ (GELU's tanh approximation, GPT-2's), so $dx = dz\,g(x)$ with
+    $g = \tfrac12(1 + t) + \tfrac12 x\,(1 - t^2)\,u'$ and $u' = c\,(1 + 3k x^2)$.
+
+    One primitive instead of eight composed ops; like :class:`Gelu`, forward computes $g$
+    while $t$ is at hand and saves it, so backward is one product.
+    """
+
+    @staticmethod
+    def forward(ctx, x):
+        z, g = _in_chunks(_gelu_tanh_kernel, x, ctx.needs_input_grad[0])
+        ctx.save_for_backward(x, g)
+        return z
+
+    @staticmethod
+    def backward(ctx, dz):
+        x, g = ctx.saved_tensors
+        return dz * GeluTanhDerivative.apply(x, g)
+
+
+class GeluTanhDerivative(Function):
+    r"""$g(x)$ of :class:`GeluTanh`, which its forward computed (passed in as ``g``). Its own
+    derivative, for ``create_graph``: with $s = 1 - t^2$ (so $s' = -2 t s u'$) and
+    $u'' = 6 c k x$, $g' = s\,u' + \tfrac12 x\,s\,(u'' - 2 t u'^2)
+    = s\,(u' + 3 c k x^2 - x\,t\,u'^2)$."""
+
+    @staticmethod
+    def forward(ctx, x, g):
+        ctx.save_for_backward(x)
+        return g
+
+    @staticmethod
+    def backward(ctx, dg):
+        (x,) = ctx.saved_tensors
+        c, k = math.sqrt(2 / math.pi), 0.044715
+        x2 = x * x
+        u = c * (x + k * x2 * x)
+        eu = u.exp()
+        s = 4 / (eu + 1 / eu) ** 2  # 1 - t^2 = 1 / cosh^2 u, without 1 - t's cancellation
+        du = c * (1 + 3 * k * x2)
+        return dg * s * (du + 3 * c * k * x2 - x * u.tanh() * du * du), None
+
+
+_CHUNK = 1 << 16  # elements per pass of a fused kernel: its temporaries stay in the L2 cache
+
+
+def _in_chunks(kernel, x: np.ndarray, needs_grad: bool) -> tuple[np.ndarray, np.ndarray | None]:
+    """Run an elementwise ``kernel(x, z, g, t1, t2, t3)`` (writing $z$ and, unless ``g`` is
+    None, the derivative $g$) chunk by chunk, so that its many numpy passes over a chunk run
+    in cache, with three preallocated temporaries (``out=``) instead of fresh arrays."""
+    flat = x.reshape(-1)
+    n = flat.size
+    z = np.empty(n, x.dtype)
+    g = np.empty(n, x.dtype) if needs_grad else None
+    m = min(_CHUNK, n)
+    buffers = [np.empty(m, x.dtype) for _ in range(3)]
+    for start in range(0, n, _CHUNK):
+        stop = start + _CHUNK
+        xs = flat[start:stop]
+        k = xs.size
+        kernel(xs, z[start:stop], None if g is None else g[start:stop], *[b[:k] for b in buffers])
+    return z.reshape(x.shape), (g.reshape(x.shape) if needs_grad else None)
+
+
 # Abramowitz & Stegun 7.1.26: erfc(u) = t (a1 + t (a2 + ... + t a5)) e^{-u^2} + eps, with
 # t = 1 / (1 + p u), u >= 0 and |eps| <= 1.5e-7, float32's rounding level. torch's own
 # vectorised float32 erf (ATen's Vectorized<float>::erf) is this same formula.
 _AS_P = 0.3275911
-_AS_A = (0.254829592, -0.284496736, 1.421413741, -1.453152027, 1.061405429)
-_GELU_CHUNK = 1 << 16  # elements per pass: the temporaries stay in the CPU's L2 cache
+_AS_HALF_A = tuple(
+    a / 2 for a in (0.254829592, -0.284496736, 1.421413741, -1.453152027, 1.061405429)
+)
 
 
-def _gelu_float32(x: np.ndarray, needs_grad: bool) -> tuple[np.ndarray, np.ndarray | None]:
-    r"""$z = x\,\Phi(x)$ and, if ``needs_grad``, $g = \Phi(x) + x\,\varphi(x)$, in float32.
+def _gelu_float32_kernel(x, z, g, t, h, e) -> None:
+    r"""$z = x\,\Phi(x)$ and $g = \Phi(x) + x\,\varphi(x)$ in float32: with $u = |x|/\sqrt2$,
+    $h = \Phi(-|x|) = \tfrac12\operatorname{erfc}(u)$ by A&S 7.1.26 (the $\tfrac12$ folded into
+    its coefficients), then $\Phi(x) = \tfrac12 + \operatorname{sign}(x)\,(\tfrac12 - h)$."""
+    a1, a2, a3, a4, a5 = _AS_HALF_A
+    np.abs(x, out=t)
+    t *= _AS_P / math.sqrt(2)
+    t += 1
+    np.reciprocal(t, out=t)  # t = 1 / (1 + p u)
+    np.multiply(t, a5, out=h)
+    for a in (a4, a3, a2, a1):  # Horner
+        h += a
+        h *= t
+    np.multiply(x, x, out=e)
+    e *= -0.5
+    np.exp(e, out=e)  # e^{-x^2/2} = e^{-u^2}
+    h *= e  # Phi(-|x|)
+    np.subtract(0.5, h, out=h)
+    np.copysign(h, x, out=h)
+    h += 0.5  # Phi(x)
+    np.multiply(x, h, out=z)
+    if g is not None:
+        e *= 1 / math.sqrt(2 * math.pi)  # phi(x)
+        np.multiply(e, x, out=g)
+        g += h
 
-    With $u = |x|/\sqrt2$: $h = \Phi(-|x|) = \tfrac12\operatorname{erfc}(u)$ by A&S 7.1.26 (the
-    $\tfrac12$ folded into its coefficients), then $\Phi(x) = \tfrac12 + \operatorname{sign}(x)
-    (\tfrac12 - h)$. The array is cut into chunks so that the ~20 numpy passes over each run
-    in cache, with preallocated temporaries (``out=``).
-    """
-    flat = x.reshape(-1)
-    n = flat.size
-    z = np.empty(n, np.float32)
-    g = np.empty(n, np.float32) if needs_grad else None
-    m = min(_GELU_CHUNK, n)
-    t_buf, h_buf, e_buf = np.empty(m, np.float32), np.empty(m, np.float32), np.empty(m, np.float32)
-    a1, a2, a3, a4, a5 = (a / 2 for a in _AS_A)
-    for start in range(0, n, _GELU_CHUNK):
-        xs = flat[start : start + _GELU_CHUNK]
-        k = xs.size
-        t, h, e = t_buf[:k], h_buf[:k], e_buf[:k]
-        np.abs(xs, out=t)
-        t *= _AS_P / math.sqrt(2)
-        t += 1
-        np.reciprocal(t, out=t)  # t = 1 / (1 + p u)
-        np.multiply(t, a5, out=h)
-        for a in (a4, a3, a2, a1):  # Horner
-            h += a
-            h *= t
-        np.multiply(xs, xs, out=e)
-        e *= -0.5
-        np.exp(e, out=e)  # e^{-x^2/2} = e^{-u^2}
-        h *= e  # Phi(-|x|)
-        np.subtract(0.5, h, out=h)
-        np.copysign(h, xs, out=h)
-        h += 0.5  # Phi(x)
-        np.multiply(xs, h, out=z[start : start + k])
-        if needs_grad:
-            e *= 1 / math.sqrt(2 * math.pi)  # phi(x)
-            gs = g[start : start + k]
-            np.multiply(e, xs, out=gs)
-            gs += h
-    return z.reshape(x.shape), (g.reshape(x.shape) if needs_grad else None)
+
+def _gelu_tanh_kernel(x, z, g, u, t, w) -> None:
+    r"""$z$ and $g$ of :class:`GeluTanh`."""
+    c, k = math.sqrt(2 / math.pi), 0.044715
+    np.multiply(x, x, out=w)  # x^2, kept for g
+    np.multiply(w, c * k, out=u)
+    u += c
+    u *= x  # u = c (x + k x^3)
+    np.tanh(u, out=t)
+    np.add(t, 1, out=u)
+    u *= 0.5  # (1 + t) / 2
+    np.multiply(x, u, out=z)
+    if g is not None:
+        w *= 3 * c * k
+        w += c  # u' = c (1 + 3 k x^2)
+        np.multiply(t, t, out=t)
+        np.subtract(1, t, out=t)  # 1 - t^2
+        t *= w
+        t *= x
+        t *= 0.5
+        np.add(t, u, out=g)
 
 
 class Where(Function):
@@ -432,9 +505,14 @@ def erf(input: Tensor) -> Tensor:
     return Erf.apply(_floating(input))
 
 
-def gelu(input: Tensor) -> Tensor:
-    r"""The exact GELU, $x\,\Phi(x)$ (``torch.nn.functional.gelu(x)``). See chapter 3."""
-    return Gelu.apply(_floating(input))
+def gelu(input: Tensor, approximate: str = "none") -> Tensor:
+    r"""The exact GELU, $x\,\Phi(x)$ (``torch.nn.functional.gelu(x)``), or with
+    ``approximate='tanh'`` its tanh approximation (:class:`GeluTanh`). See chapter 3."""
+    if approximate == "none":
+        return Gelu.apply(_floating(input))
+    if approximate == "tanh":
+        return GeluTanh.apply(_floating(input))
+    raise RuntimeError(f"approximate argument must be either none or tanh, but got {approximate!r}")
 
 
 def relu(input: Tensor) -> Tensor:
