@@ -154,6 +154,11 @@ class SlightlyOffAdam(GoodAdam):
         return v_hat.sqrt() + 2 * eps
 
 
+class DividesByZeroAdam(GoodAdam):
+    def denominator(self, v_hat, eps):
+        return v_hat.sqrt() * 0  # inf everywhere: no known mistake, but not finite
+
+
 def test_adam_checker(capsys):
     ch04.check_adam(GoodAdam)
     assert capsys.readouterr().out.startswith("✓")
@@ -168,6 +173,8 @@ def test_adam_checker(capsys):
     with pytest.raises(ExerciseError, match="step 1, parameter 0, element") as e:
         ch04.check_adam(SlightlyOffAdam)
     assert "Hint" not in str(e.value)  # no known mistake fits: no misleading hint
+    with pytest.raises(ExerciseError, match="(?s)step 1.*inf.*Hint: a NaN or inf"):
+        ch04.check_adam(DividesByZeroAdam)
 
 
 # ------------------------------------------------------------------ warm-up + cosine
@@ -187,6 +194,10 @@ def test_warmup_cosine_checker(capsys):
     with pytest.raises(ExerciseError, match=r"(?s)lr_lambda\(6\).*own steps, t - 5"):
         ch04.check_warmup_cosine(
             lambda t: good_lambda(t) if t < 6 else 0.5 * (1 + math.cos(math.pi * t / 25))
+        )
+    with pytest.raises(ExerciseError, match=r"(?s)lr_lambda\(5\).*cosine phase starts"):
+        ch04.check_warmup_cosine(  # the cosine counted from t - 4: one step ahead
+            lambda t: good_lambda(t) if t < 5 else 0.5 * (1 + math.cos(math.pi * (t - 4) / 20))
         )
     with pytest.raises(ExerciseError, match="expected a number"):
         ch04.check_warmup_cosine(lambda t: None)
