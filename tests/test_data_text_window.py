@@ -92,3 +92,12 @@ def test_index_out_of_range_raises_index_error_like_a_sequence():
 def iter_windows(ds):
     for x, _ in ds:  # Python's fallback iteration: __getitem__(0, 1, ...) until IndexError
         yield x[0].item()
+
+
+def test_the_corpus_helper_is_in_aigc_course_datasets():
+    # issue 10: the corpus sits behind one helper in aigc_course.datasets (chapter 5 imports it)
+    from aigc_course.datasets import python_docs_text as from_datasets
+
+    assert from_datasets is python_docs_text
+    text = from_datasets()
+    assert len(text) > 400_000 and 'The "assert" statement' in text

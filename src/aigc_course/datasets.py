@@ -10,10 +10,15 @@ $$
 
 so $y_j$, the target at position $j$, is the token that follows $x_0 \dots x_j$. One window of
 $T + 1$ tokens therefore gives $T$ next-token predictions. With ``stride = T`` (the default) the
-windows tile the text and each token is a target exactly once per epoch; with ``stride = 1``
-every offset is a sample, and shuffling them gives nanoGPT's random windows.
+windows tile the text and each token (but the first, and the few after the last full window)
+is a target exactly once per epoch; with ``stride = 1`` every offset is a sample, and
+shuffling them gives nanoGPT's random windows.
 
-See chapter 5; chapter 8 trains a GPT on these windows.
+The corpus the course cuts into windows is Python's own documentation, returned by
+:func:`python_docs_text` (re-exported here from :mod:`aigc_course.tokenizers.corpus`, where
+chapter 7's tokenizer uses it).
+
+See chapter 5; chapter 8 trains a GPT on windows like these (drawn at random offsets).
 """
 
 from __future__ import annotations
@@ -22,9 +27,10 @@ import numpy as np
 
 from . import tensor
 from ._tensor import Tensor
+from .tokenizers.corpus import python_docs_text
 from .utils.data import Dataset
 
-__all__ = ["TextWindowDataset"]
+__all__ = ["TextWindowDataset", "python_docs_text"]
 
 
 class TextWindowDataset(Dataset):
