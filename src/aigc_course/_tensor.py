@@ -75,6 +75,7 @@ class Tensor:
         "_version_counter",
         "_retains_grad",
         "_base",
+        "_output_nr",  # which output of its grad_fn, set only for a Function with several
         "__weakref__",
     )
     __array_ufunc__ = None  # make numpy defer to our reflected operators (np.float32(2) * t)

@@ -39,7 +39,7 @@ def run_backward(
     create_graph: bool,
     capture: dict | None = None,
 ) -> None:
-    """Propagate the gradients ``roots`` = [(node, grad), ...] to the leaves.
+    """Propagate the gradients ``roots`` = [(node, grad, output_nr), ...] to the leaves.
 
     If ``capture`` is None, gradients are accumulated into the ``.grad`` of leaves (this is
     ``Tensor.backward``). Otherwise ``capture`` maps nodes to ``None`` and receives the total
@@ -47,9 +47,8 @@ def run_backward(
     Grad mode is on only for ``create_graph``, so otherwise nothing done here is recorded.
     """
     grads: dict = {}
-    for node, g in roots:
-        g = g if create_graph else g.detach()
-        grads[node] = grads[node] + g if node in grads else g
+    for node, g, nr in roots:
+        _add_grad(grads, node, nr, g if create_graph else g.detach())
     deps = _dependencies(list(grads))
     ready = deque(node for node in grads if deps.get(node, 0) == 0)
 
@@ -63,7 +62,8 @@ def run_backward(
                 for ref in node._retained:
                     t = ref()
                     if t is not None:
-                        t._grad = g.clone() if t._grad is None else t._grad + g
+                        gt = g if node._n_outputs == 1 else g[t._output_nr]
+                        t._grad = gt.clone() if t._grad is None else t._grad + gt
             if isinstance(node, AccumulateGrad):
                 if g is not None and capture is None:
                     node.accumulate(g, create_graph)
@@ -71,14 +71,32 @@ def run_backward(
             input_grads = node._backward(g) if g is not None else (None,) * len(node.next_functions)
             if not retain_graph and isinstance(node, Function):
                 node._free()
-            for (parent, _), pg in zip(node.next_functions, input_grads):
+            for (parent, nr), pg in zip(node.next_functions, input_grads):
                 if parent is None:
                     continue
                 if pg is not None:
-                    grads[parent] = grads[parent] + pg if parent in grads else pg
+                    if parent._n_outputs == 1:
+                        grads[parent] = grads[parent] + pg if parent in grads else pg
+                    else:
+                        _add_grad(grads, parent, nr, pg)
                 deps[parent] -= 1
                 if deps[parent] == 0:
                     ready.append(parent)
+
+
+def _add_grad(grads: dict, node, nr: int, g) -> None:
+    """Add ``g`` to the gradient of output ``nr`` of ``node``: one tensor per node, or for a
+    Function with several outputs a list with one slot per output (None until one arrives)."""
+    if node._n_outputs == 1:
+        grads[node] = grads[node] + g if node in grads else g
+        return
+    slots = grads.setdefault(node, [None] * node._n_outputs)
+    slots[nr] = g if slots[nr] is None else slots[nr] + g
+
+
+def _output_nr(t) -> int:
+    fn = t.grad_fn
+    return 0 if fn is None or fn._n_outputs == 1 else t._output_nr
 
 
 # ---------------------------------------------------------------- the entry points
@@ -116,7 +134,7 @@ def _roots(outputs, grad_outputs, caller: str):
                 f"Mismatch in shape: grad_output[{i}] has a shape of {g.shape} and output[{i}] "
                 f"has a shape of {out.shape}."
             )
-        roots.append((out._node(), g))
+        roots.append((out._node(), g, _output_nr(out)))
     return roots
 
 
@@ -149,7 +167,8 @@ def run_and_capture(roots, inputs, retain_graph, create_graph):
             raise RuntimeError("One of the differentiated Tensors does not require grad")
         capture[node] = None
     run_backward(roots, retain_graph, create_graph, capture=capture)
-    return [capture[t._node()] for t in inputs]
+    grads = [capture[t._node()] for t in inputs]
+    return [g[_output_nr(t)] if type(g) is list else g for g, t in zip(grads, inputs)]
 
 
 def grad(

@@ -49,6 +49,7 @@ class Node:
 
     next_functions: tuple = ()
     _retained: tuple = ()  # weak references to tensors whose .grad we keep (retain_grad)
+    _n_outputs = 1  # a Function whose forward returns a tuple has one gradient per output
 
     def name(self) -> str:
         return type(self).__name__
@@ -125,6 +126,19 @@ class Function(Node):
     def save_for_backward(self, *values) -> None:
         """Keep these (inputs, the output, or other arrays/tensors) for ``backward``."""
         self._saved = values
+
+    _non_differentiable: tuple = ()
+    _materialize_grads = True
+
+    def mark_non_differentiable(self, *outputs) -> None:
+        """Mark outputs of ``forward`` (the tensors it returns) as constants: they do not require
+        grad, and ``backward`` receives zeros for them, as in torch (e.g. argmax indices)."""
+        self._non_differentiable = outputs
+
+    def set_materialize_grads(self, value: bool) -> None:
+        """For a Function with several outputs: whether ``backward`` receives zeros (the
+        default, as torch) or ``None`` for an output whose gradient never arrived."""
+        self._materialize_grads = value
 
     @property
     def saved_tensors(self) -> tuple[Tensor | None, ...]:
@@ -226,8 +240,12 @@ class Function(Node):
                 base = args[0]
                 out._version_counter = base._version_counter
                 out._base = base if base._base is None else base._base
+        elif type(result) is tuple:  # several outputs
+            return ctx._record_outputs(args, needs, result)
         else:
             out = _wrap_output(cls, result, args)
+            if ctx._non_differentiable and _is_marked(ctx, result):
+                return out
         if True in needs and out._data.dtype.kind == "f":  # integer results are never recorded
             ctx.next_functions = tuple([_edge(a) for a in args])
             ctx._shapes = tuple(
@@ -239,13 +257,58 @@ class Function(Node):
             out._requires_grad = True
         return out
 
-    def _backward(self, grad: Tensor) -> tuple[Tensor | None, ...]:
+    def _record_outputs(self, args, needs, result: tuple) -> tuple:
+        """The outputs of a forward that returned a tuple: each float tensor that is not marked
+        non-differentiable gets this node as its ``grad_fn`` and its position as ``_output_nr``
+        (other items pass through). A saved output is kept as the tensor itself."""
+        outputs = tuple(
+            [
+                _wrap_output(type(self), r, args) if isinstance(r, (Tensor, np.ndarray)) else r
+                for r in result
+            ]
+        )  # (other items, an int or None, pass through as in torch)
+        self._outputs_meta = tuple(
+            [(o._data.shape, o._data.dtype) if isinstance(o, Tensor) else None for o in outputs]
+        )
+        if len(outputs) > 1:
+            self._n_outputs = len(outputs)
+        if True not in needs:
+            return outputs
+        recorded = False
+        for i, (o, r) in enumerate(zip(outputs, result)):
+            if isinstance(o, Tensor) and o._data.dtype.kind == "f" and not _is_marked(self, r):
+                o.grad_fn, o._requires_grad, o._output_nr = self, True, i
+                recorded = True
+        if recorded:
+            self.next_functions = tuple([_edge(a) for a in args])
+            self._shapes = tuple(
+                [(a._data.shape, a._data.dtype) if isinstance(a, Tensor) else None for a in args]
+            )
+            if self._saved:
+                self._resolve_saved(args, None, None)
+        return outputs
+
+    def _output_grads(self, grads: list) -> list:
+        """One gradient per output for ``backward``: zeros (or ``None``, if
+        :meth:`set_materialize_grads` said so) where none arrived; ``None`` for a non-tensor."""
+        if not self._materialize_grads:
+            return grads
+        return [
+            Tensor._make(np.zeros(*meta)) if g is None and meta is not None else g
+            for g, meta in zip(grads, self._outputs_meta)
+        ]
+
+    def _backward(self, grad) -> tuple[Tensor | None, ...]:
         """Call ``backward`` and fit each gradient to its input: undo broadcasting, cast dtype.
 
-        As in torch, a wrong number of gradients, or one whose shape cannot be summed down to
-        its input's, raises a RuntimeError naming the Function.
+        ``grad`` is one tensor, or for a Function with several outputs a list of them, one per
+        output. As in torch, a wrong number of gradients, or one whose shape cannot be summed
+        down to its input's, raises a RuntimeError naming the Function.
         """
-        grads = type(self).backward(self, grad)
+        if self._n_outputs == 1:
+            grads = type(self).backward(self, grad)
+        else:
+            grads = type(self).backward(self, *self._output_grads(grad))
         if not isinstance(grads, tuple):
             grads = (grads,)
         if len(grads) != len(self.next_functions):
@@ -286,8 +349,9 @@ def _edge(t) -> tuple:
     or nowhere (``None``) for a constant or a non-tensor."""
     if not isinstance(t, Tensor):
         return (None, 0)
-    if t.grad_fn is not None:
-        return (t.grad_fn, 0)
+    fn = t.grad_fn
+    if fn is not None:
+        return (fn, 0) if fn._n_outputs == 1 else (fn, t._output_nr)
     if t._requires_grad:
         if t._accumulator is None:
             t._accumulator = AccumulateGrad(t)
@@ -311,12 +375,12 @@ def _wrap_output(cls, result, args) -> Tensor:
             alias._version_counter = result._version_counter
             return alias
         return result.detach() if result.grad_fn is not None else result
-    if isinstance(result, (tuple, list)):
-        raise NotImplementedError(
-            f"{cls.__name__}.forward returned {len(result)} outputs; aigc_course's Functions "
-            "have exactly one output tensor"
-        )
     return Tensor._make(np.asarray(result))  # a numpy scalar (ufuncs return them for 0-d)
+
+
+def _is_marked(ctx: Function, output) -> bool:
+    """Whether ``ctx.mark_non_differentiable`` named this output (by identity)."""
+    return any(output is t for t in ctx._non_differentiable)
 
 
 def _expandable(shape: tuple, target: tuple) -> bool:
