@@ -102,17 +102,22 @@ def _size_args(size, name: str = "size") -> tuple[int, ...]:
     return tuple(int(n) for n in size)
 
 
-def broadcast_shapes(a: tuple, b: tuple) -> tuple[int, ...]:
-    """The broadcast shape of ``a`` and ``b``, or torch's RuntimeError naming both sizes."""
-    n = max(len(a), len(b))
-    pa, pb = (1,) * (n - len(a)) + tuple(a), (1,) * (n - len(b)) + tuple(b)
+def broadcast_shapes(*shapes: tuple) -> tuple[int, ...]:
+    """The shape that all ``shapes`` broadcast to, or torch's RuntimeError naming the two sizes
+    that clash (``a``: the size so far, ``b``: the next shape's)."""
+    n = max([len(s) for s in shapes], default=0)
+    padded = [(1,) * (n - len(s)) + tuple(s) for s in shapes]
     out = []
     for i in reversed(range(n)):  # from the last dimension, so errors name the one torch names
-        x, y = pa[i], pb[i]
-        if x != y and x != 1 and y != 1:
-            raise RuntimeError(
-                f"The size of tensor a ({x}) must match the size of tensor b ({y}) "
-                f"at non-singleton dimension {i}"
-            )
-        out.append(y if x == 1 else x)
+        size = 1
+        for p in padded:
+            y = p[i]
+            if y != size and size != 1 and y != 1:
+                raise RuntimeError(
+                    f"The size of tensor a ({size}) must match the size of tensor b ({y}) "
+                    f"at non-singleton dimension {i}"
+                )
+            if y != 1:
+                size = y
+        out.append(size)
     return tuple(reversed(out))

@@ -145,6 +145,8 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None) -> 
         row = np.zeros((n, 1), dtype=bool)
         row[padding_idx] = True
         weight = where(Tensor._make(row), weight.detach(), weight)  # same values, no gradient
+    if input.ndim == 0:  # a 0-d index would give a view of the row; torch's lookup copies
+        return weight[input.reshape(1)].reshape(weight.shape[1:])
     return weight[input]  # (*, embedding_dim)
 
 

@@ -158,7 +158,7 @@ def add(input: Tensor | Number, other: Tensor | Number, *, alpha: Number = 1) ->
 
 
 def sub(input: Tensor | Number, other: Tensor | Number, *, alpha: Number = 1) -> Tensor:
-    r"""$x - \alpha\,y$. Like torch, two bool tensors cannot be subtracted."""
+    r"""$x - \alpha\,y$. Like torch, refused if either operand is bool."""
     if alpha == 1 and _float_and_number(input, other):
         return Sub.apply(input, other)
     a, b = _promote_operands(input, other)
@@ -166,6 +166,11 @@ def sub(input: Tensor | Number, other: Tensor | Number, *, alpha: Number = 1) ->
         raise RuntimeError(
             "Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` "
             "or `logical_xor()` operator instead."
+        )
+    if _is_bool(input) or _is_bool(other):
+        raise RuntimeError(
+            "Subtraction, the `-` operator, with a bool tensor is not supported. If you are "
+            "trying to invert a mask, use the `~` or `logical_not()` operator instead."
         )
     if alpha != 1:
         b = mul(b, alpha)
@@ -204,6 +209,8 @@ def neg(input: Tensor) -> Tensor:
 def pow(input: Tensor | Number, exponent: Tensor | Number) -> Tensor:
     r"""$x^y$ elementwise."""
     a, b = _promote_operands(input, exponent)
+    if a._data.dtype.kind == "b" and isinstance(exponent, Tensor):
+        raise NotImplementedError("\"pow\" not implemented for 'Bool'")
     if a._data.dtype.kind in "iu" and (b._data < 0).any():
         raise RuntimeError("Integers to negative integer powers are not allowed.")
     return Pow.apply(a, b)
@@ -233,7 +240,10 @@ def _check_tensors(name: str, *values) -> None:
     for i, v in enumerate(values):
         if not isinstance(v, Tensor):
             which = "input" if i == 0 else "other"
-            raise TypeError(f"{name}(): argument '{which}' must be Tensor, not {type(v).__name__}")
+            raise TypeError(
+                f"{name}(): argument '{which}' (position {i + 1}) must be Tensor, not "
+                f"{type(v).__name__}"
+            )
 
 
 # ---------------------------------------------------------------- comparisons and logic
@@ -277,17 +287,24 @@ def ge(input: Tensor, other: Tensor | Number) -> Tensor:
 
 def logical_and(input: Tensor, other: Tensor) -> Tensor:
     """Elementwise AND of the truth values (nonzero is True), as a bool tensor."""
-    return Tensor._make(np.logical_and(input._data, _array(other)))
+    _check_tensors("logical_and", input, other)
+    return Tensor._make(np.logical_and(input._data, other._data))
 
 
 def logical_or(input: Tensor, other: Tensor) -> Tensor:
     """Elementwise OR of the truth values (nonzero is True), as a bool tensor."""
-    return Tensor._make(np.logical_or(input._data, _array(other)))
+    _check_tensors("logical_or", input, other)
+    return Tensor._make(np.logical_or(input._data, other._data))
 
 
 def logical_not(input: Tensor) -> Tensor:
     """Elementwise NOT of the truth values (nonzero is True), as a bool tensor."""
     return Tensor._make(np.logical_not(input._data))
+
+
+def _is_bool(v) -> bool:
+    """A bool tensor or a Python bool."""
+    return type(v) is bool or (isinstance(v, Tensor) and v._data.dtype.kind == "b")
 
 
 def _array(v):

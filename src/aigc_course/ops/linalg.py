@@ -103,6 +103,10 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
             f"expected both matmul operands to have the same dtype, but got: {a.dtype.name} != "
             f"{b.dtype.name}"
         )
+    if a._data.dtype.kind == "b":  # torch's CPU kernels have no bool version
+        kernel = "dot" if a.ndim == b.ndim == 1 else "addmv_impl_cpu" if b.ndim == 1 else "bmm"
+        kernel = "addmm_impl_cpu_" if b.ndim == 2 else kernel
+        raise NotImplementedError(f"\"{kernel}\" not implemented for 'Bool'")
     k1, k2 = a._data.shape[-1], b._data.shape[0] if b.ndim == 1 else b._data.shape[-2]
     if k1 != k2:
         if a.ndim == 1 and b.ndim == 1:

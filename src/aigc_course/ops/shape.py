@@ -468,6 +468,12 @@ def _numpy_steps(index) -> list[tuple]:
             )
         if isinstance(item, bool):
             item = np.asarray(item)
+        elif isinstance(item, np.ndarray) and item.ndim == 0 and item.dtype.kind in "iu":
+            item = int(item)  # a 0-d integer tensor indexes like an int: a view, as in torch
+        elif isinstance(item, slice) and item.step is not None and item.step <= 0:
+            raise ValueError(
+                "step must be greater than zero" if item.step else "slice step cannot be zero"
+            )
         out.append(item)
     arrays = [isinstance(i, np.ndarray) and i.ndim > 0 for i in out]
     ints = [isinstance(i, (int, np.integer)) for i in out]
