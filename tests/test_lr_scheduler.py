@@ -56,7 +56,20 @@ def _lrs(lib, build, steps=100):
     return np.array(lrs)
 
 
-@pytest.mark.parametrize("name, kwargs", CASES, ids=[f"{n}-{k}" for n, k in CASES])
+def _case_id(name: str, kwargs: dict) -> str:
+    """A stable test id: functions by name, not by address (pytest-xdist's workers must agree)."""
+
+    def show(v):
+        if callable(v):
+            return v.__name__
+        if isinstance(v, list):
+            return "[" + ",".join(show(x) for x in v) + "]"
+        return repr(v)
+
+    return name + "-" + ",".join(f"{k}={show(v)}" for k, v in kwargs.items())
+
+
+@pytest.mark.parametrize("name, kwargs", CASES, ids=[_case_id(n, k) for n, k in CASES])
 def test_lr_sequence_matches_torch(name, kwargs):
     def build(lib, opt):
         return getattr(lib.optim.lr_scheduler, name)(opt, **kwargs)
@@ -157,7 +170,7 @@ BAD = [
 ]
 
 
-@pytest.mark.parametrize("name, kwargs, exc, message", BAD)
+@pytest.mark.parametrize("name, kwargs, exc, message", BAD, ids=[_case_id(b[0], b[1]) for b in BAD])
 def test_bad_arguments(name, kwargs, exc, message):
     with pytest.raises(exc, match=message):
         getattr(lr_scheduler, name)(_optimizer(ac), **kwargs)
