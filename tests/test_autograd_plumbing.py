@@ -182,22 +182,126 @@ def test_overwriting_a_recorded_slice_stops_its_gradient():
     assert_same(run)
 
 
-def test_recorded_in_place_change_of_a_view_refuses_instead_of_a_wrong_gradient():
-    """torch re-records the base of a view changed in place; we do not (see ops/inplace.py),
-    so we refuse rather than silently give the base a wrong gradient. The rewrite works."""
-    w = ac.ones(3, requires_grad=True)
-    h = w * 2
-    with pytest.raises(RuntimeError, match="view"):
-        h[0].mul_(3)
+def _leaves(lib):
+    w = lib.tensor([[1.0, -2.0, 3.0], [0.5, 4.0, -1.5]], requires_grad=True)
+    u = lib.tensor([2.0, -3.0], requires_grad=True)
+    return w, u
 
-    def rewritten(lib):
-        w = lib.ones(3, requires_grad=True)
+
+def _view_programs():
+    """In-place changes of views while recording: torch re-records the base (CopySlices) and
+    makes the view a view of it; a view taken before a change of its base is regenerated."""
+
+    def row(lib, w, u):  # h[0].mul_(3): the issue's example
         h = w * 2
-        h[0] = h[0] * 3
-        h.sum().backward()
-        return h, w.grad
+        h[0].mul_(3)
+        return h
 
-    assert_same(rewritten)
+    def transposed(lib, w, u):
+        h = w * 1
+        h.t()[1].add_(u * u)
+        return h
+
+    def reshaped_setitem(lib, w, u):
+        h = w * w
+        h.view(-1)[2:4] = u * 5
+        return h
+
+    def into_a_plain_buffer(lib, w, u):
+        buf = lib.zeros(3, 2)
+        buf[1].copy_(u * w[0, 0])
+        buf.t()[0] += w[1]
+        return buf
+
+    def stale_view_of_a_changed_base(lib, w, u):
+        b = w * 2
+        v = b[0]
+        b.mul_(w)  # v sees the new values; its gradient must too
+        return v * v
+
+    def overlapping_views(lib, w, u):
+        h = w * 3
+        v1, v2 = h[0], h[:, 1]
+        v1.mul_(2)  # changes v2[0]
+        v2.div_(u)
+        return h * v1.sum()
+
+    def view_of_a_view(lib, w, u):
+        h = w - 1
+        h[1][1:].mul_(u)
+        return h.tanh()
+
+    return [
+        row,
+        transposed,
+        reshaped_setitem,
+        into_a_plain_buffer,
+        stale_view_of_a_changed_base,
+        overlapping_views,
+        view_of_a_view,
+    ]
+
+
+@pytest.mark.parametrize("program", _view_programs(), ids=lambda f: f.__name__)
+def test_in_place_change_of_a_view_re_records_its_base(program):
+    def run(lib):
+        w, u = _leaves(lib)
+        out = program(lib, w, u)
+        g = lib.tensor(np.arange(out.numel(), dtype=np.float32).reshape(tuple(out.shape)) / 7)
+        out.backward(g)
+        return out, w.grad, u.grad if u.grad is not None else lib.zeros(2)
+
+    assert_same(run, atol=1e-5)
+
+
+def test_changing_a_view_of_a_saved_output_is_caught_at_backward():
+    def run(lib):
+        w, _ = _leaves(lib)
+        h = w.exp()  # Exp saves its output, which the change below overwrites
+        h[0].mul_(2)
+        h.sum().backward()
+
+    assert_same_error(run, match="modified by an inplace operation")
+
+
+def test_second_derivative_through_a_changed_view():
+    def run(lib):
+        w, _ = _leaves(lib)
+        h = w * w
+        h[0].mul_(w[1])
+        (g,) = lib.autograd.grad(h.sum(), w, create_graph=True)
+        (gg,) = lib.autograd.grad((g * g).sum(), w)
+        return g, gg
+
+    assert_same(run, atol=1e-5)
+
+
+def test_in_place_change_of_a_view_of_a_leaf_raises_torchs_error():
+    def run(lib):
+        w, _ = _leaves(lib)
+        w[0].mul_(2)
+
+    assert_same_error(run, match="a view of a leaf Variable that requires grad")
+
+
+def test_in_place_change_of_an_expanded_view_raises_torchs_error():
+    def run(lib):
+        w, u = _leaves(lib)
+        h = (u * 1)[:, None].expand(2, 3)
+        h.mul_(2)
+
+    assert_same_error(run)
+
+
+def test_views_changed_without_recording_keep_their_values():
+    def run(lib):
+        w, _ = _leaves(lib)
+        with lib.no_grad():
+            w[0].mul_(2)  # as an optimizer does
+        (w[0] * w[1]).sum().backward()
+        return w, w.grad
+
+    assert_same(run)
 
 
 def test_in_place_on_a_leaf_that_requires_grad_raises_torchs_error():

@@ -76,6 +76,7 @@ class Tensor:
         "_retains_grad",
         "_base",
         "_output_nr",  # which output of its grad_fn, set only for a Function with several
+        "_view_version",  # a view's: the version of its memory when its grad_fn was made
         "__weakref__",
     )
     __array_ufunc__ = None  # make numpy defer to our reflected operators (np.float32(2) * t)
@@ -309,6 +310,8 @@ class Tensor:
 
     def _node(self):
         """The graph node that gradients for this tensor flow into (None if none needed)."""
+        if self._base is not None and self._version_counter.value != self._view_version:
+            _function._refresh_view(self)  # its base changed in place since: a view of the new
         if self.grad_fn is not None:
             return self.grad_fn
         if self._requires_grad:

@@ -240,6 +240,7 @@ class Function(Node):
                 base = args[0]
                 out._version_counter = base._version_counter
                 out._base = base if base._base is None else base._base
+                out._view_version = base._version_counter.value
         elif type(result) is tuple:  # several outputs
             return ctx._record_outputs(args, needs, result)
         else:
@@ -349,6 +350,8 @@ def _edge(t) -> tuple:
     or nowhere (``None``) for a constant or a non-tensor."""
     if not isinstance(t, Tensor):
         return (None, 0)
+    if t._base is not None and t._version_counter.value != t._view_version:
+        _refresh_view(t)  # its base was changed in place after the view was taken
     fn = t.grad_fn
     if fn is not None:
         return (fn, 0) if fn._n_outputs == 1 else (fn, t._output_nr)
@@ -357,6 +360,13 @@ def _edge(t) -> tuple:
             t._accumulator = AccumulateGrad(t)
         return (t._accumulator, 0)
     return (None, 0)
+
+
+def _refresh_view(view: Tensor) -> None:
+    """Give a view whose memory changed in place since its ``grad_fn`` was made the history
+    of its base as it is now (as torch regenerates a view's grad_fn). Set by
+    :mod:`aigc_course.ops.inplace`, which holds the ops it needs."""
+    raise NotImplementedError
 
 
 def _input_with_array(args, array: np.ndarray) -> Tensor:

@@ -12,9 +12,11 @@ old values, written back into the tensor's memory, and the tensor takes over the
 As in torch, a leaf that requires grad refuses in-place changes while grad mode is on (an
 optimizer updates parameters under ``no_grad``).
 
-Note: torch also re-records a *view*'s base when the view is changed in place. We do not, so a
-recorded in-place change of a view (``h[0] *= 3`` with ``h`` requiring grad) raises instead of
-silently giving wrong gradients; write into the base tensor (``h[0] = h[0] * 3``).
+A recorded change of a *view* (``h[0] *= 3``) re-records its base too, as torch does: the
+base becomes the output of an :class:`IndexPut` of the new values into its old ones at the
+view's places (found from memory addresses, :func:`_view_positions`, so any view op works),
+and the view a view of that. Another view of the same base, taken before the change, gets
+the same treatment when it is next used (``autograd.function._refresh_view``).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import numpy as np
 from .. import _dtypes
 from .._checks import broadcast_shapes
 from .._tensor import Tensor
+from ..autograd import function as _function
 from ..autograd import grad_mode
 from ..autograd.function import Function
 from ..random import _numpy_generator
@@ -111,22 +114,40 @@ def _old_values(self: Tensor) -> Tensor:
         raise RuntimeError(
             "a leaf Variable that requires grad is being used in an in-place operation."
         )
-    if self._base is not None:
-        raise RuntimeError(
-            f"aigc_course does not record in-place changes of a view (here of shape "
-            f"{list(self.shape)}) while autograd is involved: torch would also re-record its "
-            "base, which we do not. Write into the base tensor instead (x[i] = x[i] * 3, "
-            "not x[i] *= 3), or clone() the view first."
-        )
+    base = self._base
+    if base is not None:
+        if base._requires_grad and base.grad_fn is None:
+            raise RuntimeError(
+                "a view of a leaf Variable that requires grad is being used in an in-place "
+                "operation."
+            )
+        if self._version_counter.value != self._view_version:
+            _refresh_view(self)
     old = Tensor._make(self._data.copy())
     old.grad_fn, old._requires_grad = self.grad_fn, self._requires_grad
     return old
 
 
 def _rebase(self: Tensor, result: Tensor) -> Tensor:
-    """Write ``result`` into ``self``'s memory; ``self`` becomes the output of its node."""
+    """Write ``result`` into ``self``'s memory; ``self`` becomes the output of its node.
+
+    For a view, its base is re-recorded (torch's CopySlices): ``base_new`` = ``base_old`` with
+    ``result`` put at the view's places, and the view becomes a view of ``base_new``.
+    """
     if result._data.dtype != self._data.dtype:
         result = E.To.apply(result, dtype=self.dtype)
+    base = self._base
+    if base is not None:
+        _check_writable(self)  # (an expanded view names some places more than once)
+        steps = [(_view_positions(self._data, base._data),)]
+        old_base = Tensor._make(base._data.copy())
+        old_base.grad_fn, old_base._requires_grad = base.grad_fn, base._requires_grad
+        new_flat = IndexPut.apply(old_base.reshape(-1), result, steps=steps)
+        _rebase(base, new_flat.reshape(base.shape))  # writes the view's memory too
+        view = Index.apply(new_flat, steps=steps)
+        self.grad_fn, self._requires_grad = view.grad_fn, view._requires_grad
+        self._view_version = self._version_counter.value
+        return self
     np.copyto(self._data, result._data, casting="unsafe")
     self._version_counter.value += 1
     self.grad_fn, self._requires_grad = result.grad_fn, result._requires_grad
@@ -255,3 +276,39 @@ def _put(fn, x, v, steps):
         raise IndexError(str(e).replace("axis", "dimension")) from None
     except ValueError as e:
         raise RuntimeError(f"shape mismatch in index assignment: {e}") from None
+
+
+# ---------------------------------------------------------------- views of a changed base
+
+
+def _view_positions(view: np.ndarray, base: np.ndarray) -> np.ndarray:
+    """For each element of ``view``, the flat (C-order) index of the element of ``base`` at the
+    same memory address: the view as an index into its base, whatever ops made it."""
+    base_offsets = _byte_offsets(base).ravel()
+    start = view.__array_interface__["data"][0] - base.__array_interface__["data"][0]
+    order = np.argsort(base_offsets, kind="stable")
+    return order[np.searchsorted(base_offsets[order], start + _byte_offsets(view))]
+
+
+def _byte_offsets(a: np.ndarray) -> np.ndarray:
+    """The byte offset of each element of ``a`` from its first one."""
+    offsets = np.zeros(a.shape, dtype=np.int64)
+    for axis, (n, stride) in enumerate(zip(a.shape, a.strides)):
+        shape = [1] * a.ndim
+        shape[axis] = n
+        offsets += (np.arange(n, dtype=np.int64) * stride).reshape(shape)
+    return offsets
+
+
+def _refresh_view(view: Tensor) -> None:
+    """A view whose memory was changed in place since its ``grad_fn`` was made: make it a view
+    of its base's current history (if that is recorded)."""
+    base = view._base
+    view._view_version = view._version_counter.value
+    if base._requires_grad and grad_mode._enabled:
+        steps = [(_view_positions(view._data, base._data),)]
+        fresh = Index.apply(base.reshape(-1), steps=steps)
+        view.grad_fn, view._requires_grad = fresh.grad_fn, fresh._requires_grad
+
+
+_function._refresh_view = _refresh_view  # autograd sits below the ops: hand it down
