@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Helpers for .ci/run (issue 12): the instructors' tools and Colab's versions.
+#   .ci/compat.sh oldest-transformers   tests + chapters 7-9 with the oldest transformers declared
+#   .ci/compat.sh grade                 the grader on the reference and student notebooks
+#   .ci/compat.sh student-book          build the student book, check it has no solution code
+# Run from the repository root with .venv active (as .ci/run does).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# The oldest versions that pyproject.toml declares for the GPT-2 chapters (transformers 5.15
+# wants tokenizers <= 0.23.0 and huggingface-hub < 2). torch stays the pinned one: a second
+# torch would be a multi-GB download, so the second environment reuses the first's packages
+# through a .pth file and installs only these three wheels on top (its own site-packages
+# come first on sys.path).
+OLDEST=(transformers==5.15.0 tokenizers==0.22.2 huggingface-hub==1.33.0)
+COMPAT_VENV="${COMPAT_VENV:-/tmp/aigc-course-oldest}"
+
+oldest_transformers() {
+    local site
+    site="$(python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
+    python -m venv --clear "$COMPAT_VENV"
+    local compat_site
+    compat_site="$("$COMPAT_VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
+    echo "$site" >"$compat_site/zz-main-venv.pth"
+    "$COMPAT_VENV/bin/python" -m pip install -q --no-deps "${OLDEST[@]}"
+    "$COMPAT_VENV/bin/python" -c 'import torch, transformers, tokenizers, huggingface_hub as h; print("second venv: torch", torch.__version__, "| transformers", transformers.__version__, "| tokenizers", tokenizers.__version__, "| huggingface_hub", h.__version__)'
+    "$COMPAT_VENV/bin/python" -m pytest -q -n 2 --dist loadfile -p no:cacheprovider -o addopts="" \
+        tests/test_models_gpt2.py tests/test_tiny_gpt2.py tests/test_tokenizers.py \
+        tests/test_generation.py tests/test_exercises_ch07.py tests/test_exercises_ch08.py \
+        tests/test_exercises_ch09.py
+    "$COMPAT_VENV/bin/python" -m pytest -q -n 2 -p no:cacheprovider -o addopts="" --nbval \
+        --nbval-current-env --nbval-sanitize-with=tests/nbval_sanitize.cfg \
+        chapters/07_tokenization.ipynb chapters/08_gpt2.ipynb chapters/09_generation.ipynb
+}
+
+grade() {
+    # The tests grade chapter 1's reference, student, wrong, forged and broken notebooks.
+    python -m pytest -q -p no:cacheprovider -o addopts="" tests/test_grade.py
+}
+
+student_book() {
+    python scripts/build_student_book.py
+    python -m pytest -q -p no:cacheprovider -o addopts="" tests/test_student_book.py
+}
+
+case "${1:-}" in
+    oldest-transformers) oldest_transformers ;;
+    grade) grade ;;
+    student-book) student_book ;;
+    *) echo "usage: $0 oldest-transformers|grade|student-book" >&2; exit 2 ;;
+esac
