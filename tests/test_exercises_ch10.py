@@ -89,13 +89,26 @@ def cfg(model, x, t, labels, w):
     return model(x, t, null) + w * (model(x, t, labels) - model(x, t, null))
 
 
+def cfg_batched(model, x, t, labels, w):
+    null = ac.full_like(labels, model.null_label)
+    cond, uncond = model(ac.cat([x, x]), t, ac.cat([labels, null])).chunk(2)
+    return uncond + w * (cond - uncond)
+
+
 def test_cfg_passes_and_keeps_the_global_rng(capsys):
     ac.manual_seed(5)
     before = ac.rand(3)
     ac.manual_seed(5)
     ch10.check_cfg(cfg)
     assert bool((ac.rand(3) == before).all())
-    assert capsys.readouterr().out.startswith("✓")
+    out = capsys.readouterr().out
+    assert out.startswith("✓")
+    assert "you made 3 model calls" in out  # passes, and says how to batch
+
+
+def test_cfg_one_batched_call_is_acknowledged(capsys):
+    ch10.check_cfg(cfg_batched)
+    assert capsys.readouterr().out.strip().endswith("with one batched model call")
 
 
 @pytest.mark.parametrize(

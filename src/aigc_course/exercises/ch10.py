@@ -170,10 +170,13 @@ def check_cfg(cfg) -> None:
     null = tensor([model.null_label] * 4)
     with no_grad():
         cond, uncond = model(x, 300, labels), model(x, 300, null)
+    calls = {}
     for w in [3.0, 0.0, 1.0]:  # w = 3 first: there the known mistakes all differ
         what = f"cfg(model, x, 300, labels, guidance_scale={w})"
+        counting = _CountingModel(model)
         with no_grad():
-            got = run_learner(cfg, model, x, 300, labels, w, what=what)
+            got = run_learner(cfg, counting, x, 300, labels, w, what=what)
+        calls[w] = counting.calls
         expected = (uncond + w * (cond - uncond)).numpy()
         mistakes = [
             (
@@ -198,7 +201,29 @@ def check_cfg(cfg) -> None:
                 if not _matches(got, expected) and _matches(got, wrong.numpy()):
                     raise ExerciseError(f"{what}: {hint}")
         check_tensor(got, expected, what=what, check_dtype=False)
-    passed("cfg gives eps_uncond + w (eps_cond - eps_uncond) for w = 3, 0 and 1")
+    message = "cfg gives eps_uncond + w (eps_cond - eps_uncond) for w = 3, 0 and 1"
+    if calls[3.0] == 1:
+        passed(f"{message}, with one batched model call")
+    else:
+        passed(
+            f"{message}; you made {calls[3.0]} model calls per guided prediction: one call on "
+            "the images twice (cat([x, x]), with cat([labels, null])) does both at once"
+        )
+
+
+class _CountingModel:
+    """The learner's view of the model: the same module, counting its calls."""
+
+    def __init__(self, model):
+        self._model = model
+        self.calls = 0
+
+    def __call__(self, *args, **kwargs):
+        self.calls += 1
+        return self._model(*args, **kwargs)
+
+    def __getattr__(self, name):
+        return getattr(self._model, name)
 
 
 def _cosine_variant(T: int, s: float = 0.008, cap: float | None = 0.999) -> np.ndarray:
