@@ -229,11 +229,15 @@ def minimum(input: Tensor, other: Tensor) -> Tensor:
 
 
 def _float_and_number(a, b) -> bool:
-    """The fast path: a float tensor and a Python number. numpy keeps the tensor's dtype then
-    (a Python number is "weak", as in torch), so the number goes to the Function as it is."""
-    if type(b) in (float, int):
-        return isinstance(a, Tensor) and a._data.dtype.kind == "f"
-    return type(a) in (float, int) and isinstance(b, Tensor) and b._data.dtype.kind == "f"
+    """The fast path, with nothing to promote or check: a float tensor and a Python number
+    (numpy keeps the tensor's dtype then: a Python number is "weak", as in torch, so the number
+    goes to the Function as it is), or two float tensors of one dtype and shape."""
+    if isinstance(b, Tensor):
+        if isinstance(a, Tensor):
+            x, y = a._data, b._data
+            return x.dtype is y.dtype and x.dtype.kind == "f" and x.shape == y.shape
+        return type(a) in (float, int) and b._data.dtype.kind == "f"
+    return type(b) in (float, int) and isinstance(a, Tensor) and a._data.dtype.kind == "f"
 
 
 def _check_tensors(name: str, *values) -> None:
