@@ -10,7 +10,8 @@ Two kinds of subclasses share this class:
 - the package's primitives (every class in :mod:`aigc_course.ops`): ``forward`` computes on the
   numpy arrays of its tensor arguments (fast, no graph) and returns an array;
 - your own, written for torch (``class MyFn(autograd.Function)``): ``forward`` receives the
-  tensors themselves and returns a tensor, computed with grad mode off, as in torch.
+  tensors themselves and returns a tensor, or a tuple of outputs (then ``backward`` receives
+  one gradient per output), computed with grad mode off, as in torch.
 
 Both write ``backward`` with Tensor operations, so that with ``create_graph=True`` the backward
 pass is itself recorded and can be differentiated again. A node keeps only what its backward
