@@ -34,8 +34,24 @@ oldest_transformers() {
 }
 
 grade() {
-    # The tests grade chapter 1's reference, student, wrong, forged and broken notebooks.
-    python -m pytest -q -p no:cacheprovider -o addopts="" tests/test_grade.py
+    # A small class on the command line: the reference notebooks of chapters 1 and 5 must
+    # pass every exercise, their student editions must be "not attempted" throughout. (The
+    # wrong, forged and broken submissions are in tests/test_grade.py, run by pytest.)
+    local class=/tmp/aigc-course-class
+    rm -rf "$class"
+    mkdir -p "$class/reference" "$class/student"
+    cp chapters/01_tensors.ipynb chapters/05_data.ipynb "$class/reference/"
+    python scripts/make_student_notebooks.py --out "$class/student" \
+        chapters/01_tensors.ipynb chapters/05_data.ipynb >/dev/null
+    python -m aigc_course.grade "$class/reference" "$class/student" --out "$class/gradebook.csv"
+    python - "$class/gradebook.csv" <<'PY'
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1], encoding="utf-8")))
+expected = {"reference": "passed", "student": "not attempted"}
+wrong = [r for r in rows if r["status"] != expected[r["student"]]]
+assert len(rows) == 20 and not wrong, wrong or f"{len(rows)} rows"
+print(f"gradebook: {len(rows)} rows as expected")
+PY
 }
 
 student_book() {

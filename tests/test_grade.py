@@ -1,0 +1,284 @@
+"""The grader (``python -m aigc_course.grade``) on chapter 1's notebooks.
+
+One run of the command line grades a class folder of submissions made from the reference
+notebook (all exercises pass), the student edition (all "not attempted"), and wrong, forged
+and broken copies of them; each test then reads that student's rows of the CSV.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from aigc_course import grade
+
+ROOT = Path(__file__).resolve().parents[1]
+CHAPTER01 = ROOT / "chapters" / "01_tensors.ipynb"
+CHAPTER05 = ROOT / "chapters" / "05_data.ipynb"
+EXERCISES01 = ["offset", "pairwise_sq_dists", "standardize_rows", "sum_to_size", "as_strided"]
+
+sys.path.insert(0, str(ROOT / "scripts"))
+from make_student_notebooks import student_notebook  # noqa: E402
+
+
+def _reference() -> dict:
+    return json.loads(CHAPTER01.read_text(encoding="utf-8"))
+
+
+def _student() -> dict:
+    nb, _ = student_notebook(nbformat.read(CHAPTER01, as_version=4))
+    return json.loads(nbformat.writes(nb))
+
+
+def _cell(nb: dict, startswith: str, solution: bool = False) -> dict:
+    """The first code cell whose source starts with ``startswith``."""
+    for cell in nb["cells"]:
+        source = "".join(cell["source"])
+        is_solution = "solution" in cell["metadata"].get("tags", [])
+        if (
+            cell["cell_type"] == "code"
+            and source.startswith(startswith)
+            and is_solution == solution
+        ):
+            return cell
+    raise LookupError(startswith)
+
+
+def _set(cell: dict, source: str) -> None:
+    cell["source"] = source
+
+
+def _wrong(nb: dict) -> dict:
+    """offset forgets storage_offset; the rest untouched (not attempted)."""
+    _set(
+        _cell(nb, "def offset"),
+        "def offset(index, stride, storage_offset=0):\n"
+        "    return sum(i * s for i, s in zip(index, stride))\n",
+    )
+    return nb
+
+
+def _fake_tick(nb: dict) -> dict:
+    """The checker call replaced by a printed ✓, its output forged too."""
+    cell = _cell(nb, "ch01.check_offset")
+    _set(cell, 'print("✓ offset finds every element of 5 views of one storage")')
+    cell["outputs"] = [nbformat.v4.new_output("stream", name="stdout", text="✓ offset\n")]
+    return nb
+
+
+def _edited_call(nb: dict) -> dict:
+    """The checker call edited to check a correct function of the student's choosing."""
+    _set(
+        _cell(nb, "ch01.check_offset"),
+        "ch01.check_offset(lambda index, stride, storage_offset=0: storage_offset + "
+        "sum(i * s for i, s in zip(index, stride)))",
+    )
+    return nb
+
+
+def _monkeypatched(nb: dict) -> dict:
+    """The checker replaced by one that always prints ✓."""
+    _set(
+        _cell(nb, "def offset"),
+        "def offset(index, stride, storage_offset=0):\n    return 0\n\n"
+        "from aigc_course.exercises import ch01\n"
+        "ch01.check_offset = lambda fn: print('✓ offset')\n",
+    )
+    return nb
+
+
+def _patched_helper(nb: dict) -> dict:
+    """A deeper patch: the comparison that every checker uses."""
+    _set(
+        _cell(nb, "def offset"),
+        "def offset(index, stride, storage_offset=0):\n    return 0\n\n"
+        "import aigc_course.exercises._checking as c\n"
+        "c.check_tensor = lambda *a, **k: None\n",
+    )
+    return nb
+
+
+def _syntax_error(nb: dict) -> dict:
+    _set(_cell(nb, "def pairwise_sq_dists"), "def pairwise_sq_dists(X, Y)\n    return X\n")
+    return nb
+
+
+def _slow_exercise(nb: dict) -> dict:
+    """An infinite loop inside one function: that exercise times out, the others are graded."""
+    _set(
+        _cell(nb, "def sum_to_size"),
+        "def sum_to_size(grad, shape):\n    while True:\n        pass\n",
+    )
+    return nb
+
+
+def _colab(nb: dict) -> dict:
+    """Saved from Colab: no cell ids, null execution counts, no outputs, Colab metadata."""
+    nb["nbformat_minor"] = 0
+    nb["metadata"]["colab"] = {"provenance": []}
+    for cell in nb["cells"]:
+        cell.pop("id", None)
+        cell["metadata"] = {"id": "x" + str(abs(hash(str(cell["source"]))))[:8]}
+        if cell["cell_type"] == "code":
+            cell["execution_count"] = None
+            cell["outputs"] = []
+    return nb
+
+
+SUBMISSIONS = {
+    "ref": lambda: _reference(),
+    "student": lambda: _student(),
+    "wrong": lambda: _wrong(_student()),
+    "faketick": lambda: _fake_tick(_student()),
+    "editedcall": lambda: _edited_call(_student()),
+    "patched": lambda: _monkeypatched(_student()),
+    "patchedhelper": lambda: _patched_helper(_student()),
+    "syntax": lambda: _syntax_error(_student()),
+    "slow": lambda: _slow_exercise(_student()),
+    "colab": lambda: _colab(_reference()),
+}
+
+
+@pytest.fixture(scope="module")
+def gradebook(tmp_path_factory) -> dict[str, dict[str, tuple[str, str]]]:
+    """Grade the class once, on the command line; {student: {exercise: (status, feedback)}}."""
+    folder = tmp_path_factory.mktemp("class")
+    for name, make in SUBMISSIONS.items():
+        (folder / f"{name}.ipynb").write_text(json.dumps(make()), encoding="utf-8")
+    (folder / "corrupt.ipynb").write_text('{"cells": [', encoding="utf-8")
+    (folder / "otherchapter.ipynb").write_bytes(CHAPTER05.read_bytes())
+    deleted = _student()
+    deleted["cells"] = [c for c in deleted["cells"] if "## 1." not in "".join(c["source"])]
+    (folder / "deleted.ipynb").write_text(json.dumps(deleted), encoding="utf-8")
+    reordered = _student()
+    cells = reordered["cells"]
+    a = cells.index(_cell(reordered, "ch01.check_offset"))
+    b = cells.index(_cell(reordered, "ch01.check_as_strided"))
+    cells[a], cells[b] = cells[b], cells[a]
+    (folder / "reordered.ipynb").write_text(json.dumps(reordered), encoding="utf-8")
+
+    out = folder / "gradebook.csv"
+    cmd = [
+        sys.executable,
+        "-m",
+        "aigc_course.grade",
+        *sorted(folder.glob("*.ipynb")),
+        "--out",
+        out,
+        "--chapter",
+        "1",
+        "--timeout",
+        "150",
+        "--exercise-timeout",
+        "3",
+    ]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "grading" in proc.stderr  # the tqdm bar
+    assert "✓ passed" in proc.stdout  # the summary table's legend
+    book: dict = {}
+    with open(out, newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    for row in rows:
+        assert row["chapter"] in ("01", "?")
+        book.setdefault(row["student"], {})[row["exercise"]] = (row["status"], row["feedback"])
+    return book
+
+
+def test_every_submission_gets_a_row_per_exercise(gradebook):
+    expected = set(SUBMISSIONS) | {"corrupt", "otherchapter", "deleted", "reordered"}
+    assert set(gradebook) == expected
+    for student, rows in gradebook.items():
+        assert list(rows) == EXERCISES01, student
+
+
+def test_reference_solutions_pass(gradebook):
+    assert {s for s, _ in gradebook["ref"].values()} == {"passed"}
+    assert gradebook["ref"]["offset"][1].startswith("✓ offset")
+
+
+def test_student_edition_is_not_attempted(gradebook):
+    assert {s for s, _ in gradebook["student"].values()} == {"not attempted"}
+
+
+def test_wrong_answer_fails_with_the_checkers_feedback(gradebook):
+    status, feedback = gradebook["wrong"]["offset"]
+    assert status == "failed"
+    assert "storage_offset" in feedback or "offset" in feedback
+    assert gradebook["wrong"]["as_strided"][0] == "not attempted"
+
+
+@pytest.mark.parametrize("student", ["faketick", "editedcall"])
+def test_a_forged_tick_does_not_pass(gradebook, student):
+    assert gradebook[student]["offset"][0] == "not attempted"
+
+
+@pytest.mark.parametrize("student", ["patched", "patchedhelper"])
+def test_a_monkeypatched_checker_is_an_error(gradebook, student):
+    status, feedback = gradebook[student]["offset"]
+    assert status == "error"
+    assert "replaced" in feedback and "check_" in feedback
+
+
+def test_syntax_error_is_reported_for_its_exercise(gradebook):
+    status, feedback = gradebook["syntax"]["pairwise_sq_dists"]
+    assert status == "error"
+    assert "SyntaxError" in feedback
+    assert gradebook["syntax"]["offset"][0] == "not attempted"
+
+
+def test_infinite_loop_times_out_and_the_rest_is_graded(gradebook):
+    status, feedback = gradebook["slow"]["sum_to_size"]
+    assert (status, feedback) == ("error", "timed out after 3 s")
+    assert gradebook["slow"]["as_strided"][0] == "not attempted"
+
+
+def test_colab_saved_notebook_is_graded_by_rerunning_it(gradebook):
+    assert {s for s, _ in gradebook["colab"].values()} == {"passed"}
+
+
+@pytest.mark.parametrize(
+    "student, reason",
+    [
+        ("corrupt", "corrupt JSON"),
+        ("otherchapter", "another chapter: chapter 05"),
+        ("deleted", "a deleted cell"),
+        ("reordered", "reordered cells"),
+    ],
+)
+def test_broken_submissions_are_errors_with_the_reason(gradebook, student, reason):
+    for status, feedback in gradebook[student].values():
+        assert status == "error"
+        assert reason in feedback
+
+
+def test_notebook_timeout_is_an_error(tmp_path):
+    nb = _student()
+    _set(_cell(nb, "def offset"), "while True:\n    pass\n")
+    path = tmp_path / "loop.ipynb"
+    path.write_text(json.dumps(nb), encoding="utf-8")
+    refs = grade.load_references()
+    result = grade.grade_notebook(path, "loop", refs, "01", timeout=15)
+    assert [s for _, s, _ in result.rows] == ["error"] * 5
+    assert "timed out after 15 s" in result.rows[0][2]
+
+
+def test_folder_names_the_student(tmp_path):
+    (tmp_path / "alice").mkdir()
+    (tmp_path / "alice" / "ch01.ipynb").write_text("{}")
+    (tmp_path / "bob.ipynb").write_text("{}")
+    found = grade.submissions([tmp_path / "alice", tmp_path / "bob.ipynb"])
+    assert [s for s, _ in found] == ["alice", "bob"]
+
+
+def test_reference_exercises_come_from_the_checker_calls():
+    ref = grade.load_reference(CHAPTER01)
+    assert [e.id for e in ref.exercises] == EXERCISES01
+    assert ref.exercises[0].args == ("offset",)
+    assert ref.title and ref.chapter == "01"
