@@ -12,7 +12,8 @@ cd "$(dirname "$0")/.."
 # torch would be a multi-GB download, so the second environment reuses the first's packages
 # through a .pth file and installs only these three wheels on top (its own site-packages
 # come first on sys.path).
-OLDEST=(transformers==5.15.0 tokenizers==0.22.2 huggingface-hub==1.33.0)
+# huggingface-hub 1.x also needs httpx (2.x does not), so the second venv gets it too.
+OLDEST=(transformers==5.15.0 tokenizers==0.22.2 huggingface-hub==1.33.0 httpx==0.28.1 httpcore==1.0.9)
 COMPAT_VENV="${COMPAT_VENV:-/tmp/aigc-course-oldest}"
 
 oldest_transformers() {
@@ -21,14 +22,16 @@ oldest_transformers() {
     python -m venv --clear "$COMPAT_VENV"
     local compat_site
     compat_site="$("$COMPAT_VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
-    echo "$site" >"$compat_site/zz-main-venv.pth"
+    # addsitedir, not a bare path: the main venv's own .pth files (the editable install of
+    # aigc_course) must be processed too
+    echo "import site; site.addsitedir('$site')" >"$compat_site/zz-main-venv.pth"
     "$COMPAT_VENV/bin/python" -m pip install -q --no-deps "${OLDEST[@]}"
     "$COMPAT_VENV/bin/python" -c 'import torch, transformers, tokenizers, huggingface_hub as h; print("second venv: torch", torch.__version__, "| transformers", transformers.__version__, "| tokenizers", tokenizers.__version__, "| huggingface_hub", h.__version__)'
     "$COMPAT_VENV/bin/python" -m pytest -q -n 2 --dist loadfile -p no:cacheprovider -o addopts="" \
         tests/test_models_gpt2.py tests/test_tiny_gpt2.py tests/test_tokenizers.py \
         tests/test_generation.py tests/test_exercises_ch07.py tests/test_exercises_ch08.py \
         tests/test_exercises_ch09.py
-    "$COMPAT_VENV/bin/python" -m pytest -q -n 2 -p no:cacheprovider -o addopts="" --nbval \
+    "$COMPAT_VENV/bin/python" -m pytest -q -n 2 --dist loadfile -p no:cacheprovider -o addopts="" --nbval \
         --nbval-current-env --nbval-sanitize-with=tests/nbval_sanitize.cfg \
         chapters/07_tokenization.ipynb chapters/08_gpt2.ipynb chapters/09_generation.ipynb
 }
