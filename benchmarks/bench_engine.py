@@ -17,6 +17,19 @@ so that both measure like for like on a shared machine.
 
 To measure another checkout of the package (for a before/after table), put its ``src`` first:
 ``PYTHONPATH=/path/to/old/src python benchmarks/bench_engine.py``.
+
+Measured on the shared 2-core machine (ratios aigc_course / torch; the issue's "before" is the
+engine before v2, then v2 before and after the fused float32 GELU and the fast paths):
+
+=========================  ==========  ===============  =============
+benchmark                  before v2   v2 (485004b)     v2 now
+=========================  ==========  ===============  =============
+mlp 64-128-10, batch 64    2.7-4.3x    1.31-1.38x       1.32-1.37x
+200 tiny ops y*w           2.5-3.1x    2.49-2.54x       2.33-2.39x
+200 tiny ops y*2           ~8x         1.40-1.42x       1.44-1.50x
+exact gelu 256x3072        ~150x       9.9-13.9x        3.0-3.8x
+chain of 10,000            2.2x        1.65-1.95x       1.45-1.64x
+=========================  ==========  ===============  =============
 """
 
 from __future__ import annotations
