@@ -254,6 +254,20 @@ def test_in_place_change_of_a_view_re_records_its_base(program):
     assert_same(run, atol=1e-5)
 
 
+def test_a_view_of_a_plain_buffer_requires_grad_once_the_buffer_does():
+    def run(lib):
+        w, _ = _leaves(lib)
+        buf = lib.zeros(2, 3)
+        v = buf[1]
+        before = v.requires_grad
+        buf[1] = w[0] * 3  # buf now requires grad, and so does its view v
+        assert v.requires_grad and not before
+        (v * v).sum().backward()
+        return v, w.grad
+
+    assert_same(run)
+
+
 def test_changing_a_view_of_a_saved_output_is_caught_at_backward():
     def run(lib):
         w, _ = _leaves(lib)

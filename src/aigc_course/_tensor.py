@@ -247,6 +247,8 @@ class Tensor:
 
     @property
     def requires_grad(self) -> bool:
+        if self._base is not None and self._version_counter.value != self._view_version:
+            _function._refresh_view(self)  # a view whose base was changed in place since
         return self._requires_grad
 
     @requires_grad.setter

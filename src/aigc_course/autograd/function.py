@@ -221,7 +221,13 @@ class Function(Node):
         """
         ctx = object.__new__(cls)  # the node; the class holds its empty defaults
         if grad_mode._enabled:
-            needs = tuple([isinstance(a, Tensor) and a._requires_grad for a in args])
+            needs = tuple(
+                [
+                    isinstance(a, Tensor)
+                    and (a._requires_grad or (a._base is not None and _stale(a)))
+                    for a in args
+                ]
+            )
         else:
             needs = (False,) * len(args)
         ctx.needs_input_grad = needs
@@ -361,6 +367,12 @@ def _edge(t) -> tuple:
             t._accumulator = AccumulateGrad(t)
         return (t._accumulator, 0)
     return (None, 0)
+
+
+def _stale(t: Tensor) -> bool:
+    """Whether ``t`` is a view whose base has since been changed in place into a tensor that
+    requires grad (``buf[1] = w * 3`` makes ``buf``, and so its views, require grad)."""
+    return t._base._requires_grad and t._version_counter.value != t._view_version
 
 
 def _refresh_view(view: Tensor) -> None:

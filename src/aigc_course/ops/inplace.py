@@ -304,11 +304,14 @@ def _refresh_view(view: Tensor) -> None:
     """A view whose memory was changed in place since its ``grad_fn`` was made: make it a view
     of its base's current history (if that is recorded)."""
     base = view._base
-    view._view_version = view._version_counter.value
-    if base._requires_grad and grad_mode._enabled:
+    if base._requires_grad:
+        if not grad_mode._enabled:
+            view._requires_grad = True  # as torch says; the history is made when recorded
+            return
         steps = [(_view_positions(view._data, base._data),)]
         fresh = Index.apply(base.reshape(-1), steps=steps)
         view.grad_fn, view._requires_grad = fresh.grad_fn, fresh._requires_grad
+    view._view_version = view._version_counter.value
 
 
 _function._refresh_view = _refresh_view  # autograd sits below the ops: hand it down
