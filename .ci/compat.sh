@@ -30,7 +30,7 @@ oldest_transformers() {
     "$COMPAT_VENV/bin/python" -m pytest -q -n 2 --dist loadfile -p no:cacheprovider -o addopts="" \
         tests/test_models_gpt2.py tests/test_tiny_gpt2.py tests/test_tokenizers.py \
         tests/test_generation.py tests/test_exercises_ch07.py tests/test_exercises_ch08.py \
-        tests/test_exercises_ch09.py
+        tests/test_exercises_ch09.py tests/test_colab_compat.py
     "$COMPAT_VENV/bin/python" -m pytest -q -n 2 --dist loadfile -p no:cacheprovider -o addopts="" --nbval \
         --nbval-current-env --nbval-sanitize-with=tests/nbval_sanitize.cfg \
         chapters/07_tokenization.ipynb chapters/08_gpt2.ipynb chapters/09_generation.ipynb
