@@ -219,6 +219,12 @@ def test_a_forged_tick_does_not_pass(gradebook, student):
     assert gradebook[student]["offset"][0] == "not attempted"
 
 
+def test_a_forged_tick_is_pointed_out(gradebook):
+    """The notebook's own verdict, compared with the grader's."""
+    assert "shows a ✓ here: forged or stale" in gradebook["faketick"]["offset"][1]
+    assert "forged" not in gradebook["student"]["offset"][1]
+
+
 @pytest.mark.parametrize("student", ["patched", "patchedhelper"])
 def test_a_monkeypatched_checker_is_an_error(gradebook, student):
     status, feedback = gradebook[student]["offset"]

@@ -36,6 +36,7 @@ import os
 import re
 import secrets
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -58,6 +59,8 @@ class Exercise:
     checker: str
     args: tuple[str, ...]
     kwargs: tuple[tuple[str, str], ...]
+    cell_id: str | None = None  # the reference cell that calls the checker
+    cell_source: str = ""
 
 
 @dataclass
@@ -133,6 +136,8 @@ def load_reference(path: Path) -> Reference:
                     checker=call.func.attr,
                     args=tuple(ast.unparse(a) for a in call.args),
                     kwargs=tuple((k.arg, ast.unparse(k.value)) for k in call.keywords),
+                    cell_id=cell.get("id"),
+                    cell_source=_normal(source),
                 )
             )
         anchors.append({"id": cell.get("id"), "source": _normal(source), "type": cell["cell_type"]})
@@ -178,6 +183,21 @@ def _strip_checker_calls(source: str) -> str:
     return "\n".join(lines)
 
 
+def _shown_ticks(nb: dict, ref: Reference) -> set[str]:
+    """The exercises whose checker cell, as submitted, shows a ``✓`` line in its output."""
+    by_id = {c.get("id"): c for c in nb["cells"] if c.get("id")}
+    by_text = {_normal(_source(c)): c for c in nb["cells"]}
+    shown = set()
+    for exercise in ref.exercises:
+        cell = by_id.get(exercise.cell_id) or by_text.get(exercise.cell_source)
+        for out in (cell or {}).get("outputs", []):
+            text = out.get("text", "")
+            text = "".join(text) if isinstance(text, list) else text
+            if any(line.startswith("✓") for line in text.splitlines()):
+                shown.add(exercise.id)
+    return shown
+
+
 def _kernel_environment() -> dict:
     env = dict(os.environ)
     env.update(
@@ -191,6 +211,11 @@ def _kernel_environment() -> dict:
 
 def _run(nb: dict, ref: Reference, timeout: float, exercise_timeout: float) -> list[tuple]:
     """Execute the submission in a fresh kernel and return the real checkers' verdicts."""
+    with tempfile.TemporaryDirectory(prefix="aigc-grade-") as workdir:  # files it writes go here
+        return _run_in(nb, ref, timeout, exercise_timeout, workdir)
+
+
+def _run_in(nb: dict, ref: Reference, timeout: float, exercise_timeout: float, workdir: str):
     import nbformat
     from nbclient import NotebookClient
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
@@ -225,7 +250,8 @@ def _run(nb: dict, ref: Reference, timeout: float, exercise_timeout: float) -> l
         timeout_func=lambda cell: max(1, int(deadline - time.monotonic())),
         kernel_name="python3",
         allow_errors=True,
-        resources={"metadata": {"path": str(CHAPTERS)}},
+        resources={"metadata": {"path": workdir}},
+        extra_arguments=["--IPKernelApp.log_level=ERROR"],
     )
     env = _kernel_environment()
     old_env = dict(os.environ)
@@ -300,7 +326,16 @@ def grade_notebook(
         expected = found
         result.chapter = found.chapter
         _check_structure(nb, found)
-        result.rows = _run(nb, found, timeout, exercise_timeout)
+        rows = _run(nb, found, timeout, exercise_timeout)
+        # The notebook's own verdict, compared with the grader's: a ✓ the code does not earn
+        # is forged (or stale), and worth the instructor's attention.
+        shown = _shown_ticks(nb, found)
+        result.rows = [
+            (x, status, feedback + " [the submitted notebook shows a ✓ here: forged or stale]")
+            if x in shown and status != PASSED
+            else (x, status, feedback)
+            for x, status, feedback in rows
+        ]
     except SubmissionError as e:
         exercises = [x.id for x in expected.exercises] if expected else ["(notebook)"]
         result.rows = [(x, ERROR, str(e)) for x in exercises]
