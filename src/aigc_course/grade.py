@@ -391,6 +391,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=180.0, help="seconds per notebook")
     parser.add_argument("--exercise-timeout", type=float, default=30.0, help="seconds per check")
     parser.add_argument("--chapters", type=Path, default=CHAPTERS, help="reference notebooks")
+    parser.add_argument("--jobs", type=int, default=1, help="notebooks graded at once")
     args = parser.parse_args(argv)
 
     from tqdm import tqdm
@@ -400,11 +401,18 @@ def main(argv: list[str] | None = None) -> int:
     if chapter and chapter not in references:
         parser.error(f"no chapter {chapter} in {args.chapters}")
     todo = submissions(args.submissions)
-    results = []
-    for student, path in tqdm(todo, desc="grading", unit="notebook"):
-        results.append(
-            grade_notebook(path, student, references, chapter, args.timeout, args.exercise_timeout)
-        )
+    grade_args = (references, chapter, args.timeout, args.exercise_timeout)
+    if args.jobs > 1:  # one process per notebook at a time, each with its own kernel
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(args.jobs) as pool:
+            futures = [pool.submit(grade_notebook, p, s, *grade_args) for s, p in todo]
+            results = [f.result() for f in tqdm(futures, desc="grading", unit="notebook")]
+    else:
+        results = [
+            grade_notebook(p, s, *grade_args)
+            for s, p in tqdm(todo, desc="grading", unit="notebook")
+        ]
     with open(args.out, "w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f)
         writer.writerow(["student", "notebook", "chapter", "exercise", "status", "feedback"])
