@@ -288,3 +288,15 @@ def test_reference_exercises_come_from_the_checker_calls():
     assert [e.id for e in ref.exercises] == EXERCISES01
     assert ref.exercises[0].args == ("offset",)
     assert ref.title and ref.chapter == "01"
+
+
+def test_parallel_jobs_give_the_same_rows(tmp_path):
+    """--jobs 2: notebooks graded in two processes, rows in the order of the submissions."""
+    (tmp_path / "a.ipynb").write_text("not json", encoding="utf-8")
+    (tmp_path / "b.ipynb").write_bytes(CHAPTER05.read_bytes())
+    out = tmp_path / "gradebook.csv"
+    argv = [str(tmp_path / "a.ipynb"), str(tmp_path / "b.ipynb"), "--chapter", "1"]
+    assert grade.main([*argv, "--jobs", "2", "--out", str(out)]) == 0
+    with open(out, newline="", encoding="utf-8") as f:
+        rows = [(r["student"], r["exercise"], r["status"]) for r in csv.DictReader(f)]
+    assert rows == [(s, x, "error") for s in "ab" for x in EXERCISES01]
