@@ -39,8 +39,9 @@ def repo_url_from_config(config_path: Path | str = CONFIG) -> str:
 def setup_cell_source(repo_url: str) -> str:
     """Return the source of the setup cell that installs ``aigc_course`` from ``repo_url``.
 
-    The cell sets the Hugging Face environment variables (offline, quiet) before anything
-    imports transformers, installs only the companion package and only when it is missing
+    The cell sets the Hugging Face environment variables before anything imports
+    transformers: quiet everywhere, and offline everywhere except in Colab, where the GPT-2
+    chapters may fetch the real ``gpt2`` (``aigc_course.models.hub.pick_gpt2`` decides). It installs only the companion package and only when it is missing
     (Colab), and in Colab prints one line with the versions it found. Elsewhere (a local
     checkout, CI) it prints nothing, so its committed output is the same on every machine.
     It never installs or upgrades torch: the package declares torch as an optional extra,
@@ -48,15 +49,18 @@ def setup_cell_source(repo_url: str) -> str:
     """
     return (
         "# Set-up: install the companion package `aigc_course` only when it is missing (in\n"
-        "# Colab); it never installs, upgrades or replaces torch. Hugging Face stays offline\n"
-        "# and quiet (set before transformers is imported). In Colab, print the versions.\n"
+        "# Colab); it never installs, upgrades or replaces torch. Hugging Face is quiet, and\n"
+        "# offline except in Colab (set before transformers is imported). In Colab, print the\n"
+        "# versions.\n"
         "import importlib.metadata\n"
         "import importlib.util\n"
         "import os\n"
         "import subprocess\n"
         "import sys\n"
         "\n"
-        'os.environ.setdefault("HF_HUB_OFFLINE", "1")\n'
+        'IN_COLAB = "google.colab" in sys.modules\n'
+        "if not IN_COLAB:  # local runs and CI never download\n"
+        '    os.environ.setdefault("HF_HUB_OFFLINE", "1")\n'
         'os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")\n'
         'os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")\n'
         'if importlib.util.find_spec("aigc_course") is None:\n'
@@ -64,7 +68,7 @@ def setup_cell_source(repo_url: str) -> str:
         f'        [sys.executable, "-m", "pip", "install", "-q", "git+{repo_url}"],\n'
         "        check=True,\n"
         "    )\n"
-        'if "google.colab" in sys.modules:\n'
+        "if IN_COLAB:\n"
         '    found = [f"Python {sys.version.split()[0]}"]\n'
         '    for name in ("torch", "transformers", "tokenizers", "aigc_course"):\n'
         "        try:\n"
