@@ -42,10 +42,11 @@ def setup_cell_source(repo_url: str) -> str:
     The cell sets the Hugging Face environment variables before anything imports
     transformers: quiet everywhere, and offline everywhere except in Colab, where the GPT-2
     chapters may fetch the real ``gpt2`` (``aigc_course.models.hub.pick_gpt2`` decides). It
-    installs only the companion package and only when it is missing (Colab), and in Colab prints one line with the versions it found. Elsewhere (a local
-    checkout, CI) it prints nothing, so its committed output is the same on every machine.
-    It never installs or upgrades torch: the package declares torch as an optional extra,
-    which this cell does not request.
+    installs only the companion package and only when it is missing (Colab), and in Colab
+    prints one line with the versions it found. Elsewhere (a local checkout, CI) it prints
+    nothing, so its committed output is the same on every machine. It never installs or
+    upgrades torch: the package declares torch as an optional extra, which this cell does not
+    request.
     """
     return (
         "# Set-up: install the companion package `aigc_course` only when it is missing (in\n"
