@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from ..testing import difference
 
 
@@ -40,6 +42,15 @@ def run_learner(fn, *args, what: str = "your function", broadcast_hint: str = ""
         raise ExerciseError(
             f"{what} raised {type(e).__name__} on input(s) {shapes}: {e}{extra}"
         ) from None
+
+
+def as_numpy(value) -> np.ndarray:
+    """The learner's answer as a numpy array, whether it is ours, torch's, numpy's or a list."""
+    if hasattr(value, "detach"):
+        value = value.detach()
+    if hasattr(value, "numpy"):
+        return np.asarray(value.numpy())
+    return np.asarray(value)
 
 
 def passed(message: str) -> None:

@@ -22,7 +22,7 @@ import math
 import numpy as np
 
 from .._creation import from_numpy
-from ._checking import ExerciseError, check_tensor, passed, run_learner
+from ._checking import ExerciseError, as_numpy, check_tensor, passed, run_learner
 
 __all__ = [
     "check_attention_head",
@@ -30,14 +30,6 @@ __all__ = [
     "check_multi_head_attention",
     "check_num_params",
 ]
-
-
-def _numpy(value) -> np.ndarray:
-    if hasattr(value, "detach"):
-        value = value.detach()
-    if hasattr(value, "numpy"):
-        return np.asarray(value.numpy())
-    return np.asarray(value)
 
 
 def _close(got: np.ndarray, expected: np.ndarray) -> bool:
@@ -50,7 +42,7 @@ def _close(got: np.ndarray, expected: np.ndarray) -> bool:
 def check_causal_mask(causal_mask) -> None:
     """``causal_mask(T)`` must return a (T, T) bool Tensor, True on and below the diagonal."""
     for T in (2, 5, 8, 1):  # T = 1 last: there every mistake looks alike
-        got = _numpy(run_learner(causal_mask, T, what=f"causal_mask({T})"))
+        got = as_numpy(run_learner(causal_mask, T, what=f"causal_mask({T})"))
         expected = np.tril(np.ones((T, T), dtype=bool))
         if got.shape != (T, T):
             raise ExerciseError(f"causal_mask({T}) has shape {got.shape}, expected ({T}, {T})")
@@ -136,7 +128,9 @@ def check_attention_head(attention_head) -> None:
         arrays += [rng.standard_normal((C, hs)).astype(np.float32) for _ in range(3)]
         good, mistakes = _head_variants(*map(torch.from_numpy, arrays))
         inputs = [from_numpy(a.copy()) for a in arrays]
-        got = _numpy(run_learner(attention_head, *inputs, what="attention_head(x, w_q, w_k, w_v)"))
+        got = as_numpy(
+            run_learner(attention_head, *inputs, what="attention_head(x, w_q, w_k, w_v)")
+        )
         if _close(got, good.numpy()):
             continue
         for hint, wrong in mistakes.items():
@@ -208,7 +202,7 @@ def check_multi_head_attention(multi_head_attention) -> None:
         good, mistakes = _mha_variants(*map(torch.from_numpy, arrays), nh)
         inputs = [from_numpy(a.copy()) for a in arrays]
         what = "multi_head_attention(x, w_attn, b_attn, w_proj, b_proj, n_head)"
-        got = _numpy(run_learner(multi_head_attention, *inputs, nh, what=what))
+        got = as_numpy(run_learner(multi_head_attention, *inputs, nh, what=what))
         if _close(got, good.numpy()):
             continue
         for hint, wrong in mistakes.items():

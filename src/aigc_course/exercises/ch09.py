@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._creation import from_numpy
-from ._checking import ExerciseError, passed, run_learner
+from ._checking import ExerciseError, as_numpy, passed, run_learner
 
 __all__ = [
     "check_cached_attention",
@@ -26,14 +26,6 @@ __all__ = [
     "check_top_k_filter",
     "check_top_p_filter",
 ]
-
-
-def _numpy(value) -> np.ndarray:
-    if hasattr(value, "detach"):
-        value = value.detach()
-    if hasattr(value, "numpy"):
-        return np.asarray(value.numpy())
-    return np.asarray(value)
 
 
 def _same(got: np.ndarray, expected: np.ndarray) -> bool:
@@ -75,7 +67,7 @@ def check_top_k_filter(top_k_filter) -> None:
         for k in (1, 3, 5):
             expected = TopKLogitsWarper(top_k=k)(None, torch.from_numpy(z)).numpy()
             what = f"top_k_filter(logits of shape {z.shape}, k={k})"
-            got = _numpy(run_learner(top_k_filter, from_numpy(z.copy()), k, what=what))
+            got = as_numpy(run_learner(top_k_filter, from_numpy(z.copy()), k, what=what))
             if _same(got, expected):
                 continue
             kth = np.sort(z, axis=-1)[:, ::-1][:, k - 1 : k]
@@ -142,7 +134,7 @@ def check_top_p_filter(top_p_filter) -> None:
         for p in (0.3, 0.75, 0.95):
             expected = TopPLogitsWarper(top_p=p)(None, torch.from_numpy(z)).numpy()
             what = f"top_p_filter(logits of shape {z.shape}, p={p})"
-            got = _numpy(run_learner(top_p_filter, from_numpy(z.copy()), p, what=what))
+            got = as_numpy(run_learner(top_p_filter, from_numpy(z.copy()), p, what=what))
             if _same(got, expected):
                 continue
             hint = _describe(got, expected)
@@ -186,7 +178,7 @@ def check_greedy_generate(greedy_generate) -> None:
                 torch.from_numpy(prompt), max_new_tokens=n, do_sample=False, pad_token_id=0
             ).numpy()
         what = f"greedy_generate(model, ids of shape {(B, T)}, {n})"
-        got = _numpy(run_learner(greedy_generate, ours, from_numpy(prompt.copy()), n, what=what))
+        got = as_numpy(run_learner(greedy_generate, ours, from_numpy(prompt.copy()), n, what=what))
         if got.shape == expected.shape and np.array_equal(got, expected):
             continue
         new = expected[:, T:]
@@ -247,7 +239,7 @@ def check_cached_attention(cached_attention) -> None:
         good, mistakes = _cached_variants(*map(torch.from_numpy, arrays))
         what = f"cached_attention(q, k, v) with T, d = {T, d}"
         inputs = [from_numpy(a.copy()) for a in arrays]
-        got = _numpy(run_learner(cached_attention, *inputs, what=what))
+        got = as_numpy(run_learner(cached_attention, *inputs, what=what))
         if got.shape == good.shape and np.allclose(got, good.numpy(), rtol=1e-4, atol=1e-5):
             continue
         hint = f"shape {got.shape}, expected {tuple(good.shape)}"
