@@ -5,50 +5,17 @@ differences; and bad inputs, which must raise the exception type torch raises.""
 from __future__ import annotations
 
 import numpy as np
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from opinfo import (
     Arg,
     Sample,
-    check_central_differences,
-    check_error,
     check_grad,
-    check_gradgrad,
-    check_values,
-    error_cases,
-    grad_cases,
-    value_cases,
 )
 from opinfo.ops import REDUCTION as OPS
+from opinfo.suite import op_tests
 
-
-@pytest.mark.parametrize("op, sample", value_cases(OPS))
-def test_values(op, sample):
-    check_values(op, sample)
-
-
-# float64 everywhere; float32 (the dtype of the gradients) on the first samples of each op
-@pytest.mark.parametrize(
-    "op, sample", grad_cases(OPS, ("float64",)) + grad_cases(OPS, ("float32",), limit=3)
-)
-def test_grad(op, sample):
-    check_grad(op, sample)
-
-
-@pytest.mark.parametrize("op, sample", grad_cases(OPS, ("float64",), second=True, limit=6))
-def test_gradgrad(op, sample):
-    check_gradgrad(op, sample)
-
-
-@pytest.mark.parametrize("op, sample", grad_cases(OPS, ("float64",), max_numel=40, limit=4))
-def test_central_differences(op, sample):
-    check_central_differences(op, sample)
-
-
-@pytest.mark.parametrize("op, error", error_cases(OPS))
-def test_errors(op, error):
-    check_error(op, error)
+test_values, test_grad, test_gradgrad, test_central_differences, test_errors = op_tests(OPS)
 
 
 # ---------------------------------------------------------------- Hypothesis shapes

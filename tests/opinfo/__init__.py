@@ -5,7 +5,8 @@ Every public op is declared once, in ``ops.py`` (tensor ops, grouped like ``aigc
 and the losses), with a sample-input generator over shapes, dtypes and keyword options
 (``samples.py`` holds the shared ones), and its bad inputs. The ``tests/test_ops_*.py`` and
 ``tests/test_nn_*.py`` files generate their cases from these declarations with the checks in
-``core.py``: values, dtype, shape and strides against torch; gradients and second derivatives
+``core.py`` (the five standard tests come from ``suite.op_tests``): values, dtype, shape and
+strides against torch; gradients and second derivatives
 against torch; float64 central differences; and the exception type torch raises on bad input.
 ``tests/test_random_programs.py`` adds Hypothesis-composed programs of several ops.
 
