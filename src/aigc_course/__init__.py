@@ -13,6 +13,7 @@ tensor([[4.5000, 4.5000],
 """
 
 import builtins as _builtins
+import math as _math
 import warnings as _warnings
 
 import numpy as _np
@@ -22,7 +23,13 @@ import numpy as _np
 _warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"aigc_course(\.|$)")
 
 from . import autograd  # noqa: E402
-from ._checks import Size, broadcast_shapes, device  # noqa: E402
+from ._checks import (  # noqa: E402
+    Size,
+    broadcast_shapes,
+    device,
+    get_default_device,
+    set_default_device,
+)
 from ._creation import (  # noqa: E402
     arange,
     as_tensor,
@@ -158,6 +165,17 @@ __version__ = "0.1.0"
 
 from . import nn  # noqa: E402, I001  (after the core it builds on)
 from . import optim  # noqa: E402
+
+# Submodules reachable after a plain ``import aigc_course as torch``, as torch's are:
+# torch.cuda, torch.backends.mps, torch.utils.data, torch.nn.functional,
+# torch.optim.lr_scheduler, torch.distributed.
+from . import backends, cuda, distributed, utils  # noqa: E402
+from .nn import functional as _functional  # noqa: E402, F401
+from .optim import lr_scheduler as _lr_scheduler  # noqa: E402, F401
+from .utils import data as _data  # noqa: E402, F401
+
+# torch's constants (torch.inf is math.inf, the same Python floats)
+inf, nan, pi, e = _math.inf, _math.nan, _math.pi, _math.e
 
 
 def is_tensor(obj) -> bool:

@@ -23,46 +23,124 @@ class Size(tuple):
 
 
 class device:
-    """Where a tensor lives. aigc_course is numpy, so that is always the CPU."""
+    """Where a tensor lives: ``device('cpu')``, ``device('cuda')``, ``device('cuda:0')`` or
+    ``device('cuda', 1)``, with ``.type`` and ``.index`` as in torch.
 
-    def __init__(self, type: str = "cpu"):
-        self.type = check_device(type)
+    Any device torch knows can be *named*, as in a CPU-only torch build; aigc_course is numpy,
+    so only the CPU can hold a tensor, and moving one elsewhere raises what such a build raises
+    (see :func:`check_device`).
+
+    >>> import aigc_course as ac
+    >>> ac.device("cuda:0"), ac.device("cuda:0").index, str(ac.device("cuda", 1))
+    (device(type='cuda', index=0), 0, 'cuda:1')
+    """
+
+    def __init__(self, type="cpu", index: int | None = None):
+        if isinstance(type, device):
+            type, index = type.type, type.index if index is None else index
+        elif isinstance(type, (int, np.integer)) and not isinstance(type, bool):
+            raise RuntimeError("Cannot access accelerator device when none is available.")
+        if not isinstance(type, str):
+            raise TypeError(
+                f"device(): argument 'type' must be str, not {builtins_type(type).__name__}"
+            )
+        name, _, number = type.partition(":")
+        if name not in _KNOWN_DEVICES:
+            raise RuntimeError(
+                f"Expected one of {', '.join(_KNOWN_DEVICES)} device type at start of device "
+                f"string: {type}"
+            )
+        if number:
+            if index is not None:
+                raise RuntimeError(
+                    "type (string) must not include an index because index was passed "
+                    f"explicitly: {type}"
+                )
+            if not number.isdigit():
+                raise RuntimeError(f"Invalid device string: '{type}'")
+            index = int(number)
+        if index is not None and index < 0:
+            raise RuntimeError("Device index must not be negative")
+        self.type = name
+        self.index = None if index is None else int(index)
 
     def __repr__(self) -> str:
-        return f"device(type='{self.type}')"
+        if self.index is None:
+            return f"device(type='{self.type}')"
+        return f"device(type='{self.type}', index={self.index})"
 
     def __eq__(self, other) -> bool:
-        return str(other) == self.type or getattr(other, "type", None) == self.type
+        if isinstance(other, str):  # a convenience torch does not offer: x.device == "cpu"
+            other = device(other)
+        if not isinstance(other, device):
+            return NotImplemented
+        return (self.type, self.index) == (other.type, other.index)
 
     def __hash__(self) -> int:
-        return hash(self.type)
+        return hash((self.type, self.index))
 
     def __str__(self) -> str:
-        return self.type
+        return self.type if self.index is None else f"{self.type}:{self.index}"
+
+    def __reduce__(self):
+        return (device, (self.type, self.index))
 
 
-_KNOWN_DEVICES = ("cpu", "cuda", "mps", "xpu", "meta", "hip", "xla", "ipu", "mtia")
+builtins_type = type
+
+#: The device types a torch build knows, as torch lists them in its error message.
+_KNOWN_DEVICES = (
+    "cpu", "cuda", "ipu", "xpu", "mkldnn", "opengl", "opencl", "ideep", "hip", "ve", "fpga",
+    "maia", "xla", "lazy", "vulkan", "mps", "meta", "hpu", "mtia", "privateuseone",
+)  # fmt: skip
+#: Backends a CPU-only torch build "was not compiled with" (AssertionError); the others it
+#: "is not linked with" (RuntimeError).
+_NOT_COMPILED = {"cuda": "CUDA", "xpu": "XPU", "mtia": "MTIA"}
 
 
 def check_device(d) -> str:
-    """Accept ``None``, ``"cpu"`` or a cpu device object; refuse the rest the way a CPU-only
-    torch build does (``AssertionError`` for real accelerators, ``RuntimeError`` for typos)."""
+    """Accept ``None``, ``"cpu"`` (or ``"cpu:0"``) or a cpu device object; refuse the rest as a
+    CPU-only torch build does: ``AssertionError: Torch not compiled with CUDA enabled`` for
+    CUDA (and XPU, MTIA), ``RuntimeError: PyTorch is not linked with support for mps devices``
+    for the other accelerators, and ``RuntimeError`` naming an unknown device string.
+
+    >>> import aigc_course as ac
+    >>> ac.ones(2).to("cuda")
+    Traceback (most recent call last):
+    ...
+    AssertionError: Torch not compiled with CUDA enabled
+    """
     if d is None:
         return "cpu"
-    name = getattr(d, "type", d)
-    if not isinstance(name, str):
-        raise TypeError(f"device must be a string or a device, not {type(d).__name__}")
-    kind = name.split(":")[0]
-    if kind == "cpu":
+    if not isinstance(d, device):
+        if not isinstance(d, str) and not hasattr(d, "type"):
+            raise TypeError(f"device must be a string or a device, not {type(d).__name__}")
+        d = device(d if isinstance(d, str) else str(d))
+    if d.type == "cpu":
         return "cpu"
-    if kind in _KNOWN_DEVICES:
-        raise AssertionError(
-            f"aigc_course is CPU-only (numpy arrays): device '{name}' is not available. "
-            "Use device='cpu'; the torch half of each notebook is the one that uses the GPU."
-        )
-    raise RuntimeError(
-        f"Expected one of {', '.join(_KNOWN_DEVICES)} device type at start of device string: {name}"
-    )
+    if d.type in _NOT_COMPILED:
+        raise AssertionError(f"Torch not compiled with {_NOT_COMPILED[d.type]} enabled")
+    raise RuntimeError(f"PyTorch is not linked with support for {d.type} devices")
+
+
+_default_device = device("cpu")
+
+
+def set_default_device(d) -> None:
+    """Where new tensors are created when a creation function gets no ``device``, as
+    ``torch.set_default_device``. Naming ``"cuda"`` is allowed, as in a CPU-only torch build;
+    creating a tensor there then raises its ``AssertionError``. ``None`` means the CPU."""
+    global _default_device
+    _default_device = device("cpu") if d is None else device(d)
+
+
+def get_default_device() -> device:
+    return _default_device
+
+
+def check_new_device(d) -> str:
+    """:func:`check_device` for a creation function: ``None`` means the default device."""
+    return check_device(_default_device if d is None else d)
 
 
 # ---------------------------------------------------------------- argument checking helpers

@@ -11,7 +11,7 @@ import math
 import numpy as np
 
 from . import _dtypes
-from ._checks import _size_args, check_device
+from ._checks import _size_args, check_new_device
 from ._tensor import Tensor
 from .random import _numpy_generator
 
@@ -35,7 +35,7 @@ def _unwrap(data):
 
 
 def _finish(array: np.ndarray, dtype, requires_grad: bool, device) -> Tensor:
-    check_device(device)
+    check_new_device(device)
     t = Tensor._make(array)
     t.requires_grad = requires_grad  # validates: only floating point tensors
     return t

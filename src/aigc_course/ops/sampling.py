@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _dtypes
-from .._checks import _size_args, check_device
+from .._checks import _size_args, check_new_device
 from .._tensor import Tensor
 from ..random import Generator, _numpy_generator
 
@@ -52,7 +52,7 @@ def randint(
         )
     dt = _dtypes.to_dtype(dtype) if dtype is not None else _dtypes.int64
     values = _numpy_generator(generator).integers(low, high, size=_size_args((size,)))
-    check_device(device)
+    check_new_device(device)
     out = Tensor._make(values.astype(dt.numpy_dtype))
     out.requires_grad = requires_grad  # validates: only floating point tensors
     return out
