@@ -19,16 +19,25 @@ next heading of the same or a higher level). What the page shows above the headi
 - the fenced code blocks of the markdown cells above it.
 
 Both sides are cut into physical lines of Python tokens and normalised "up to renamed
-variables": comments, docstrings and blank lines are dropped, and each name that is not a
-keyword, a builtin, an attribute (``.grad``, ``.append``) or a keyword argument
-(``dtype=``) becomes a placeholder, numbered in order of appearance within the line, so that
-``out.append(ids[i])`` and ``res.append(seq[k])`` are the same line, and ``x = x + y`` and
-``x = y + y`` are not. Lines that say nothing on their own are not counted: ``def`` and
-``class`` headers and decorators (the skeleton gives the signature), imports, lines with
-fewer than three tokens (``return x``, ``else:``, ``pass``, ``)``), and lines of the
-exercise's own skeleton (given, not written). The score of an exercise is the fraction of
-the remaining solution lines found above it; at 50% or more ("at least half") the exercise
-can be answered by copying, and the check fails.
+variables":
+
+- comments, docstrings and blank lines are dropped;
+- each name becomes a placeholder, numbered in order of appearance within the line, unless it
+  is a keyword, a builtin, an attribute (``.grad``, ``.append``), a keyword argument
+  (``dtype=``) or a function or class of a library (one the notebook imports with ``from``,
+  or calls through a module, as in ``ac.randperm``). So ``out.append(ids[i])`` and
+  ``res.append(seq[k])`` are the same line, and ``x = x + y`` and ``x = y + y`` are not;
+- a module qualifier is dropped (``ac.zeros(n)`` is ``zeros(n)``), and a string that is an
+  identifier is a name too (``state["t"]`` is ``state["step"]``);
+- ``return E``, ``yield E`` and ``x = E`` share their expression ``E``, when it has four
+  tokens or more: returning what the page assigned is still a copy.
+
+Lines that say nothing on their own are not counted: ``def`` and ``class`` headers and
+decorators (the skeleton gives the signature), imports, lines with fewer than three tokens
+(``return x``, ``else:``, ``pass``, ``)``), lines that only store a name
+(``self.stride = stride``), and lines of the exercise's own skeleton (given, not written).
+The score of an exercise is the fraction of the remaining solution lines found above it; at
+50% or more ("at least half") the exercise can be answered by copying, and the check fails.
 
 Nothing is executed: the notebooks' committed outputs are read, in well under a second per
 chapter.
