@@ -89,11 +89,20 @@ def in_place(ids, pair, new_id):
     return ids
 
 
+def no_jump(ids, pair, new_id):  # moves on by one id after a merge, too
+    out = []
+    for i in range(len(ids) - 1):
+        out.append(new_id if (ids[i], ids[i + 1]) == pair else ids[i])
+    return out + ids[-1:]
+
+
 def test_merge_feedback():
     with pytest.raises(ExerciseError, match="not implemented yet"):
         ch07.check_merge(not_written)
     with pytest.raises(ExerciseError, match="every occurrence of the pair, not only the first"):
         ch07.check_merge(first_only)
+    with pytest.raises(ExerciseError, match=r"jump past both ids of the pair, i \+= 2"):
+        ch07.check_merge(no_jump)
     with pytest.raises(ExerciseError, match=r"scan from the left .* \[99, 5\], not \[5, 99\]"):
         ch07.check_merge(from_the_right)
     with pytest.raises(ExerciseError, match="the last id is lost"):
@@ -105,65 +114,63 @@ def test_merge_feedback():
 # ---------------------------------------------------------------- 3. train
 
 
-def train(ids, num_merges):
+def pair_counts(words):
+    counts = {}
+    for word, n in words.items():
+        for p in zip(word, word[1:]):
+            counts[p] = counts.get(p, 0) + n
+    return counts
+
+
+def train(words, num_merges, pick=None, new_id=lambda k: 256 + k, apply=True):
     merges = []
     for k in range(num_merges):
-        counts = count_pairs(ids)
+        counts = pair_counts(words)
         if not counts:
             break
-        pair = min(counts, key=lambda p: (-counts[p], p))
-        ids = merge_pair(ids, pair, 256 + k)
+        pair = pick(counts) if pick else min(counts, key=lambda p: (-counts[p], p))
+        if apply:
+            words = {tuple(merge_pair(w, pair, new_id(k))): n for w, n in words.items()}
         merges.append(pair)
     return merges
 
 
-def test_train_accepts_a_correct_solution(capsys):
+def test_train_accepts_correct_solutions(capsys):
+    from aigc_course.tokenizers import train_merges
+
     ch07.check_train(train)
-    assert capsys.readouterr().out.startswith("✓ train learns the reference's merges")
+    ch07.check_train(train_merges)
+    assert capsys.readouterr().out.count("✓ train learns the reference's merges") == 2
 
 
-def first_counted_wins(ids, num_merges):
+def counts_once(words, num_merges):  # never recounts: takes the pairs in their first order
+    counts = pair_counts(words)
     merges = []
     for k in range(num_merges):
-        counts = count_pairs(ids)
         if not counts:
             break
-        pair = max(counts, key=counts.get)
-        ids = merge_pair(ids, pair, 256 + k)
+        pair = min(counts, key=lambda p: (-counts[p], p))
+        del counts[pair]
+        words = {tuple(merge_pair(w, pair, 256 + k)): n for w, n in words.items()}
         merges.append(pair)
     return merges
 
 
-def one_new_id(ids, num_merges):
-    merges = []
-    for _ in range(num_merges):
-        counts = count_pairs(ids)
-        if not counts:
-            break
-        pair = min(counts, key=lambda p: (-counts[p], p))
-        ids = merge_pair(ids, pair, 256)
-        merges.append(pair)
-    return merges
+def unweighted(words, num_merges):
+    return train(dict.fromkeys(words, 1), num_merges)
 
 
-def never_applies(ids, num_merges):
+def glued(words, num_merges):
+    ids = [i for w, n in words.items() for _ in range(n) for i in w]
+    return train({tuple(ids): 1}, num_merges) if ids else []
+
+
+def never_stops(words, num_merges):
     merges = []
     for k in range(num_merges):
-        counts = count_pairs(ids)
-        if not counts:
-            break
+        counts = pair_counts(words)
         pair = min(counts, key=lambda p: (-counts[p], p))
-        merge_pair(ids, pair, 256 + k)  # result dropped
-        merges.append(pair)
-    return merges
-
-
-def never_stops(ids, num_merges):
-    merges = []
-    for k in range(num_merges):
-        counts = count_pairs(ids)
-        pair = min(counts, key=lambda p: (-counts[p], p))
-        ids = merge_pair(ids, pair, 256 + k)
+        words = {tuple(merge_pair(w, pair, 256 + k)): n for w, n in words.items()}
         merges.append(pair)
     return merges
 
@@ -171,12 +178,18 @@ def never_stops(ids, num_merges):
 def test_train_feedback():
     with pytest.raises(ExerciseError, match="not implemented yet"):
         ch07.check_train(not_written)
+    with pytest.raises(ExerciseError, match="counted once, before the loop, and never again"):
+        ch07.check_train(counts_once)
+    with pytest.raises(ExerciseError, match=r"add words\[chunk\] for each occurrence"):
+        ch07.check_train(unweighted)
+    with pytest.raises(ExerciseError, match="merges never cross a chunk boundary"):
+        ch07.check_train(glued)
     with pytest.raises(ExerciseError, match=r"'aaabdaaabac'.*ties: .*smallest pair"):
-        ch07.check_train(first_counted_wins)
+        ch07.check_train(lambda w, n: train(w, n, pick=lambda c: max(c, key=c.get)))
     with pytest.raises(ExerciseError, match="merge k creates 256 \\+ k"):
-        ch07.check_train(one_new_id)
+        ch07.check_train(lambda w, n: train(w, n, new_id=lambda k: 256))
     with pytest.raises(ExerciseError, match="the same pair was merged twice"):
-        ch07.check_train(never_applies)
+        ch07.check_train(lambda w, n: train(w, n, apply=False))
     with pytest.raises(ExerciseError, match="raised ValueError.*stop when no pair is left"):
         ch07.check_train(never_stops)
 
@@ -282,3 +295,75 @@ def test_apply_merge_feedback():
         ch07.check_apply_merge(ignores_word_counts)
     with pytest.raises(ExerciseError, match=r"update words in place: words\[i\] = "):
         ch07.check_apply_merge(returns_new_words)
+
+
+# ---------------------------------------------------------------- 6. the whole encoder
+
+
+def encode(text, vocab, merges):
+    """GPT-2's encoder, written independently of BPETokenizer (regex + ranks by hand)."""
+    import re
+
+    from aigc_course.tokenizers import BYTE_TO_UNICODE, split_words
+
+    byte_ids = [vocab[BYTE_TO_UNICODE[b]] for b in range(256)]
+    merged = {(vocab[a], vocab[b]): vocab[a + b] for a, b in merges}
+    made = set(byte_ids) | set(merged.values())
+    specials = sorted((t for t, i in vocab.items() if i not in made), key=len, reverse=True)
+    pattern = "(" + "|".join(map(re.escape, specials)) + ")"
+    ids = []
+    for k, piece in enumerate(re.split(pattern, text) if specials else [text]):
+        if k % 2:
+            ids.append(vocab[piece])
+            continue
+        for chunk in split_words(piece):
+            ids += encode_word([byte_ids[b] for b in chunk.encode("utf-8")], merged)
+    return ids
+
+
+def test_encode_accepts_a_correct_solution(capsys):
+    ch07.check_encode(encode)
+    assert capsys.readouterr().out.startswith("✓ encode gives transformers' GPT2TokenizerFast")
+
+
+def _encode_with(text, vocab, merges, chunks=True, leftmost=False, specials=True, by_byte=False):
+    import re
+
+    from aigc_course.tokenizers import BYTE_TO_UNICODE, split_words
+
+    byte_ids = list(range(256)) if by_byte else [vocab[BYTE_TO_UNICODE[b]] for b in range(256)]
+    merged = {(vocab[a], vocab[b]): vocab[a + b] for a, b in merges}
+    made = {vocab[BYTE_TO_UNICODE[b]] for b in range(256)} | set(merged.values())
+    names = sorted((t for t, i in vocab.items() if i not in made), key=len, reverse=True)
+    pieces = re.split("(" + "|".join(map(re.escape, names)) + ")", text) if specials else [text]
+    ids = []
+    for k, piece in enumerate(pieces):
+        if k % 2:
+            ids.append(vocab[piece])
+            continue
+        for chunk in split_words(piece) if chunks else ([piece] if piece else []):
+            word = [byte_ids[b] for b in chunk.encode("utf-8")]
+            if by_byte:
+                ids += word
+            elif leftmost:
+                ids += leftmost_first(word, merged)
+            else:
+                ids += encode_word(word, merged)
+    return ids
+
+
+def test_encode_feedback():
+    with pytest.raises(ExerciseError, match="not implemented yet"):
+        ch07.check_encode(not_written)
+    with pytest.raises(ExerciseError, match="merges never cross the chunks of GPT-2's regex"):
+        ch07.check_encode(lambda t, v, m: _encode_with(t, v, m, chunks=False))
+    with pytest.raises(ExerciseError, match="lowest rank .* not the leftmost pair"):
+        ch07.check_encode(lambda t, v, m: _encode_with(t, v, m, leftmost=True))
+    with pytest.raises(ExerciseError, match="special tokens: cut them out of the text first"):
+        ch07.check_encode(lambda t, v, m: _encode_with(t, v, m, specials=False))
+    with pytest.raises(ExerciseError, match=r"a byte is not its own id"):
+        ch07.check_encode(lambda t, v, m: _encode_with(t, v, m, by_byte=True))
+    with pytest.raises(ExerciseError, match=r"KeyError.*vocab\[BYTE_TO_UNICODE\[b\]\]"):
+        ch07.check_encode(lambda t, v, m: [v[c] for c in t])  # characters, not bytes
+    with pytest.raises(ExerciseError, match="return the ids, vocab\\[token\\], not the tokens"):
+        ch07.check_encode(lambda t, v, m: [k for k in v][: len(t)] or [])
