@@ -2,7 +2,9 @@ r"""``nn.functional``: the layers and losses as plain functions of tensors.
 
 Almost everything here is *composed* from Tensor operations, so it inherits autograd for free
 and needs no backward rule of its own; ``linear``, ``gelu``, ``layer_norm`` and ``nll_loss`` call
-one primitive each (in :mod:`aigc_course.ops`), for speed. Layout conventions follow torch: class
+one primitive each (in :mod:`aigc_course.ops`), for speed, and ``conv2d`` (im2col and one matrix
+product, :mod:`aigc_course.nn._conv`), ``softplus`` and ``binary_cross_entropy``
+(:mod:`aigc_course.nn._pointwise`) have their own. Layout conventions follow torch: class
 scores are ``(N, C)`` or ``(N, C, d1, ...)`` with class indices ``(N,)`` or ``(N, d1, ...)``;
 attention tensors are ``(B, nh, T, hs)``.
 """
@@ -17,12 +19,15 @@ import numpy as np
 from .._checks import broadcast_shapes
 from .._dtypes import bool_, int64
 from .._tensor import Tensor
+from ..autograd.grad_mode import no_grad
 from ..ops import elementwise as _elementwise
 from ..ops import linalg as _linalg
 from ..ops import normalization as _normalization
 from ..ops.elementwise import where
 from ..ops.loss import NllLoss
 from ..random import _numpy_generator
+from . import _conv
+from ._pointwise import BinaryCrossEntropy, Softplus
 
 
 def erf(input: Tensor) -> Tensor:
@@ -70,6 +75,43 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     return _elementwise.gelu(input, approximate)  # one primitive: Gelu or GeluTanh
 
 
+def silu(input: Tensor, inplace: bool = False) -> Tensor:
+    r"""$\mathrm{SiLU}(x) = x\,\sigma(x)$ (also called swish), composed. See chapter 3.
+
+    >>> import aigc_course as ac
+    >>> silu(ac.tensor([0.0, 1.0]))
+    tensor([0.0000, 0.7311])
+    """
+    return input * input.sigmoid()
+
+
+def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
+    r"""$x$ where $x > 0$, else $a x$ (``negative_slope``): a ReLU that lets a little gradient
+    through for negative inputs. See chapter 3."""
+    return where(input > 0, input, input * negative_slope)
+
+
+def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    r"""$x$ where $x > 0$, else $\alpha(e^x - 1)$. See chapter 3.
+
+    Subtle: ``exp`` sees $\min(x, 0)$, not $x$. ``where`` sends a zero gradient into the branch
+    it did not pick, but zero times $e^{1000} = \infty$ would be nan.
+    """
+    return where(input > 0, input, (input.clamp(max=0).exp() - 1) * alpha)
+
+
+def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    r"""$\frac1\beta\log(1 + e^{\beta x})$, a smooth ReLU; the identity where
+    $\beta x >$ ``threshold``. One primitive (:class:`aigc_course.nn._pointwise.Softplus`),
+    stable for any $x$. See chapter 3.
+
+    >>> import aigc_course as ac
+    >>> softplus(ac.tensor([-1000.0, 0.0, 1000.0]))
+    tensor([0.0000e+00, 6.9315e-01, 1.0000e+03])
+    """
+    return Softplus.apply(input, beta=beta, threshold=threshold)
+
+
 def _softmax_dim(ndim: int) -> int:
     warnings.warn(
         "Implicit dimension choice for softmax has been deprecated. Change the call to include "
@@ -103,6 +145,187 @@ def layer_norm(
     the *biased* variance $\sigma^2$ taken over the last ``len(normalized_shape)`` axes.
     See chapter 3."""
     return _normalization.layer_norm(input, normalized_shape, weight, bias, eps)  # LayerNorm
+
+
+def conv2d(
+    input: Tensor,
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride=1,
+    padding=0,
+    dilation=1,
+    groups: int = 1,
+) -> Tensor:
+    r"""2-D convolution (strictly, cross-correlation, as in every deep-learning library):
+
+    $$y_{b,o,i,j} = b_o + \sum_{c,p,q} W_{o,c,p,q}\; x_{b,\,c,\; i s_h + p d_h - \text{pad}_h,\;
+    j s_w + q d_w - \text{pad}_w},$$
+
+    with ``input`` (B, C, H, W) or (C, H, W), ``weight`` (O, C/groups, kh, kw), and output size
+    $\lfloor (H + 2\,\text{pad} - d(k - 1) - 1)/s \rfloor + 1$. ``padding`` is an int, a pair,
+    ``'valid'`` (0) or ``'same'`` (the output keeps the input's size; stride 1 only). With
+    ``groups`` = G the channels split into G independent convolutions. Computed as im2col and
+    one matrix product (:class:`aigc_course.nn._conv.Conv2d`).
+
+    >>> import aigc_course as ac
+    >>> x = ac.arange(16.0).reshape(1, 1, 4, 4)
+    >>> conv2d(x, ac.ones(1, 1, 2, 2), stride=2)  # the sum of each 2x2 block
+    tensor([[[[10., 18.],
+              [42., 50.]]]])
+
+    See chapter 3.
+    """
+    if input.ndim == 3:  # unbatched (C, H, W)
+        out = conv2d(input.unsqueeze(0), weight, bias, stride, padding, dilation, groups)
+        return out.squeeze(0)
+    geometry = _conv.check_conv2d(input, weight, bias, stride, padding, dilation, groups)
+    return _conv.Conv2d.apply(input, weight, bias, groups=groups, **geometry)  # (B, O, oh, ow)
+
+
+def max_pool2d(
+    input: Tensor,
+    kernel_size,
+    stride=None,
+    padding=0,
+    dilation=1,
+    ceil_mode: bool = False,
+    return_indices: bool = False,
+):
+    r"""The maximum of each window: $y_{b,c,i,j} = \max_{p,q}\, x_{b,c,\,i s + p d - \text{pad},\,
+    j s + q d - \text{pad}}$, with ``stride`` = ``kernel_size`` by default and padding that
+    never wins (it is $-\infty$). The gradient goes to the first maximum of each window.
+    ``return_indices=True`` also returns where each maximum sits, as an index into the
+    flattened H·W plane. Composed: the windows (:class:`~aigc_course.nn._conv.Im2col`), then
+    ``max`` over them.
+
+    >>> import aigc_course as ac
+    >>> max_pool2d(ac.arange(16.0).reshape(1, 1, 4, 4), 2)
+    tensor([[[[ 5.,  7.],
+              [13., 15.]]]])
+
+    See chapter 3.
+    """
+    if input.ndim == 3:
+        out = max_pool2d(
+            input.unsqueeze(0), kernel_size, stride, padding, dilation, ceil_mode, return_indices
+        )
+        return (out[0].squeeze(0), out[1].squeeze(0)) if return_indices else out.squeeze(0)
+    geo = _conv.check_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode)
+    B, C, oh, ow = geo["out_shape"]
+    kh, kw = geo["kernel"]
+    low = -np.inf if input.dtype.is_floating_point else np.iinfo(input._data.dtype).min
+    windows = _conv.Im2col.apply(
+        input,
+        kernel=geo["kernel"],
+        stride=geo["stride"],
+        dilation=geo["dilation"],
+        padding=geo["pads"],
+        value=low,
+    )  # (B, oh, ow, C, kh, kw)
+    values = windows.reshape(B, oh, ow, C, kh * kw).max(-1)[0]  # (B, oh, ow, C)
+    out = values.permute(0, 3, 1, 2).contiguous()  # (B, C, oh, ow)
+    if not return_indices:
+        return out
+    tap = windows._data.reshape(B, oh, ow, C, kh * kw).argmax(-1).transpose(0, 3, 1, 2)
+    (sh, sw), (dh, dw) = geo["stride"], geo["dilation"]
+    (pt, _), (pl, _) = geo["pads"]
+    row = np.arange(oh)[:, None] * sh - pt + (tap // kw) * dh  # (B, C, oh, ow)
+    col = np.arange(ow) * sw - pl + (tap % kw) * dw
+    return out, Tensor._make((row * input.shape[3] + col).astype(np.int64))
+
+
+def avg_pool2d(
+    input: Tensor,
+    kernel_size,
+    stride=None,
+    padding=0,
+    ceil_mode: bool = False,
+    count_include_pad: bool = True,
+    divisor_override: int | None = None,
+) -> Tensor:
+    r"""The mean of each window (``stride`` = ``kernel_size`` by default). The zero padding
+    counts in the divisor unless ``count_include_pad=False``; ``divisor_override`` replaces the
+    divisor. Composed: the windows, a sum, a division. See chapter 3.
+
+    >>> import aigc_course as ac
+    >>> avg_pool2d(ac.arange(16.0).reshape(1, 1, 4, 4), 2)
+    tensor([[[[ 2.5000,  4.5000],
+              [10.5000, 12.5000]]]])
+    """
+    if input.ndim == 3:
+        out = avg_pool2d(
+            input.unsqueeze(0),
+            kernel_size,
+            stride,
+            padding,
+            ceil_mode,
+            count_include_pad,
+            divisor_override,
+        )
+        return out.squeeze(0)
+    geo = _conv.check_pool2d(input, kernel_size, stride, padding, 1, ceil_mode, avg=True)
+    B, C, oh, ow = geo["out_shape"]
+    kh, kw = geo["kernel"]
+    windows = _conv.Im2col.apply(
+        input, kernel=geo["kernel"], stride=geo["stride"], dilation=(1, 1), padding=geo["pads"]
+    )  # (B, oh, ow, C, kh, kw)
+    sums = windows.reshape(B, oh, ow, C, kh * kw).sum(-1).permute(0, 3, 1, 2)  # (B, C, oh, ow)
+    if divisor_override is not None:
+        divisor = np.asarray(float(divisor_override))
+    else:
+        divisor = _conv.pool_divisor(input.shape[2:], geo, count_include_pad)  # (oh, ow)
+    return (sums / Tensor._make(divisor.astype(input._data.dtype))).contiguous()
+
+
+def batch_norm(
+    input: Tensor,
+    running_mean: Tensor | None,
+    running_var: Tensor | None,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    training: bool = False,
+    momentum: float = 0.1,
+    eps: float = 1e-5,
+) -> Tensor:
+    r"""Normalise each channel (axis 1) over the batch and the spatial axes:
+    $y = \frac{x - \mu_c}{\sqrt{\sigma_c^2 + \epsilon}}\,\gamma_c + \beta_c$.
+
+    In training, $\mu_c$ and the *biased* $\sigma_c^2$ come from the batch, and the running
+    statistics move towards the batch's, in place: $\hat\mu \leftarrow (1 - m)\hat\mu + m\,\mu$,
+    $\hat\sigma^2 \leftarrow (1 - m)\hat\sigma^2 + m\,\frac{n}{n-1}\sigma^2$ (the *unbiased*
+    variance, $n$ values per channel). In evaluation the running statistics are used instead.
+
+    The training formula is layer norm's over other axes, so it reuses that primitive
+    (:class:`aigc_course.ops.normalization.LayerNorm`, with ``dims`` = (0, 2, 3)); unlike
+    torch, its ``grad_fn`` is therefore named ``LayerNormBackward``. See chapter 3.
+    """
+    C = input.shape[1] if input.ndim > 1 else 0
+    for name, stat in (("running_mean", running_mean), ("running_var", running_var)):
+        if stat is not None and stat.numel() != C:
+            raise RuntimeError(f"{name} should contain {C} elements not {stat.numel()}")
+    dims = (0, *range(2, input.ndim))  # every axis but the channels
+    shape = (1, C) + (1,) * (input.ndim - 2)  # broadcasts along the channels
+    w = None if weight is None else weight.reshape(shape)
+    b = None if bias is None else bias.reshape(shape)
+    if not training:
+        y = (input - running_mean.reshape(shape)) / (running_var.reshape(shape) + eps).sqrt()
+        y = y if w is None else y * w
+        return y if b is None else y + b
+    n = input.numel() // C if C else 0
+    if n <= 1:
+        raise ValueError(
+            f"Expected more than 1 value per channel when training, got input size {input.shape}"
+        )
+    if running_mean is not None or running_var is not None:
+        x = input._data
+        with no_grad():  # in place, as torch does: the buffers are the module's state
+            if running_mean is not None:
+                mean = Tensor._make(x.mean(axis=dims).astype(x.dtype))
+                running_mean.mul_(1 - momentum).add_(mean * momentum)
+            if running_var is not None:
+                var = Tensor._make(x.var(axis=dims, ddof=1).astype(x.dtype))  # unbiased
+                running_var.mul_(1 - momentum).add_(var * momentum)
+    return _normalization.LayerNorm.apply(input, w, b, dims=dims, eps=eps)
 
 
 def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
@@ -348,3 +571,83 @@ def cross_entropy(
     elif reduction == "sum":
         smooth = smooth.sum()
     return (1 - label_smoothing) * nll + smooth * (label_smoothing / C)
+
+
+def _reduce(loss: Tensor, reduction: str) -> Tensor:
+    return loss if reduction == "none" else loss.sum() if reduction == "sum" else loss.mean()
+
+
+def binary_cross_entropy(
+    input: Tensor,
+    target: Tensor,
+    weight: Tensor | None = None,
+    size_average=None,
+    reduce=None,
+    reduction: str = "mean",
+) -> Tensor:
+    r"""$\ell_i = -w_i\left(y_i \log x_i + (1 - y_i)\log(1 - x_i)\right)$ for probabilities
+    $x_i \in [0, 1]$, with each log clamped at $-100$ as in torch, so that $x = 0$ or $1$ gives
+    a finite loss (:class:`aigc_course.nn._pointwise.BinaryCrossEntropy`). Prefer
+    :func:`binary_cross_entropy_with_logits` on logits: it never forms $\sigma(x)$.
+
+    >>> import aigc_course as ac
+    >>> binary_cross_entropy(ac.tensor([0.0, 1.0]), ac.tensor([1.0, 1.0]))  # (100 + 0) / 2
+    tensor(50.)
+
+    See chapter 3.
+    """
+    _check_reduction(reduction)
+    if tuple(target.shape) != tuple(input.shape):
+        raise ValueError(
+            f"Using a target size ({target.shape}) that is different to the input size "
+            f"({input.shape}) is deprecated. Please ensure they have the same size."
+        )
+    x = input._data
+    if x.size and ((x < 0) | (x > 1)).any():
+        bad = x[(x < 0) | (x > 1)].flat[0]
+        raise RuntimeError(f"all elements of input should be between 0 and 1, got {bad}")
+    if weight is not None and broadcast_shapes(weight.shape, input.shape) != tuple(input.shape):
+        raise RuntimeError(
+            f"The size of weight {list(weight.shape)} must be broadcastable to the input's "
+            f"{list(input.shape)}"
+        )
+    return _reduce(BinaryCrossEntropy.apply(input, target, weight), reduction)
+
+
+def binary_cross_entropy_with_logits(
+    input: Tensor,
+    target: Tensor,
+    weight: Tensor | None = None,
+    size_average=None,
+    reduce=None,
+    reduction: str = "mean",
+    pos_weight: Tensor | None = None,
+) -> Tensor:
+    r"""Binary cross-entropy of logits $x$ (probability $\sigma(x)$), with ``pos_weight``
+    $p$ scaling the positive term:
+
+    $$\ell = -w\left(p\,y\log\sigma(x) + (1 - y)\log(1 - \sigma(x))\right)
+          = w\left((1 - y)\,x + (1 + (p - 1)\,y)\,\operatorname{softplus}(-x)\right),$$
+
+    using $-\log\sigma(x) = \operatorname{softplus}(-x)$ and $\log(1-\sigma(x)) = -x +
+    \log\sigma(x)$. Computed with the stable :func:`softplus`, so logits of $\pm 1000$ are
+    fine. Its gradient is $w\left((1 + (p-1)y)\,\sigma(x) - p\,y\right)$, that is
+    $w(\sigma(x) - y)$ when $p = 1$.
+
+    >>> import aigc_course as ac
+    >>> binary_cross_entropy_with_logits(ac.tensor([1000.0, -1000.0]), ac.tensor([0.0, 1.0]))
+    tensor(1000.)
+
+    See chapter 3.
+    """
+    _check_reduction(reduction)
+    if tuple(target.shape) != tuple(input.shape):
+        raise ValueError(
+            f"Target size ({target.shape}) must be the same as input size ({input.shape})"
+        )
+    neg_log_sigmoid = Softplus.apply(-input, beta=1.0, threshold=math.inf)  # -log sigma(x)
+    log_weight = 1.0 if pos_weight is None else 1 + (pos_weight - 1) * target
+    loss = (1 - target) * input + log_weight * neg_log_sigmoid
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction)

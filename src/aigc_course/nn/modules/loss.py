@@ -1,4 +1,5 @@
-"""Losses as modules: ``MSELoss``, ``NLLLoss`` and ``CrossEntropyLoss`` (thin wrappers over
+"""Losses as modules: ``MSELoss``, ``NLLLoss``, ``CrossEntropyLoss``, ``BCELoss`` and
+``BCEWithLogitsLoss`` (thin wrappers over
 :mod:`aigc_course.nn.functional`, where the math is)."""
 
 from __future__ import annotations
@@ -62,4 +63,50 @@ class CrossEntropyLoss(Module):
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return F.cross_entropy(
             input, target, self.weight, self.ignore_index, self.reduction, self.label_smoothing
+        )
+
+
+class BCELoss(Module):
+    r"""Binary cross-entropy of probabilities: $-w\left(y\log x + (1-y)\log(1-x)\right)$, each
+    log clamped at $-100$. ``weight`` rescales each element's loss. See chapter 3."""
+
+    def __init__(
+        self, weight: Tensor | None = None, size_average=None, reduce=None, reduction: str = "mean"
+    ):
+        super().__init__()
+        F._check_reduction(reduction)
+        self.register_buffer("weight", weight)
+        self.reduction = reduction
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        return F.binary_cross_entropy(input, target, self.weight, reduction=self.reduction)
+
+
+class BCEWithLogitsLoss(Module):
+    r"""Binary cross-entropy of logits, $\sigma$ and the log fused for stability;
+    ``pos_weight`` (one per class, the last axis) scales the positive term. See chapter 3.
+
+    >>> import aigc_course as ac
+    >>> loss = BCEWithLogitsLoss()(ac.zeros(4), ac.ones(4))
+    >>> round(loss.item(), 4)  # log 2: a logit of 0 is a probability of 1/2
+    0.6931
+    """
+
+    def __init__(
+        self,
+        weight: Tensor | None = None,
+        size_average=None,
+        reduce=None,
+        reduction: str = "mean",
+        pos_weight: Tensor | None = None,
+    ):
+        super().__init__()
+        F._check_reduction(reduction)
+        self.register_buffer("weight", weight)
+        self.register_buffer("pos_weight", pos_weight)
+        self.reduction = reduction
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        return F.binary_cross_entropy_with_logits(
+            input, target, self.weight, reduction=self.reduction, pos_weight=self.pos_weight
         )
