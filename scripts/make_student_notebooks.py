@@ -7,12 +7,18 @@ Usage::
 
 For every notebook under ``chapters/`` (or those given), it writes
 ``<out>/<path relative to chapters/>``, with every cell tagged ``solution`` removed, the outputs
-of the exercise section cleared (from the first heading that says "Exercise" on: a checker's
-verdict there was produced by the removed solution), and all execution counts cleared. The
-outputs of the teaching cells before it (printed results, figures) are kept, so the student
-edition reads like the book until the exercises. ``student/`` sits next to ``chapters/``, so
-relative paths inside a notebook keep working. It prints how many solution cells it removed
-from each notebook, and warns about a notebook that has none (a sign of a missing tag).
+of every exercise section cleared, and all execution counts cleared.
+
+An exercise section runs from a markdown heading that says "Exercise" or "Milestone" (or
+"Exercises", a section that gathers them) up to the next heading of the same or a higher level
+that is not itself an exercise; a lower-level heading inside it (``#### Hint``) belongs to it.
+A checker's verdict there was produced by the removed solution, so its output goes. Exercises
+may sit anywhere in a chapter, each before the reveal of our implementation ("now compare with
+ours"): the outputs of the teaching cells around them (printed results, figures, and the
+reveal when it starts under its own heading) are kept, so the student edition reads like the
+book outside the exercises. ``student/`` sits next to ``chapters/``, so relative paths inside
+a notebook keep working. It prints how many solution cells it removed from each notebook, and
+warns about a notebook that has none (a sign of a missing tag).
 
 The Colab button opens the notebooks of the repository, solutions included, so hand out
 this edition when the exercises should be tried first.
@@ -33,7 +39,37 @@ CHAPTERS = ROOT / "chapters"
 SOLUTION_TAG = "solution"
 
 
-EXERCISES = re.compile(r"^#+ .*\bExercises?\b", re.MULTILINE)
+#: a markdown heading line: its level and its title
+HEADING = re.compile(r"^(#{1,6})\s+(.*\S)\s*$", re.MULTILINE)
+#: a heading that opens an exercise section
+EXERCISE = re.compile(r"\b(Exercises?|Milestones?)\b")
+
+
+def in_exercise_sections(cells: list) -> list[bool]:
+    """For each cell, whether it lies in an exercise section (see the module's docstring).
+
+    A markdown cell is judged by the last heading in it; headings inside fenced code blocks
+    do not count.
+
+    >>> from nbformat.v4 import new_code_cell as code, new_markdown_cell as md
+    >>> in_exercise_sections([md("## 1.1 Views"), code(), md("### Exercise 1 ★: a view"),
+    ...     code(), md("#### Hint"), code(), md("### Exercise 2 ★★"), code(),
+    ...     md("### Now compare with ours"), code(), md("## 1.2 Milestone: a net"), code(),
+    ...     md("# Summary"), code()])
+    [False, False, True, True, True, True, True, True, False, False, True, True, False, False]
+    """
+    flags, level = [], None  # level: that of the heading that opened the current section
+    for cell in cells:
+        if cell.cell_type == "markdown":
+            source = re.sub(r"^```.*?^```", "", cell.source, flags=re.MULTILINE | re.DOTALL)
+            for m in HEADING.finditer(source):
+                depth, title = len(m.group(1)), m.group(2)
+                if EXERCISE.search(title):
+                    level = depth if level is None else min(level, depth)
+                elif level is not None and depth <= level:
+                    level = None
+        flags.append(level is not None)
+    return flags
 
 
 def student_notebook(nb: nbformat.NotebookNode) -> tuple[nbformat.NotebookNode, int]:
@@ -46,14 +82,11 @@ def student_notebook(nb: nbformat.NotebookNode) -> tuple[nbformat.NotebookNode, 
     remaining = sum(SOLUTION_TAG in c.metadata.get("tags", []) for c in nb.cells)
     if remaining:
         raise RuntimeError(f"{remaining} solution cell(s) survived TagRemovePreprocessor")
-    in_exercises = False
-    for cell in nb.cells:
-        if cell.cell_type == "markdown" and EXERCISES.search(cell.source):
-            in_exercises = True
+    for cell, in_exercise in zip(nb.cells, in_exercise_sections(nb.cells), strict=True):
         if cell.cell_type != "code":
             continue
         cell.execution_count = None
-        if in_exercises:
+        if in_exercise:
             cell.outputs = []
         for output in cell.outputs:
             if "execution_count" in output:
