@@ -230,3 +230,249 @@ def test_adamw_checker(capsys):
         ch04.check_adamw(DecayAfterAdamW)
     with pytest.raises(ExerciseError, match="(?s)AdamW's at step 1.*bias correction"):
         ch04.check_adamw(NoBiasCorrectionAdam)
+
+
+# ------------------------------------------------------------------ any precision
+
+
+class Float64Adam(GoodAdam):
+    """Correct Adam whose averages and update are computed in float64 (m, v float64 tensors,
+    beta**t as Python floats); only the final update is rounded to the parameter's float32."""
+
+    def step(self):
+        with ac.no_grad():
+            for group in self.param_groups:
+                lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
+                for p in group["params"]:
+                    if p.grad is None:
+                        continue
+                    g, state = p.grad.to(ac.float64), self.state[p]
+                    if not state:
+                        state["t"] = 0
+                        state["m"] = ac.zeros(p.shape, dtype=ac.float64)
+                        state["v"] = ac.zeros(p.shape, dtype=ac.float64)
+                    state["t"] += 1
+                    t, m, v = state["t"], state["m"], state["v"]
+                    m.mul_(beta1).add_((1 - beta1) * g)
+                    v.mul_(beta2).add_((1 - beta2) * g * g)
+                    update = lr * (m / (1 - beta1**t)) / ((v / (1 - beta2**t)).sqrt() + eps)
+                    p.sub_(update.to(ac.float32))
+
+
+def test_adam_checker_passes_float64_arithmetic(capsys):
+    ch04.check_adam(Float64Adam)
+    assert capsys.readouterr().out.startswith("✓")
+
+
+# ------------------------------------------------------------------ Adam: a shared step count
+
+
+class SharedCounterAdam(GoodAdam):
+    """The step count kept on the optimizer and bumped once per parameter with a gradient."""
+
+    def step(self):
+        with ac.no_grad():
+            for group in self.param_groups:
+                lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
+                for p in group["params"]:
+                    if p.grad is None:
+                        continue
+                    self.t = getattr(self, "t", 0) + 1
+                    state = self.state[p]
+                    if not state:
+                        state["m"], state["v"] = ac.zeros_like(p), ac.zeros_like(p)
+                    m, v, g = state["m"], state["v"], p.grad
+                    m.mul_(beta1).add_((1 - beta1) * g)
+                    v.mul_(beta2).add_((1 - beta2) * g * g)
+                    m_hat, v_hat = m / (1 - beta1**self.t), v / (1 - beta2**self.t)
+                    p.sub_(lr * m_hat / (v_hat.sqrt() + eps))
+
+
+class SharedCounterEveryParamAdam(SharedCounterAdam):
+    """... bumped for every parameter, before the check for a missing gradient."""
+
+    def step(self):
+        with ac.no_grad():
+            for group in self.param_groups:
+                lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
+                for p in group["params"]:
+                    self.t = getattr(self, "t", 0) + 1
+                    if p.grad is None:
+                        continue
+                    state = self.state[p]
+                    if not state:
+                        state["m"], state["v"] = ac.zeros_like(p), ac.zeros_like(p)
+                    m, v, g = state["m"], state["v"], p.grad
+                    m.mul_(beta1).add_((1 - beta1) * g)
+                    v.mul_(beta2).add_((1 - beta2) * g * g)
+                    m_hat, v_hat = m / (1 - beta1**self.t), v / (1 - beta2**self.t)
+                    p.sub_(lr * m_hat / (v_hat.sqrt() + eps))
+
+
+class OncePerStepCounterAdam(GoodAdam):
+    """A counter on the optimizer bumped once per step(): the same t as torch's, so correct."""
+
+    def step(self):
+        self.t = getattr(self, "t", 0) + 1
+        with ac.no_grad():
+            for group in self.param_groups:
+                lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
+                for p in group["params"]:
+                    if p.grad is None:
+                        continue
+                    state = self.state[p]
+                    if not state:
+                        state["m"], state["v"] = ac.zeros_like(p), ac.zeros_like(p)
+                    m, v, g = state["m"], state["v"], p.grad
+                    m.mul_(beta1).add_((1 - beta1) * g)
+                    v.mul_(beta2).add_((1 - beta2) * g * g)
+                    m_hat, v_hat = m / (1 - beta1**self.t), v / (1 - beta2**self.t)
+                    p.sub_(lr * m_hat / (v_hat.sqrt() + eps))
+
+
+@pytest.mark.parametrize("cls", [SharedCounterAdam, SharedCounterEveryParamAdam])
+def test_adam_shared_step_count_is_named(cls):
+    with pytest.raises(ExerciseError, match=r"(?s)step 1, parameter 1.*shared by all the param"):
+        ch04.check_adam(cls)
+
+
+def test_adam_counter_bumped_once_per_step_passes(capsys):
+    ch04.check_adam(OncePerStepCounterAdam)
+    assert capsys.readouterr().out.startswith("✓")
+
+
+# ------------------------------------------------------------------ warm-up + cosine, held at 0
+
+
+def test_warmup_cosine_held_at_zero_after_t_max_is_named():
+    def held(t):
+        return good_lambda(t) if t <= 25 else 0.0
+
+    with pytest.raises(ExerciseError, match=r"(?s)lr_lambda\(26\) = 0,.*rises again"):
+        ch04.check_warmup_cosine(held)
+    # clamping the cosine's argument at T_max holds the factor at 0 too
+    with pytest.raises(ExerciseError, match="rises again"):
+        ch04.check_warmup_cosine(
+            lambda t: good_lambda(t) if t < 5 else 0.5 * (1 + math.cos(math.pi * min(t - 5, 20) / 20))
+        )
+
+
+# ------------------------------------------------------------------ RAdam
+
+
+class GoodRAdam(Optimizer):
+    """RAdam from Liu et al. (2020), Algorithm 2, as torch.optim.RAdam computes it."""
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8):
+        super().__init__(params, dict(lr=lr, betas=betas, eps=eps))
+
+    def step(self):
+        with ac.no_grad():
+            for group in self.param_groups:
+                lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
+                rho_inf = 2 / (1 - beta2) - 1
+                for p in group["params"]:
+                    if p.grad is None:
+                        continue
+                    g, state = p.grad, self.state[p]
+                    if not state:
+                        state["t"] = 0
+                        state["m"], state["v"] = ac.zeros_like(p), ac.zeros_like(p)
+                    state["t"] += 1
+                    t, m, v = state["t"], state["m"], state["v"]
+                    m.mul_(beta1).add_((1 - beta1) * g)
+                    v.mul_(beta2).add_((1 - beta2) * g * g)
+                    m_hat = m / (1 - beta1**t)
+                    rho_t = rho_inf - 2 * t * beta2**t / (1 - beta2**t)
+                    p.sub_(lr * m_hat * self.scale(v, rho_t, rho_inf, beta2, t, eps))
+
+    def scale(self, v, rho_t, rho_inf, beta2, t, eps):
+        if not self.rectify(rho_t):
+            return 1.0
+        r = math.sqrt((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t))
+        return self.adaptive(v, beta2, t, eps) * r
+
+    def rectify(self, rho_t):
+        return rho_t > 5
+
+    def adaptive(self, v, beta2, t, eps):
+        return math.sqrt(1 - beta2**t) / (v.sqrt() + eps)
+
+
+class AlwaysRectifiedRAdam(GoodRAdam):
+    def rectify(self, rho_t):
+        return True
+
+    def scale(self, v, rho_t, rho_inf, beta2, t, eps):
+        ratio = (rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t)
+        r = float("nan") if ratio < 0 else math.sqrt(ratio)  # what a tensor sqrt gives
+        return self.adaptive(v, beta2, t, eps) * r
+
+
+class AdamDenominatorRAdam(GoodRAdam):
+    def adaptive(self, v, beta2, t, eps):
+        return 1 / ((v / (1 - beta2**t)).sqrt() + eps)
+
+
+class NoBiasCorrectionRAdam(GoodRAdam):
+    def step(self):
+        with ac.no_grad():
+            for group in self.param_groups:
+                lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
+                rho_inf = 2 / (1 - beta2) - 1
+                for p in group["params"]:
+                    if p.grad is None:
+                        continue
+                    g, state = p.grad, self.state[p]
+                    if not state:
+                        state["t"] = 0
+                        state["m"], state["v"] = ac.zeros_like(p), ac.zeros_like(p)
+                    state["t"] += 1
+                    t, m, v = state["t"], state["m"], state["v"]
+                    m.mul_(beta1).add_((1 - beta1) * g)
+                    v.mul_(beta2).add_((1 - beta2) * g * g)
+                    rho_t = rho_inf - 2 * t * beta2**t / (1 - beta2**t)
+                    p.sub_(lr * m * self.scale(v, rho_t, rho_inf, beta2, t, eps))
+
+
+class TodoRAdam(GoodRAdam):
+    def step(self):
+        raise NotImplementedError
+
+
+def test_radam_checker(capsys):
+    ch04.check_radam(GoodRAdam)
+    assert capsys.readouterr().out.startswith("✓")
+    with pytest.raises(ExerciseError, match="not implemented yet"):
+        ch04.check_radam(TodoRAdam)
+    with pytest.raises(ExerciseError, match=r"(?s)at step 1.*rectified update at every step"):
+        ch04.check_radam(AlwaysRectifiedRAdam)
+    with pytest.raises(ExerciseError, match=r"(?s)step 1, .*m is not bias-corrected"):
+        ch04.check_radam(NoBiasCorrectionRAdam)
+    with pytest.raises(ExerciseError, match="you used Adam's denominator"):
+        ch04.check_radam(AdamDenominatorRAdam)
+    with pytest.raises(ExerciseError, match="(?s)step 1, parameter 1.*shared by all the param"):
+        ch04.check_radam(type("SharedRAdam", (GoodRAdam,), {"step": _shared_counter_step}))
+    with pytest.raises(ExerciseError, match="step 1, parameter 0, element") as e:
+        ch04.check_radam(GoodAdam)  # Adam is not RAdam: no hint fits, none is given
+    assert "Hint" not in str(e.value)
+
+
+def _shared_counter_step(self):
+    """RAdam with the step count kept on the optimizer, bumped once per parameter."""
+    with ac.no_grad():
+        for group in self.param_groups:
+            lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
+            rho_inf = 2 / (1 - beta2) - 1
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                self.t = getattr(self, "t", 0) + 1
+                t, g, state = self.t, p.grad, self.state[p]
+                if not state:
+                    state["m"], state["v"] = ac.zeros_like(p), ac.zeros_like(p)
+                m, v = state["m"], state["v"]
+                m.mul_(beta1).add_((1 - beta1) * g)
+                v.mul_(beta2).add_((1 - beta2) * g * g)
+                rho_t = rho_inf - 2 * t * beta2**t / (1 - beta2**t)
+                p.sub_(lr * (m / (1 - beta1**t)) * self.scale(v, rho_t, rho_inf, beta2, t, eps))
