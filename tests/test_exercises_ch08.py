@@ -29,6 +29,7 @@ def test_causal_mask_passes(capsys):
     [
         (lambda T: ac.ones(T, T, dtype=ac.bool).triu(), "upper triangle"),
         (lambda T: ac.ones(T, T, dtype=ac.bool).tril(-1), "diagonal is missing"),
+        (lambda T: ac.ones(T, T, dtype=ac.bool).tril(1), "sees one token ahead \\(tril\\(1\\)\\)"),
         (lambda T: ~good_mask(T), "swapped"),
         (lambda T: ac.ones(T, T).tril(), "dtype"),
         (lambda T: ac.ones(T, T + 1, dtype=ac.bool).tril(), "shape"),
@@ -40,89 +41,123 @@ def test_causal_mask_hints(wrong, hint):
         ch08.check_causal_mask(wrong)
 
 
-# ------------------------------------------------------------------ one head
+# ------------------------------------------------------------------ attention
 
 
-def make_head(scale="hs", mask="before", dim=-1):
-    def head(x, wq, wk, wv):
-        q, k, v = x @ wq, x @ wk, x @ wv  # (B, T, hs)
-        T, hs, C = x.shape[1], q.shape[-1], x.shape[-1]
-        s = q @ k.transpose(-2, -1)
-        s = s / {"hs": math.sqrt(hs), "C": math.sqrt(C), "none": 1.0}[scale]
-        keep = ac.ones(T, T, dtype=ac.bool).tril()
-        if mask == "before":
+def make_attention(scale=True, mask="good", dim=-1, scores="qk", dtype=None):
+    """Causal attention written from the formula, or with one usual mistake."""
+
+    def attention(q, k, v):
+        if dtype is not None:
+            q, k, v = (t.to(dtype) for t in (q, k, v))
+        T, S, hs = q.shape[-2], k.shape[-2], q.shape[-1]
+        s = q @ k.transpose(-2, -1) if scores == "qk" else (k @ q.transpose(-2, -1))
+        if scale:
+            s = s / math.sqrt(hs)
+        full = ac.ones(S, S, dtype=ac.bool)
+        keep = {
+            "good": full.tril()[S - T :],
+            "ahead": full.tril(1)[S - T :],
+            "first_rows": full.tril()[:T],
+            "none": full[S - T :],
+            "inverted": ~full.tril()[S - T :],
+            "no_diagonal": full.tril(-1)[S - T :],
+            "after": full.tril()[S - T :],
+        }[mask]
+        if mask != "after":
             s = s.masked_fill(~keep, float("-inf"))
         w = s.softmax(dim=dim)
         if mask == "after":
             w = w * keep
         return w @ v
 
-    return head
+    return attention
 
 
-def test_attention_head_passes(capsys):
-    ch08.check_attention_head(make_head())
-    assert "✓" in capsys.readouterr().out
+def test_attention_passes_in_float32_and_float64(capsys):
+    ch08.check_attention(make_attention())
+    ch08.check_attention(make_attention(dtype=ac.float64))
+
+    def torch_sdpa(q, k, v):  # torch's fused kernel, fed the (T, S) mask
+        import torch
+
+        T, S = q.shape[-2], k.shape[-2]
+        keep = torch.ones(S, S, dtype=torch.bool).tril()[S - T :]
+        y = torch.nn.functional.scaled_dot_product_attention(
+            *(ac.to_torch(t) for t in (q, k, v)), attn_mask=keep
+        )
+        return ac.from_torch(y)
+
+    ch08.check_attention(torch_sdpa)
+    assert capsys.readouterr().out.count("✓ attention matches") == 3
 
 
 @pytest.mark.parametrize(
     "wrong, hint",
     [
-        (make_head(scale="none"), "no scaling"),
-        (make_head(scale="C"), "sqrt\\(C\\)"),
-        (make_head(mask="none"), "no causal mask"),
-        (make_head(dim=-2), "wrong axis"),
-        (make_head(mask="after"), "after the softmax"),
+        (make_attention(scale=False), "no scaling"),
+        (make_attention(mask="none"), "no causal mask"),
+        (make_attention(mask="ahead"), "sees one token ahead \\(tril\\(1\\)\\)"),
+        (make_attention(mask="inverted"), "NaN in the last query's output: the mask is inverted"),
+        (make_attention(mask="no_diagonal"), "NaN in the first query's output"),
+        (make_attention(scores="kq"), "the scores are k @ qᵀ"),
+        (make_attention(dim=-2), "wrong axis"),
+        (make_attention(mask="after"), "after the softmax"),
+        (make_attention(mask="first_rows"), "the \\*last\\* T of the S"),
+        (lambda q, k, v: q[..., :1], "shape"),
+        (lambda q, k, v: (_ for _ in ()).throw(NotImplementedError), "not implemented"),
     ],
 )
-def test_attention_head_hints(wrong, hint):
+def test_attention_hints(wrong, hint):
     with pytest.raises(ExerciseError, match=hint):
-        ch08.check_attention_head(wrong)
+        ch08.check_attention(wrong)
 
 
-# ------------------------------------------------------------------ multi-head
+# ------------------------------------------------------------------ grouped-query attention
 
 
-def make_mha(split="good", merge="good", proj=True, order="qkv"):
-    def mha(x, w_attn, b_attn, w_proj, b_proj, n_head):
+def make_gqa(groups="interleave", merge="good", proj=True, dtype=None):
+    attend = make_attention()
+
+    def gqa(x, w_attn, b_attn, w_proj, b_proj, n_head, n_kv_head):
+        if dtype is not None:
+            x, w_attn, b_attn, w_proj, b_proj = (
+                t.to(dtype) for t in (x, w_attn, b_attn, w_proj, b_proj)
+            )
         B, T, C = x.shape
-        hs = C // n_head
-        q, k, v = (x @ w_attn.T + b_attn).split(C, dim=2)
-        if order == "kqv":
-            q, k = k, q
-
-        def heads(t):
-            if split == "good":
-                return t.view(B, T, n_head, hs).transpose(1, 2)
-            return t.reshape(B, n_head, T, hs)
-
-        q, k, v = heads(q), heads(k), heads(v)
-        s = (q @ k.transpose(-2, -1)) / math.sqrt(hs)
-        s = s.masked_fill(~ac.ones(T, T, dtype=ac.bool).tril(), float("-inf"))
-        y = s.softmax(dim=-1) @ v  # (B, nh, T, hs)
+        hs, g = C // n_head, n_head // n_kv_head
+        qkv = x @ w_attn.T + b_attn
+        q = qkv[:, :, :C].reshape(B, T, n_head, hs).transpose(1, 2)  # (B, nh, T, hs)
+        k = qkv[:, :, C : C + n_kv_head * hs].reshape(B, T, n_kv_head, hs).transpose(1, 2)
+        v = qkv[:, :, C + n_kv_head * hs :].reshape(B, T, n_kv_head, hs).transpose(1, 2)
+        if groups == "interleave":
+            index = [h // g for h in range(n_head)]
+        else:
+            index = [h % n_kv_head for h in range(n_head)]
+        y = attend(q, k[:, index], v[:, index])  # (B, nh, T, hs)
         y = y.transpose(1, 2).reshape(B, T, C) if merge == "good" else y.reshape(B, T, C)
         return y @ w_proj.T + b_proj if proj else y
 
-    return mha
+    return gqa
 
 
-def test_multi_head_attention_passes(capsys):
-    ch08.check_multi_head_attention(make_mha())
-    assert "✓" in capsys.readouterr().out
+def test_grouped_query_attention_passes(capsys):
+    ch08.check_grouped_query_attention(make_gqa())
+    ch08.check_grouped_query_attention(make_gqa(dtype=ac.float64))
+    assert capsys.readouterr().out.count("✓") == 2
 
 
 @pytest.mark.parametrize(
     "wrong, hint",
     [
-        (make_mha(split="bad"), "split with view\\(B, n_head, T, hs\\)"),
-        (make_mha(merge="bad"), "merged with y.reshape"),
-        (make_mha(proj=False), "c_proj"),
-        (make_mha(order="kqv"), "wrong order"),
+        (make_gqa(groups="tile"), "h // \\(n_head // n_kv_head\\)"),
+        (make_gqa(merge="bad"), "merged with y.reshape"),
+        (make_gqa(proj=False), "c_proj"),
     ],
 )
-def test_multi_head_attention_hints(wrong, hint):
+def test_grouped_query_attention_hints(wrong, hint):
     with pytest.raises(ExerciseError, match=hint):
-        ch08.check_multi_head_attention(wrong)
+        ch08.check_grouped_query_attention(wrong)
 
 
 # ------------------------------------------------------------------ parameter count
