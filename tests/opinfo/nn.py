@@ -10,7 +10,7 @@ import numpy as np
 import torch
 
 from .core import ALL, FLOATS, Arg, OpInfo, Sample
-from .ops import E, ones
+from .ops import A, E, ones
 from .samples import arg, data, unary
 
 
@@ -531,3 +531,380 @@ MODULE_ERRORS = [
 ]
 
 __all__ = ["FUNCTIONAL", "LOSSES", "LOSS_MODULES", "MODULES", "MODULE_ERRORS", "ModuleInfo"]
+
+
+# ================================================================ convolution, pooling, batch norm,
+# more activations, binary cross-entropy (issue 20): run by test_nn_conv.py and
+# test_nn_layers_more.py
+
+
+def _conv2d_samples(dtype, rng):
+    # the small ones first: central differences take the first few under 40 elements
+    for x, w, bias, kw in [
+        ((1, 1, 3, 3), (1, 1, 2, 2), True, {}),
+        ((1, 2, 3, 3), (2, 1, 2, 2), False, dict(groups=2, padding=1)),
+        ((1, 1, 4, 4), (1, 1, 3, 3), True, dict(stride=2, padding=1)),
+        ((2, 3, 6, 6), (4, 3, 3, 3), True, {}),
+        ((2, 3, 7, 6), (4, 3, 3, 2), True, dict(stride=2, padding=1)),
+        ((1, 4, 6, 6), (6, 2, 3, 3), True, dict(groups=2, dilation=2, padding="same")),
+        ((2, 2, 5, 5), (4, 2, 2, 2), False, dict(padding="same")),  # even kernel: pads 0, 1
+        ((1, 4, 5, 5), (4, 1, 3, 3), True, dict(groups=4, stride=(2, 1), padding=(1, 0))),
+        ((2, 1, 8, 8), (8, 1, 3, 3), True, dict(padding="valid")),
+        ((2, 3, 4, 4), (5, 3, 1, 1), True, {}),
+        ((3, 5, 5), (2, 3, 3, 3), True, dict(padding=1)),  # unbatched
+        ((1, 2, 9, 7), (3, 2, 3, 3), True, dict(stride=3, dilation=(2, 1), padding=(2, 1))),
+    ]:
+        b = arg((w[0],), dtype, rng) if bias else None
+        yield Sample((arg(x, dtype, rng), arg(w, dtype, rng), b), kw)
+    yield Sample(
+        (arg((2, 3, 5, 5), dtype, rng, "T"), arg((4, 3, 3, 3), dtype, rng, "T")),
+        desc="non-contiguous input and weight",
+    )
+
+
+def _conv2d_errors():
+    x = ones(2, 3, 8, 8)
+    return [
+        E(ones(2, 3), ones(8, 3, 3, 3), names=("[2, 3]",), desc="2-d input"),
+        E(x, ones(8, 1, 3, 3), names=("[8, 1, 3, 3]", "3 channels")),
+        E(x, ones(8, 3, 9, 9), names=("9 x 9", "8 x 8")),
+        E(x, ones(8, 3, 3, 3), stride=2, padding="same", names=("same",)),
+        E(x, ones(8, 3, 3, 3), padding="foo", names=("foo",)),
+        E(x, ones(8, 3, 3, 3), ones(7), names=("[7]",)),
+        E(x, ones(8, 1, 3, 3), groups=2, names=("groups=2",)),
+        E(x, ones(8, 3, 3, 3), stride=0, names=("stride",)),
+        E(x, ones(8, 3, 3, 3), padding=-1, names=("padding",)),
+        E(x, ones(8, 3, 3, 3), dilation=0, names=("dilation",)),
+        E(ones(2, 3, 8, 8, dtype="float64"), ones(8, 3, 3, 3), names=("float64", "float32")),
+    ]
+
+
+def _max_pool2d_samples(dtype, rng):
+    for x, args, kw in [
+        ((1, 1, 4, 4), (2,), {}),
+        ((1, 1, 5, 5), (2,), dict(ceil_mode=True)),
+        ((2, 3, 6, 6), (2,), {}),
+        ((1, 2, 7, 7), (3,), dict(stride=2, padding=1)),
+        ((1, 2, 7, 6), ((3, 2),), dict(stride=(2, 1), padding=(1, 0), dilation=(1, 2))),
+        ((1, 1, 6, 6), (3,), dict(stride=2, padding=1, ceil_mode=True)),
+        ((1, 2, 6, 5), (2,), dict(stride=1)),
+        ((3, 4, 4), (2,), {}),  # unbatched
+        ((2, 2, 5, 5), (3,), dict(stride=2, padding=1, return_indices=True)),
+    ]:
+        yield Sample((arg(x, dtype, rng), *args), kw)
+    yield Sample((arg((2, 3, 6, 6), dtype, rng, "T"), 2), desc="non-contiguous input")
+    ties = np.round(data((1, 2, 6, 6), dtype, rng, low=-1, high=1))  # many equal maxima
+    yield Sample((Arg(ties), 3), dict(stride=1, return_indices=True), desc="ties", central=False)
+
+
+def _avg_pool2d_samples(dtype, rng):
+    for x, args, kw in [
+        ((1, 1, 4, 4), (2,), {}),
+        ((1, 1, 5, 5), (3,), dict(stride=2, padding=1, count_include_pad=False)),
+        ((2, 3, 6, 6), (2,), {}),
+        ((1, 2, 7, 7), (3,), dict(stride=2, padding=1)),
+        ((1, 2, 7, 6), ((3, 2),), dict(stride=(2, 1), padding=(1, 0))),
+        ((1, 1, 6, 6), (3,), dict(stride=2, padding=1, ceil_mode=True)),
+        ((1, 1, 6, 6), (3,), dict(stride=2, padding=1, ceil_mode=True, count_include_pad=False)),
+        ((1, 2, 5, 5), (2,), dict(ceil_mode=True)),
+        ((1, 2, 6, 6), (2,), dict(divisor_override=3)),
+        ((3, 4, 4), (2,), {}),  # unbatched
+    ]:
+        yield Sample((arg(x, dtype, rng), *args), kw)
+    yield Sample((arg((2, 3, 6, 6), dtype, rng, "T"), 2), desc="non-contiguous input")
+
+
+def _pool_errors(name):
+    def errors():
+        x = ones(2, 3, 8, 8)
+        return [
+            E(x, 3, padding=2, names=("pad=2", "kernel_size=3")),
+            E(x, 9, names=("0x0",)),
+            E(x, 2, stride=0, names=("stride",)),
+            E(ones(3, 3), 2, desc="2-d input"),
+        ]
+
+    return errors
+
+
+def _batch_norm_samples(dtype, rng):
+    def stats(C):
+        return (
+            Arg(data((C,), dtype, rng), grad=False),
+            Arg(data((C,), dtype, rng, low=0.5, high=2.0), grad=False),
+        )
+
+    for x, training, affine, kw in [
+        ((4, 3, 2, 2), True, True, {}),
+        ((4, 3, 2, 2), True, "weight only", dict(momentum=0.3, eps=1e-3)),
+        ((6, 3), True, True, {}),
+        ((4, 3, 5), True, False, {}),
+        ((4, 3, 2, 2), False, True, {}),
+        ((5, 2, 3, 3), False, False, dict(eps=1e-3)),
+    ]:
+        C = x[1]
+        w = arg((C,), dtype, rng) if affine else None
+        b = arg((C,), dtype, rng) if affine is True else None
+        mean, var = stats(C)
+        yield Sample((Arg(data(x, dtype, rng) * 2 + 1), mean, var, w, b, training), kw)
+    x = arg((4, 3, 2, 2), dtype, rng)
+    yield Sample((x, None, None, arg((3,), dtype, rng), None, True), desc="no running stats")
+
+
+def _batch_norm_errors():
+    return [
+        E(ones(2, 3), ones(4), ones(4), names=("3 elements", "4")),
+        E(ones(1, 3, 1, 1), ones(3), ones(3), None, None, True, names=("[1, 3, 1, 1]",)),
+    ]
+
+
+CONV_FUNCTIONAL = [
+    F(
+        "conv2d",
+        _conv2d_samples,
+        errors=_conv2d_errors,
+        tol={"float32": (1e-5, 1e-5)},
+        grad_tol={"float32": (1e-4, 1e-5), "float64": (1e-7, 1e-7)},
+    ),
+    F("max_pool2d", _max_pool2d_samples, errors=_pool_errors("max")),
+    F("avg_pool2d", _avg_pool2d_samples, errors=_pool_errors("avg")),
+]
+
+NORM_FUNCTIONAL = [
+    F(
+        "batch_norm",
+        _batch_norm_samples,
+        errors=_batch_norm_errors,
+        tol={"float32": (1e-5, 1e-5)},
+        grad_tol={"float32": (1e-4, 1e-4), "float64": (1e-6, 1e-6)},
+    ),
+]
+
+
+def _activation_samples(*options):
+    """Random inputs, then exactly 0 (the kink, where central differences mean nothing) and
+    values far out, for each set of keyword options."""
+
+    def samples(dtype, rng):
+        for kw in options or ({},):
+            yield from unary(low=-5, high=5, **kw)(dtype, rng)
+            grid = np.array([-1000.0, -30.0, -1.0, 0.0, 1.0, 30.0, 1000.0], dtype)
+            yield Sample((Arg(grid),), kw, desc=f"0 and far out {kw}", central=False)
+
+    return samples
+
+
+ACTIVATION_FUNCTIONAL = [
+    F("silu", _activation_samples()),
+    F("leaky_relu", _activation_samples({}, dict(negative_slope=0.2))),
+    F("elu", _activation_samples({}, dict(alpha=0.5))),
+    F("softplus", _activation_samples({}, dict(beta=2.0, threshold=5.0))),
+]
+
+
+def _bce_samples(dtype, rng):
+    for shape in [(5,), (4, 3), (2, 3, 2)]:
+        for reduction in ("mean", "sum", "none"):
+            x = Arg(data(shape, dtype, rng, low=0.05, high=0.95))
+            y = Arg(data(shape, dtype, rng, low=0.0, high=1.0))  # soft targets
+            yield Sample((x, y), dict(reduction=reduction))
+    x, y = Arg(data((4, 3), dtype, rng, 0.05, 0.95)), Arg(data((4, 3), dtype, rng, 0.0, 1.0))
+    w = Arg(data((3,), dtype, rng, low=0.5, high=2.0), grad=False)  # torch: no derivative
+    yield Sample((x, y), dict(weight=w), desc="weight broadcast over rows")
+    edges = Arg(np.array([0.0, 1.0, 0.0, 1.0, 0.5], dtype))
+    labels = Arg(np.array([0.0, 1.0, 1.0, 0.0, 1.0], dtype))
+    yield Sample(
+        (edges, labels),
+        dict(reduction="sum"),
+        desc="x = 0 and 1: logs clamped at -100",
+        central=False,
+        gradgrad=False,
+    )
+
+
+def _bce_logits_samples(dtype, rng):
+    for shape in [(5,), (4, 3), (2, 3, 2)]:
+        for reduction in ("mean", "sum", "none"):
+            x = Arg(data(shape, dtype, rng) * 2)
+            y = Arg(data(shape, dtype, rng, low=0.0, high=1.0))
+            yield Sample((x, y), dict(reduction=reduction))
+    x, y = Arg(data((4, 3), dtype, rng) * 2), Arg(data((4, 3), dtype, rng, 0.0, 1.0))
+    w = Arg(data((3,), dtype, rng, low=0.5, high=2.0), grad=False)
+    pw = Arg(data((3,), dtype, rng, low=0.5, high=3.0), grad=False)
+    yield Sample((x, y), dict(weight=w), desc="weight")
+    yield Sample((x, y), dict(pos_weight=pw), desc="pos_weight")
+    yield Sample((x, y), dict(weight=w, pos_weight=pw, reduction="sum"), desc="both")
+    huge = Arg(np.array([1000.0, -1000.0, 1000.0, -1000.0, 0.0], dtype))
+    labels = Arg(np.array([0.0, 1.0, 1.0, 0.0, 1.0], dtype))
+    yield Sample((huge, labels), dict(reduction="none"), desc="logits of +-1000")
+
+
+BCE_LOSSES = [
+    F(
+        "binary_cross_entropy",
+        _bce_samples,
+        errors=lambda: [
+            E(A([0.5, 1.5]), A([0.0, 1.0]), names=("1.5",)),
+            E(ones(3), ones(3, 1), names=("[3]", "[3, 1]")),
+            E(A([0.5, 0.5]), A([0.0, 1.0]), reduction="avg", names=("avg",)),
+        ],
+        tol={"float32": (1e-5, 1e-5)},
+    ),
+    F(
+        "binary_cross_entropy_with_logits",
+        _bce_logits_samples,
+        errors=lambda: [
+            E(ones(3), ones(3, 1), names=("[3]", "[3, 1]")),
+            E(ones(3), ones(3), reduction="avg", names=("avg",)),
+        ],
+        tol={"float32": (1e-5, 1e-5)},
+    ),
+]
+
+BCE_LOSS_MODULES = [
+    OpInfo(
+        "BCELoss", _bce_samples, FLOATS, fn=_loss_module("BCELoss"), tol={"float32": (1e-5, 1e-5)}
+    ),
+    OpInfo(
+        "BCEWithLogitsLoss",
+        _bce_logits_samples,
+        FLOATS,
+        fn=_loss_module("BCEWithLogitsLoss"),
+        tol={"float32": (1e-5, 1e-5)},
+    ),
+]
+
+
+def _images(shape, leads=((2,), (1,), ())):
+    def inputs(dtype, rng):
+        for lead in leads:
+            yield arg((*lead, *shape), dtype, rng)
+        yield arg((*leads[0], *shape), dtype, rng, "T")  # non-contiguous
+
+    return inputs
+
+
+CONV_MODULES = [
+    ModuleInfo(
+        "Conv2d(1, 8, 3, padding=1)",
+        lambda lib: lib.nn.Conv2d(1, 8, 3, padding=1),
+        _images((1, 8, 8)),
+        tol={"float32": (1e-5, 1e-5)},
+    ),
+    ModuleInfo(
+        "Conv2d(4, 6, (3, 2), stride=2, dilation=(1, 2), groups=2, bias=False)",
+        lambda lib: lib.nn.Conv2d(4, 6, (3, 2), stride=2, dilation=(1, 2), groups=2, bias=False),
+        _images((4, 7, 7)),
+        tol={"float32": (1e-5, 1e-5)},
+    ),
+    ModuleInfo(
+        "Conv2d(3, 4, 4, padding='same')",
+        lambda lib: lib.nn.Conv2d(3, 4, 4, padding="same"),
+        _images((3, 5, 6)),
+        tol={"float32": (1e-5, 1e-5)},
+    ),
+    ModuleInfo("MaxPool2d(2)", lambda lib: lib.nn.MaxPool2d(2), _images((3, 6, 6))),
+    ModuleInfo(
+        "MaxPool2d(3, stride=2, padding=1, ceil_mode=True)",
+        lambda lib: lib.nn.MaxPool2d(3, stride=2, padding=1, ceil_mode=True),
+        _images((2, 6, 6)),
+    ),
+    ModuleInfo("AvgPool2d(2)", lambda lib: lib.nn.AvgPool2d(2), _images((3, 6, 6))),
+    ModuleInfo(
+        "AvgPool2d(3, 2, 1, count_include_pad=False)",
+        lambda lib: lib.nn.AvgPool2d(3, 2, 1, count_include_pad=False),
+        _images((2, 7, 7)),
+    ),
+    ModuleInfo(
+        "a small CNN: Conv2d, BatchNorm2d, ReLU, MaxPool2d, Conv2d, SiLU, Flatten, Linear",
+        lambda lib: lib.nn.Sequential(
+            lib.nn.Conv2d(1, 8, 3, padding=1),
+            lib.nn.BatchNorm2d(8),
+            lib.nn.ReLU(),
+            lib.nn.MaxPool2d(2),
+            lib.nn.Conv2d(8, 16, 3, padding=1),
+            lib.nn.SiLU(),
+            lib.nn.AvgPool2d(2),
+            lib.nn.Flatten(),
+            lib.nn.Linear(16 * 2 * 2, 10),
+        ),
+        _images((1, 8, 8), leads=((4,),)),
+        tol={"float32": (1e-4, 1e-5)},
+    ),
+]
+
+LAYER_MODULES = [
+    ModuleInfo(
+        "BatchNorm2d(3)",
+        lambda lib: lib.nn.BatchNorm2d(3),
+        _images((3, 4, 4), leads=((4,), (2,))),
+        init=_randomise,
+        tol={"float32": (1e-4, 1e-4)},
+    ),
+    ModuleInfo(
+        "BatchNorm2d(3, affine=False, track_running_stats=False)",
+        lambda lib: lib.nn.BatchNorm2d(3, affine=False, track_running_stats=False),
+        _images((3, 4, 4), leads=((4,),)),
+        tol={"float32": (1e-4, 1e-4)},
+    ),
+    ModuleInfo(
+        "BatchNorm1d(5)",
+        lambda lib: lib.nn.BatchNorm1d(5),
+        _features(5, leads=((6,),)),
+        init=_randomise,
+        tol={"float32": (1e-4, 1e-4)},
+    ),
+    ModuleInfo("SiLU()", lambda lib: lib.nn.SiLU(), _features(3)),
+    ModuleInfo("LeakyReLU(0.1)", lambda lib: lib.nn.LeakyReLU(0.1), _features(3)),
+    ModuleInfo("ELU(0.7)", lambda lib: lib.nn.ELU(0.7), _features(3)),
+    ModuleInfo("Softplus(2.0, 3.0)", lambda lib: lib.nn.Softplus(2.0, 3.0), _features(3)),
+]
+
+LAYER_MODULE_ERRORS = [
+    OpInfo(
+        "Conv2d(...) constructor",
+        NO_SAMPLES,
+        fn=_constructor(lambda lib: lib.nn.Conv2d),
+        errors=lambda: [
+            E(3, 8, 3, groups=2, names=("in_channels=3", "groups=2")),
+            E(4, 9, 3, groups=2, names=("out_channels=9",)),
+            E(4, 8, 3, groups=0, names=("groups=0",)),
+            E(4, 8, 3, padding="same", stride=2, names=("same",)),
+            E(4, 8, 3, padding="bad", names=("bad",)),
+            E(4, 8, 3, padding_mode="bad", names=("bad",)),
+        ],
+    ),
+    OpInfo(
+        "Conv2d(3, 8, 3)(x)",
+        NO_SAMPLES,
+        fn=_layer_call(lambda lib: lib.nn.Conv2d(3, 8, 3)),
+        errors=lambda: [E(ones(2, 4, 8, 8), names=("4 channels", "[2, 4, 8, 8]"))],
+    ),
+    OpInfo(
+        "BatchNorm2d(3)(x)",
+        NO_SAMPLES,
+        fn=_layer_call(lambda lib: lib.nn.BatchNorm2d(3)),
+        errors=lambda: [
+            E(ones(2, 3, 4), names=("3D",)),
+            E(ones(1, 3, 1, 1), names=("[1, 3, 1, 1]",)),
+            E(ones(2, 4, 2, 2), names=("3 elements", "4")),
+        ],
+    ),
+    OpInfo(
+        "BatchNorm1d(3)(x)",
+        NO_SAMPLES,
+        fn=_layer_call(lambda lib: lib.nn.BatchNorm1d(3)),
+        errors=lambda: [E(ones(2, 3, 4, 4), names=("4D",))],
+    ),
+]
+
+__all__ += [
+    "CONV_FUNCTIONAL",
+    "NORM_FUNCTIONAL",
+    "ACTIVATION_FUNCTIONAL",
+    "BCE_LOSSES",
+    "BCE_LOSS_MODULES",
+    "CONV_MODULES",
+    "LAYER_MODULES",
+    "LAYER_MODULE_ERRORS",
+]

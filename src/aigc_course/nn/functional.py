@@ -231,7 +231,7 @@ def max_pool2d(
     (pt, _), (pl, _) = geo["pads"]
     row = np.arange(oh)[:, None] * sh - pt + (tap // kw) * dh  # (B, C, oh, ow)
     col = np.arange(ow) * sw - pl + (tap % kw) * dw
-    return out, Tensor._make((row * input.shape[3] + col).astype(np.int64))
+    return out, Tensor._make(np.ascontiguousarray(row * input.shape[3] + col, dtype=np.int64))
 
 
 def avg_pool2d(
@@ -252,6 +252,11 @@ def avg_pool2d(
     tensor([[[[ 2.5000,  4.5000],
               [10.5000, 12.5000]]]])
     """
+    if input.ndim < 3:  # torch's own refusal: it looks for the channel axis at -3
+        raise IndexError(
+            f"Dimension out of range (expected to be in range of [{-max(input.ndim, 1)}, "
+            f"{max(input.ndim, 1) - 1}], but got -3)"
+        )
     if input.ndim == 3:
         out = avg_pool2d(
             input.unsqueeze(0),
