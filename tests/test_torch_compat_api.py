@@ -159,3 +159,101 @@ def test_submodules_reachable_after_a_plain_import(path):
     code = f"import aigc_course as torch; print(type(torch.{path}).__name__)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "module"
+
+
+# ---------------------------------------------------------------- keyword names and out=
+
+X = np.array([[1.5, -2.0, 3.0], [0.5, 4.0, -1.0]], dtype=np.float32)
+Y = np.array([[2.0, 1.0, -0.5], [1.0, 3.0, 2.0]], dtype=np.float32)
+
+KEYWORD_CALLS = {
+    "matmul": lambda lib, x, y: lib.matmul(input=x, other=y.T),
+    "mm": lambda lib, x, y: lib.mm(input=x, mat2=y.T),
+    "add alpha": lambda lib, x, y: lib.add(input=x, other=y, alpha=2),
+    "sub": lambda lib, x, y: lib.sub(x, other=y),
+    "mul": lambda lib, x, y: lib.mul(input=x, other=y),
+    "div": lambda lib, x, y: lib.div(input=x, other=y),
+    "pow": lambda lib, x, y: lib.pow(input=x, exponent=2),
+    "clamp": lambda lib, x, y: lib.clamp(input=x, min=-1.0, max=1.0),
+    "where": lambda lib, x, y: lib.where(condition=x > 0, input=x, other=y),
+    "sum": lambda lib, x, y: lib.sum(input=x, dim=1, keepdim=True),
+    "softmax": lambda lib, x, y: lib.softmax(input=x, dim=-1),
+    "cat": lambda lib, x, y: lib.cat(tensors=[x, y], dim=1),
+    "transpose": lambda lib, x, y: lib.transpose(input=x, dim0=0, dim1=1),
+}
+
+
+@pytest.mark.parametrize("call", KEYWORD_CALLS.values(), ids=KEYWORD_CALLS.keys())
+def test_torch_keyword_names(call):
+    assert_same(call(ac, ac.tensor(X), ac.tensor(Y)), call(torch, torch.tensor(X), torch.tensor(Y)))
+
+
+OUT_CALLS = {
+    "add": lambda lib, x, y, out: lib.add(x, y, out=out),
+    "sub": lambda lib, x, y, out: lib.sub(x, y, alpha=3, out=out),
+    "mul": lambda lib, x, y, out: lib.mul(x, y, out=out),
+    "div": lambda lib, x, y, out: lib.div(x, y, out=out),
+    "matmul": lambda lib, x, y, out: lib.matmul(x, y.T, out=out),
+    "mm": lambda lib, x, y, out: lib.mm(x.T, y, out=out),
+    "exp": lambda lib, x, y, out: lib.exp(x, out=out),
+    "tanh": lambda lib, x, y, out: lib.tanh(x, out=out),
+    "sqrt": lambda lib, x, y, out: lib.sqrt(y.abs(), out=out),
+    "maximum": lambda lib, x, y, out: lib.maximum(x, y, out=out),
+    "sum dim": lambda lib, x, y, out: lib.sum(x, 1, out=out),
+    "mean dim": lambda lib, x, y, out: lib.mean(x, 0, keepdim=True, out=out),
+    "cat": lambda lib, x, y, out: lib.cat([x, y], out=out),
+    "stack": lambda lib, x, y, out: lib.stack([x, y], 1, out=out),
+    "clamp": lambda lib, x, y, out: lib.clamp(x, -1, 1, out=out),
+    "where": lambda lib, x, y, out: lib.where(x > y, x, y, out=out),
+    "cumsum": lambda lib, x, y, out: lib.cumsum(x, 1, out=out),
+    "zeros": lambda lib, x, y, out: lib.zeros(2, 3, out=out),
+    "arange": lambda lib, x, y, out: lib.arange(6.0, out=out),
+    "norm": lambda lib, x, y, out: lib.norm(x, dim=1, out=out),
+}
+
+
+@pytest.mark.parametrize("call", OUT_CALLS.values(), ids=OUT_CALLS.keys())
+@pytest.mark.parametrize("start", ["empty", "right shape"])
+def test_out(call, start):
+    """The result lands in ``out`` (the same object is returned), resized from empty."""
+    results = {}
+    for lib in (torch, ac):
+        x, y = lib.tensor(X), lib.tensor(Y)
+        shape = tuple(call(torch, torch.tensor(X), torch.tensor(Y), None).shape)
+        out = lib.empty(0) if start == "empty" else lib.full(shape, 7.0)
+        returned = call(lib, x, y, out)
+        assert returned is out
+        results[lib] = out
+    assert_same(results[ac], results[torch])
+
+
+def test_out_resizes_a_non_empty_tensor_with_torch_warning():
+    for lib in (torch, ac):
+        out = lib.ones(5)
+        with pytest.warns(UserWarning, match="was resized"):
+            lib.add(lib.ones(2, 2), 1, out=out)
+        assert tuple(out.shape) == (2, 2)
+
+
+def test_out_refusals():
+    theirs, ours = same_error(
+        lambda lib: lib.add(lib.ones(2), 0.5, out=lib.zeros(2, dtype=lib.long))
+    )
+    assert str(ours) == str(theirs)
+    theirs, ours = same_error(
+        lambda lib: lib.mul(lib.ones(2, requires_grad=True), 2, out=lib.zeros(2))
+    )
+    assert "don't support automatic differentiation" in str(ours)
+    out = ac.zeros(2)
+    with pytest.raises(RuntimeError):
+        ac.add(ac.ones(3), ac.ones(2), out=out)
+    assert out.tolist() == [0.0, 0.0]  # a refused call leaves out untouched
+
+
+def test_out_under_no_grad_with_a_leaf_input():
+    for lib in (torch, ac):
+        w = lib.ones(2, requires_grad=True)
+        out = lib.zeros(2)
+        with lib.no_grad():
+            lib.mul(w, 3, out=out)
+        assert out.tolist() == [3.0, 3.0] and not out.requires_grad

@@ -73,6 +73,7 @@ from .autograd.grad_mode import (  # noqa: E402
     no_grad,
     set_grad_enabled,
 )
+from .ops import _out  # noqa: E402
 from .ops._promotion import result_type  # noqa: E402
 
 # ---- the ops as functions, one import list per ops/ file: aigc_course.exp(x) == x.exp()
@@ -123,7 +124,8 @@ from .ops.integer import (  # noqa: E402
     floor_divide,
     remainder,
 )
-from .ops.linalg import matmul  # noqa: E402
+from .ops.linalg import bmm, matmul, mm, norm  # noqa: E402
+from .ops.rearrange import flip, repeat_interleave, roll  # noqa: E402
 from .ops.reduction import (  # noqa: E402
     all,
     any,
@@ -155,7 +157,7 @@ from .ops.shape import (  # noqa: E402
     transpose,
     unsqueeze,
 )
-from .ops.sorting import argsort, sort, topk  # noqa: E402
+from .ops.sorting import argsort, sort, topk, unique  # noqa: E402
 from .random import Generator, manual_seed  # noqa: E402
 
 half, float, double = float16, float32, float64
@@ -169,10 +171,22 @@ from . import optim  # noqa: E402
 # Submodules reachable after a plain ``import aigc_course as torch``, as torch's are:
 # torch.cuda, torch.backends.mps, torch.utils.data, torch.nn.functional,
 # torch.optim.lr_scheduler, torch.distributed.
-from . import backends, cuda, distributed, utils  # noqa: E402
+from . import backends, cuda, distributed, linalg, utils  # noqa: E402
 from .nn import functional as _functional  # noqa: E402, F401
 from .optim import lr_scheduler as _lr_scheduler  # noqa: E402, F401
 from .utils import data as _data  # noqa: E402, F401
+
+# ``out=`` where torch has it: the namespace function writes its result into ``out``
+_OUT_FUNCTIONS = """
+    add sub mul div true_divide pow neg maximum minimum eq ne lt le gt ge
+    logical_and logical_or logical_not bitwise_and bitwise_or bitwise_xor bitwise_not
+    floor_divide remainder abs exp log sqrt sin cos tanh sigmoid sign erf clamp clip where
+    gather tril triu matmul mm bmm norm sum mean max min argmax argmin logsumexp all any
+    std var cumsum cumprod cat stack sort topk multinomial
+    zeros ones full empty arange linspace eye rand randn randint randperm
+""".split()
+for _name in _OUT_FUNCTIONS:
+    globals()[_name] = _out.with_out(globals()[_name])
 
 # torch's constants (torch.inf is math.inf, the same Python floats)
 inf, nan, pi, e = _math.inf, _math.nan, _math.pi, _math.e

@@ -94,3 +94,27 @@ def promote_types(a: dtype, b: dtype) -> dtype:
     if a.category == 1 and {a, b} == {uint8, int8}:
         return int16
     return a if a.itemsize >= b.itemsize else b
+
+
+# torch's legacy tensor-type names, which ``Tensor.type()`` returns and accepts
+tensor_type_names = {
+    "float32": "torch.FloatTensor",
+    "float64": "torch.DoubleTensor",
+    "float16": "torch.HalfTensor",
+    "int64": "torch.LongTensor",
+    "int32": "torch.IntTensor",
+    "int16": "torch.ShortTensor",
+    "int8": "torch.CharTensor",
+    "uint8": "torch.ByteTensor",
+    "bool": "torch.BoolTensor",
+}
+_by_tensor_type = {v: _by_name[k] for k, v in tensor_type_names.items()}
+
+
+def from_tensor_type(name: str) -> dtype:
+    """The dtype of a tensor-type name such as ``'torch.LongTensor'`` (``Tensor.type``)."""
+    if name in _by_tensor_type:
+        return _by_tensor_type[name]
+    if name.startswith("torch.cuda."):
+        raise AssertionError("Torch not compiled with CUDA enabled")
+    raise ValueError(f"invalid type: {name!r}")

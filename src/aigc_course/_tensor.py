@@ -151,6 +151,8 @@ class Tensor:
     def numel(self) -> int:
         return int(self._data.size)
 
+    nelement = numel
+
     def __len__(self) -> int:
         if self._data.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
@@ -374,6 +376,15 @@ class Tensor:
 
     def type_as(self, other: Tensor) -> Tensor:
         return self.to(other.dtype)
+
+    def type(self, dtype=None, non_blocking: bool = False):
+        """Without ``dtype``, torch's name of this tensor's type (``'torch.FloatTensor'``);
+        with one (a dtype or such a name), this tensor converted to it."""
+        if dtype is None:
+            return _dtypes.tensor_type_names[self.dtype.name]
+        if isinstance(dtype, str):
+            dtype = _dtypes.from_tensor_type(dtype)
+        return self.to(dtype)
 
     # ------------------------------------------------------------------ new tensors like this one
 
@@ -608,6 +619,25 @@ class Tensor:
     def matmul(self, other):
         return L.matmul(self, other)
 
+    def mm(self, mat2):
+        return L.mm(self, mat2)
+
+    def bmm(self, mat2):
+        return L.bmm(self, mat2)
+
+    def norm(self, p="fro", dim=None, keepdim=False, dtype=None):
+        return L.norm(self, p, dim, keepdim, dtype)
+
+    # ---- ops/rearrange.py
+    def roll(self, shifts, dims=None):
+        return M.roll(self, shifts, dims)
+
+    def flip(self, *dims):
+        return M.flip(self, dims[0] if len(dims) == 1 and not isinstance(dims[0], int) else dims)
+
+    def repeat_interleave(self, repeats=None, dim=None, *, output_size=None):
+        return M.repeat_interleave(self, repeats, dim, output_size=output_size)
+
     # ---- ops/shape.py
     def view(self, *shape):
         return S.view(self, *shape)
@@ -835,6 +865,9 @@ class Tensor:
     def topk(self, k, dim=-1, largest=True, sorted=True):
         return O.topk(self, k, dim, largest, sorted)
 
+    def unique(self, sorted=True, return_inverse=False, return_counts=False, dim=None):
+        return O.unique(self, sorted, return_inverse, return_counts, dim)
+
     # ---- ops/scan.py
     def cumsum(self, dim, *, dtype=None):
         return C.cumsum(self, dim, dtype=dtype)
@@ -859,6 +892,7 @@ from .ops import indexing as X  # noqa: E402
 from .ops import inplace as I  # noqa: E402, E741
 from .ops import integer as N  # noqa: E402
 from .ops import linalg as L  # noqa: E402
+from .ops import rearrange as M  # noqa: E402
 from .ops import reduction as R  # noqa: E402
 from .ops import sampling as P  # noqa: E402
 from .ops import scan as C  # noqa: E402

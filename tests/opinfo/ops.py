@@ -1332,3 +1332,204 @@ QUERIES = [
 SHAPE += QUERIES
 
 ALL_OPS = ELEMENTWISE + REDUCTION + SHAPE + LINALG + INDEXING + SORTING
+
+
+# ================================================================ what real programs use (issue 20)
+
+
+def _mm_samples(dtype, rng):
+    for sa, sb in [((5, 3), (3, 4)), ((1, 1), (1, 2)), ((0, 3), (3, 2)), ((2, 0), (0, 3))]:
+        yield Sample((arg(sa, dtype, rng), arg(sb, dtype, rng)))
+    yield Sample((arg((4, 3), dtype, rng, "T"), arg((3, 2), dtype, rng, "slice")))
+
+
+def _mm_errors():
+    return [
+        E(ones(5, 3), ones(4, 2), names=("5x3", "4x2")),
+        E(ones(3), ones(3, 2), desc="1-d"),
+        E(ones(2, 3, 3), ones(3, 2), desc="3-d"),
+        E(ones(2, 2), ones(2, 2, dtype="float64"), desc="dtype mismatch"),
+    ]
+
+
+def _bmm_samples(dtype, rng):
+    for sa, sb in [((2, 5, 3), (2, 3, 4)), ((1, 1, 1), (1, 1, 2)), ((0, 2, 3), (0, 3, 2))]:
+        yield Sample((arg(sa, dtype, rng), arg(sb, dtype, rng)))
+    yield Sample((arg((2, 4, 3), dtype, rng, "T"), arg((2, 3, 2), dtype, rng, "slice")))
+
+
+def _bmm_errors():
+    return [
+        E(ones(5, 3), ones(3, 2), desc="2-d"),
+        E(ones(2, 5, 3), ones(3, 3, 2), names=("[2, 3]", "[3, 3]")),
+        E(ones(2, 5, 3), ones(2, 4, 2), names=("[2, 3]", "[2, 4]")),
+    ]
+
+
+def _norm_samples(dtype, rng):
+    for shape, layout in [((5,), "contiguous"), ((3, 4), "T"), ((2, 3, 2), "contiguous")]:
+        x = arg(shape, dtype, rng, layout, away=0.1)
+        yield Sample((x,))
+        yield Sample((x,), dict(p=1))
+        yield Sample((x,), dict(p=3, dim=0))
+        yield Sample((x,), dict(p=float("inf"), dim=-1, keepdim=True))
+        yield Sample((x,), dict(p=-float("inf")))
+        yield Sample((x,), dict(p=0.5, dim=0))
+        yield Sample((x,), dict(p="fro", dim=-1))
+    yield Sample((Arg(np.zeros((2, 3), dtype)),), dict(dim=1), desc="zeros, p=2")
+    yield Sample((Arg(np.zeros((2, 3), dtype)),), dict(p=3, dim=1), desc="zeros, p=3")
+    yield Sample((Arg(np.array([0.0, 1.0, -2.0], dtype)),), dict(p=1.5), desc="a zero, p=1.5")
+
+
+def _norm_errors():
+    return [
+        E(Arg(np.arange(3)), desc="int64"),
+        E(ones(2, 3), dim=2, names=("2",)),
+        E(ones(2, 3), p="abc", names=("abc",)),
+    ]
+
+
+def _linalg_norm_samples(dtype, rng):
+    for shape, layout in [((5,), "contiguous"), ((3, 4), "T"), ((2, 3, 2), "contiguous")]:
+        x = arg(shape, dtype, rng, layout, away=0.1)
+        yield Sample((x,))
+        yield Sample((x,), dict(dim=-1))
+        yield Sample((x,), dict(ord=1, dim=0))
+    m = arg((3, 4), dtype, rng, away=0.1)
+    for order in ("fro", 1, -1, float("inf"), -float("inf")):
+        yield Sample((m,), dict(ord=order))
+    yield Sample((arg((2, 3, 4), dtype, rng),), dict(ord=1, dim=(0, 2), keepdim=True))
+    yield Sample((arg((4,), dtype, rng),), dict(ord=3))
+
+
+def _linalg_norm_errors():
+    return [
+        E(Arg(np.arange(3)), desc="int64"),
+        E(ones(2, 2, 2), ord=1, names=("3D",)),
+        E(ones(2, 2), ord="abc", dim=(0, 1), names=("abc",)),
+    ]
+
+
+def _unique_samples(dtype, rng):
+    for shape in [(0,), (7,), (3, 4), ()]:
+        x = Arg(data(shape, dtype, rng, low=-2, high=2).round())
+        yield Sample((x,))
+        yield Sample((x,), dict(return_inverse=True))
+        yield Sample((x,), dict(return_counts=True, sorted=False))
+        yield Sample((x,), dict(return_inverse=True, return_counts=True))
+    x = Arg(np.array([[1, 2], [3, 4], [1, 2]]).astype(dtype))
+    yield Sample((x,), dict(dim=0, return_inverse=True, return_counts=True))
+
+
+def _roll_samples(dtype, rng):
+    yield Sample((arg((5,), dtype, rng), 2))
+    yield Sample((arg((5,), dtype, rng), -7))
+    yield Sample((arg((3, 4), dtype, rng, "T"), 1))  # no dims: the flattened tensor
+    yield Sample((arg((3, 4), dtype, rng), (1, -1), (0, 1)))
+    yield Sample((arg((2, 3, 2), dtype, rng),), dict(shifts=1, dims=-1))
+    yield Sample((arg((0, 3), dtype, rng), 1, 1))
+
+
+def _roll_errors():
+    return [
+        E(ones(3), (1, 2), 0, names=("2", "1")),
+        E(ones(3), (1, 2), names=("2",)),
+        E(ones(3), 1, 5, names=("5",)),
+    ]
+
+
+def _flip_samples(dtype, rng):
+    yield Sample((arg((5,), dtype, rng), (0,)))
+    yield Sample((arg((3, 4), dtype, rng, "T"), (0, 1)))
+    yield Sample((arg((2, 3, 2), dtype, rng, "slice"), [-1]))
+    yield Sample((arg((2, 3), dtype, rng), ()))
+    yield Sample((arg((), dtype, rng), ()))
+
+
+def _flip_errors():
+    return [E(ones(3), (0, 0), names=("0",)), E(ones(3), (3,), names=("3",))]
+
+
+def _repeat_interleave_samples(dtype, rng):
+    yield Sample((arg((3,), dtype, rng), 2))
+    yield Sample((arg((2, 3), dtype, rng, "T"), 2))  # no dim: flattened
+    yield Sample((arg((2, 3), dtype, rng), 3), dict(dim=0))
+    yield Sample((arg((2, 3), dtype, rng), Arg(np.array([1, 0, 2]))), dict(dim=1))
+    yield Sample((arg((4,), dtype, rng), Arg(np.array(2))))
+    yield Sample((arg((), dtype, rng), 3))
+    yield Sample((arg((2, 2), dtype, rng), 0), dict(dim=1))
+
+
+def _repeat_interleave_errors():
+    return [
+        E(ones(3), Arg(np.array([1, 2])), names=("2", "3")),
+        E(ones(3), -1, desc="negative"),
+        E(ones(3), Arg(np.array([1, -2, 1])), desc="a negative count"),
+        E(ones(3), 2, dim=1, names=("1",)),
+    ]
+
+
+def _div_rounding_samples(dtype, rng):
+    for mode in ("trunc", "floor"):
+        for sa, sb in [((5,), (5,)), ((2, 3), (3,)), ((3,), ())]:
+            a = Arg(data(sa, dtype, rng, low=-9, high=9))
+            b = Arg(data(sb, dtype, rng, low=-4, high=4, away=1.0))
+            yield Sample((a, b), dict(rounding_mode=mode), central=False)
+        yield Sample((Arg(data((4,), dtype, rng, low=-9, high=9)), 3), dict(rounding_mode=mode))
+
+
+COMPAT = [
+    OpInfo("mm", _mm_samples, NUMERIC, errors=_mm_errors, tol={"float32": (1e-5, 1e-5)}),
+    OpInfo("bmm", _bmm_samples, NUMERIC, errors=_bmm_errors, tol={"float32": (1e-5, 1e-5)}),
+    OpInfo("norm", _norm_samples, FLOATS, errors=_norm_errors, tol={"float32": (1e-5, 1e-5)}),
+    OpInfo(
+        "linalg.norm",
+        _linalg_norm_samples,
+        FLOATS,
+        fn=lambda lib: lib.linalg.norm,
+        errors=_linalg_norm_errors,
+        tol={"float32": (1e-5, 1e-5)},
+    ),
+    OpInfo(
+        "linalg.vector_norm",
+        lambda dt, rng: [
+            Sample((arg((3, 4), dt, rng, away=0.1),), dict(ord=o, dim=d))
+            for o, d in [(2, None), (1, 1), (float("inf"), 0), (4, (0, 1))]
+        ],
+        FLOATS,
+        fn=lambda lib: lib.linalg.vector_norm,
+    ),
+    OpInfo("unique", _unique_samples, ALL, grad=False),
+    OpInfo("roll", _roll_samples, ALL, errors=_roll_errors),
+    OpInfo("flip", _flip_samples, ALL, errors=_flip_errors),
+    OpInfo("repeat_interleave", _repeat_interleave_samples, ALL, errors=_repeat_interleave_errors),
+    OpInfo(
+        "div(rounding_mode)",
+        _div_rounding_samples,
+        NUMERIC,
+        fn=lambda lib: lib.div,
+        grad=False,
+        errors=lambda: [E(ones(2), ones(2), rounding_mode="round", names=("round",))],
+    ),
+    _query("nelement", function=False),
+    OpInfo("type()", _small, ALL, fn=op_fn(lambda x: x.type()), grad=False),
+    OpInfo(
+        "type(dtype)",
+        lambda dt, rng: [
+            Sample((arg((2, 3), dt, rng), DType(name))) for name in ("float64", "int64", "bool")
+        ],
+        ALL,
+        fn=op_fn(lambda x, d: x.type(d)),
+    ),
+    OpInfo(
+        "type(name)",
+        lambda dt, rng: [
+            Sample((arg((2, 3), dt, rng), name))
+            for name in ("torch.DoubleTensor", "torch.LongTensor", "torch.FloatTensor")
+        ],
+        ALL,
+        fn=op_fn(lambda x, d: x.type(d)),
+        errors=lambda: [E(ones(2), "float", names=("float",))],
+    ),
+]
+ALL_OPS = ALL_OPS + COMPAT

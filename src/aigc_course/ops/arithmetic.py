@@ -185,12 +185,36 @@ def mul(input: Tensor | Number, other: Tensor | Number) -> Tensor:
     return Mul.apply(a, b)
 
 
-def div(input: Tensor | Number, other: Tensor | Number) -> Tensor:
-    r"""$x / y$, true division: integers divide into the default float dtype, as in torch."""
-    if _float_and_number(input, other):
-        return Div.apply(input, other)
-    a, b = _promote_operands(input, other, float_result=True)
-    return Div.apply(a, b)
+def div(input: Tensor | Number, other: Tensor | Number, *, rounding_mode: str | None = None):
+    r"""$x / y$, true division: integers divide into the default float dtype, as in torch.
+
+    ``rounding_mode='trunc'`` rounds the quotient toward zero, ``'floor'`` down (Python's
+    ``//``); both keep the operands' promoted dtype.
+
+    Note: the rounded quotients are steps, whose derivative is 0 wherever it exists; unlike
+    torch, they are returned outside the graph rather than with a gradient of zeros.
+    """
+    if rounding_mode is None:
+        if _float_and_number(input, other):
+            return Div.apply(input, other)
+        a, b = _promote_operands(input, other, float_result=True)
+        return Div.apply(a, b)
+    if rounding_mode not in ("trunc", "floor"):
+        raise RuntimeError(
+            "div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
+            f"'{rounding_mode}'"
+        )
+    a, b = _promote_operands(input, other)
+    x, y = np.broadcast_arrays(a._data, b._data)
+    if x.dtype.kind in "biu":
+        if (y == 0).any():
+            raise RuntimeError("ZeroDivisionError")
+        q = np.floor_divide(x, y)
+        if rounding_mode == "trunc":  # floor rounds a negative inexact quotient one too low
+            q = q + ((q < 0) & (q * y != x))
+    else:
+        q = np.floor(x / y) if rounding_mode == "floor" else np.trunc(x / y)
+    return Tensor._make(np.asarray(q, dtype=x.dtype))
 
 
 true_divide = div

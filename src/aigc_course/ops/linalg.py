@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._checks import broadcast_shapes
+from .._checks import _check_dims, broadcast_shapes
 from .._tensor import Tensor
 from ..autograd.function import Function
+from .reduction import _expand_back
 
 
 class Matmul(Function):
@@ -80,7 +81,7 @@ class Linear(Function):
 # ---------------------------------------------------------------- public functions
 
 
-def matmul(a: Tensor, b: Tensor) -> Tensor:
+def matmul(input: Tensor, other: Tensor) -> Tensor:
     """Matrix product with torch's rules for 1-D operands and batch broadcasting.
 
     >>> import aigc_course as ac
@@ -89,6 +90,7 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
     ...
     RuntimeError: mat1 and mat2 shapes cannot be multiplied (5x3 and 4x2)
     """
+    a, b = input, other
     if not isinstance(a, Tensor) or not isinstance(b, Tensor):
         raise TypeError(
             f"matmul(): argument 'other' must be Tensor, not "
@@ -156,3 +158,234 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     if bias is not None and bias._data.shape not in ((out_features,), (), (1,)):
         return Linear.apply(input, weight, None) + bias  # an unusual bias: broadcast by +
     return Linear.apply(input, weight, bias)
+
+
+# ---------------------------------------------------------------- mm, bmm
+
+
+class Mm(Matmul):
+    r"""$Z = X W$ for two matrices (torch's ``mm``): :class:`Matmul`'s rule, $dX = dZ\,W^\top$,
+    $dW = X^\top dZ$."""
+
+
+class Bmm(Matmul):
+    r"""$Z_b = X_b W_b$ for each matrix of a batch (torch's ``bmm``): $dX_b = dZ_b\,W_b^\top$,
+    $dW_b = X_b^\top dZ_b$."""
+
+
+def _same_dtype(a: Tensor, b: Tensor) -> None:
+    if a._data.dtype != b._data.dtype:
+        names = [_C_NAMES.get(t.dtype.name, t.dtype.name) for t in (a, b)]
+        raise RuntimeError(
+            f"expected m1 and m2 to have the same dtype, but got: {names[0]} != {names[1]}"
+        )
+
+
+# torch names dtypes by their C types in some messages
+_C_NAMES = {"float32": "float", "float64": "double", "int64": "long int", "int32": "int"}
+
+
+def mm(input: Tensor, mat2: Tensor) -> Tensor:
+    """The product of two matrices, without broadcasting (``torch.mm``).
+
+    >>> import aigc_course as ac
+    >>> ac.mm(ac.ones(2, 3), ac.ones(3, 4)).shape
+    aigc_course.Size([2, 4])
+    """
+    for name, t in (("input", input), ("mat2", mat2)):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"mm(): argument '{name}' must be Tensor, not {type(t).__name__}")
+    if input.ndim != 2:
+        raise RuntimeError(f"self must be a matrix, but got a {input.ndim}-D tensor")
+    if mat2.ndim != 2:
+        raise RuntimeError(f"mat2 must be a matrix, but got a {mat2.ndim}-D tensor")
+    (n, k), (k2, m) = input._data.shape, mat2._data.shape
+    if k != k2:
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({n}x{k} and {k2}x{m})")
+    _same_dtype(input, mat2)
+    if input._data.dtype.kind == "b":
+        raise RuntimeError("\"addmm_impl_cpu_\" not implemented for 'Bool'")
+    return Mm.apply(input, mat2)
+
+
+def bmm(input: Tensor, mat2: Tensor) -> Tensor:
+    """Batches of matrix products, (b, n, k) @ (b, k, m) -> (b, n, m), no broadcasting
+    (``torch.bmm``)."""
+    for name, t in (("input", input), ("mat2", mat2)):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"bmm(): argument '{name}' must be Tensor, not {type(t).__name__}")
+    if input.ndim != 3:
+        raise RuntimeError(f"batch1 must be a 3D tensor, but got a {input.ndim}-D tensor")
+    if mat2.ndim != 3:
+        raise RuntimeError(f"batch2 must be a 3D tensor, but got a {mat2.ndim}-D tensor")
+    b, _, k = input._data.shape
+    if mat2._data.shape[:2] != (b, k):
+        raise RuntimeError(
+            f"Expected size for first two dimensions of batch2 tensor to be: [{b}, {k}] but "
+            f"got: [{mat2.shape[0]}, {mat2.shape[1]}]."
+        )
+    _same_dtype(input, mat2)
+    if input._data.dtype.kind == "b":
+        raise RuntimeError("\"bmm\" not implemented for 'Bool'")
+    return Bmm.apply(input, mat2)
+
+
+# ---------------------------------------------------------------- norms
+
+
+class LinalgVectorNorm(Function):
+    r"""$z = \lVert x \rVert_p = (\sum_i |x_i|^p)^{1/p}$ over ``dim``, so
+
+    $$dx_i = dz\, \operatorname{sign}(x_i)\, |x_i|^{p-1} / z^{p-1},$$
+
+    which for $p = 2$ is $dz\, x_i / z$ and for $p = 1$ is $dz\, \operatorname{sign}(x_i)$.
+    For $p = \pm\infty$ the gradient goes to the elements of largest (smallest) $|x_i|$, shared
+    equally among ties; for $p = 0$ (the count of nonzeros) it is 0. Where $z = 0$ (so every
+    $x_i = 0$) the gradient is 0, not 0/0, as in torch.
+    """
+
+    @staticmethod
+    def forward(ctx, x, p, dim, keepdim):
+        ctx.p, ctx.dim, ctx.keepdim, ctx.in_shape = p, dim, keepdim, x.shape
+        a = np.abs(x)
+        if p == 2:
+            z = np.sqrt(np.sum(a * a, axis=dim, keepdims=keepdim))
+        elif p == np.inf:
+            z = np.max(a, axis=dim, keepdims=keepdim, initial=0)
+        elif p == -np.inf:
+            z = np.min(a, axis=dim, keepdims=keepdim)
+        elif p == 0:
+            z = np.sum(a != 0, axis=dim, keepdims=keepdim).astype(x.dtype)
+        elif p == 1:
+            z = np.sum(a, axis=dim, keepdims=keepdim)
+        else:
+            z = np.sum(a**p, axis=dim, keepdims=keepdim) ** (1.0 / p)
+        z = np.asarray(z, dtype=x.dtype)
+        ctx.save_for_backward(x, z)  # z: the output itself, so its own gradient flows back too
+        return z
+
+    @staticmethod
+    def backward(ctx, dz):
+        x, z = ctx.saved_tensors
+        p = ctx.p
+        dz, z = _expand_back(ctx, dz), _expand_back(ctx, z)  # broadcast against x
+        if p == 0:
+            return x * 0
+        if p == 1:
+            return dz * x.sign()
+        if p in (np.inf, -np.inf):
+            hit = (x.abs() == z).to(x.dtype)
+            return dz * x.sign() * hit / hit.sum(ctx.dim, keepdim=True)
+        safe = z.masked_fill(z == 0, 1.0)
+        if p == 2:
+            return dz * x / safe
+        scale = (x.abs() ** (p - 1) * x.sign()).masked_fill(x == 0, 0.0)
+        return dz * scale / safe ** (p - 1)
+
+
+def _norm_dims(dim, ndim: int):
+    if dim is None or (isinstance(dim, (tuple, list)) and len(dim) == 0):
+        return None
+    return _check_dims(dim, ndim)
+
+
+def vector_norm(x: Tensor, ord: float = 2, dim=None, keepdim: bool = False, *, dtype=None):
+    r"""$\lVert x \rVert_p$ over ``dim`` (all elements by default), as
+    ``torch.linalg.vector_norm``: ``ord`` is any number, ``inf`` or ``-inf``.
+
+    >>> import aigc_course as ac
+    >>> ac.linalg.vector_norm(ac.tensor([3.0, -4.0]))
+    tensor(5.)
+    """
+    if not isinstance(x, Tensor):
+        raise TypeError(
+            f"linalg.vector_norm(): argument 'input' must be Tensor, not {type(x).__name__}"
+        )
+    if dtype is not None:
+        x = x.to(dtype)
+    if x._data.dtype.kind != "f":
+        name = {"int64": "Long", "int32": "Int", "bool": "Bool", "uint8": "Byte"}
+        raise RuntimeError(
+            "linalg.vector_norm: Expected a floating point or complex tensor as input. Got "
+            f"{name.get(x.dtype.name, x.dtype.name)}"
+        )
+    if isinstance(ord, str) or not isinstance(ord, (int, float, np.number)):
+        raise TypeError(f"linalg.vector_norm(): argument 'ord' must be a number, not {ord!r}")
+    dims = _norm_dims(dim, x._data.ndim)
+    if ord < 0 and x._data.size == 0:
+        raise RuntimeError(
+            f"linalg.vector_norm cannot compute the {ord} norm on an empty tensor because the "
+            "operation does not have an identity"
+        )
+    return LinalgVectorNorm.apply(x, p=float(ord), dim=dims, keepdim=keepdim)
+
+
+def matrix_norm(A: Tensor, ord="fro", dim=(-2, -1), keepdim: bool = False, *, dtype=None):
+    r"""A matrix norm over the two axes ``dim``, as ``torch.linalg.matrix_norm``: ``'fro'``
+    ($\sqrt{\sum_{ij} a_{ij}^2}$), ``1``/``-1`` (largest/smallest column sum of $|a_{ij}|$) and
+    ``inf``/``-inf`` (the same over rows).
+
+    Note: the spectral norms (``2``, ``-2``) and ``'nuc'`` need a singular value decomposition,
+    which this course does not build; they raise ``NotImplementedError``.
+    """
+    if not isinstance(dim, (tuple, list)) or len(dim) != 2:
+        raise RuntimeError(f"linalg.matrix_norm: dim must be a 2-tuple. Got {dim}")
+    if A.ndim < 2:
+        raise RuntimeError(
+            "linalg.matrix_norm: The input tensor A must have at least 2 dimensions."
+        )
+    d0, d1 = _check_dims(dim, A._data.ndim)
+    if ord == "fro":
+        return vector_norm(A, 2, (d0, d1), keepdim, dtype=dtype)
+    if ord in ("nuc", 2, -2):
+        raise NotImplementedError(
+            f"linalg.matrix_norm: ord={ord!r} needs singular values, which aigc_course does not "
+            "compute; use ord='fro', 1, -1, inf or -inf"
+        )
+    if ord not in (1, -1, np.inf, -np.inf):
+        raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported.")
+    if dtype is not None:
+        A = A.to(dtype)
+    summed, other = (d0, d1) if abs(ord) == 1 else (d1, d0)  # column sums for 1, row sums for inf
+    sums = A.abs().sum(summed, keepdim=True)
+    out = sums.max(other, keepdim=True)[0] if ord > 0 else sums.min(other, keepdim=True)[0]
+    return out if keepdim else out.squeeze(max(d0, d1)).squeeze(min(d0, d1))
+
+
+def linalg_norm(A: Tensor, ord=None, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
+    """``torch.linalg.norm``: a vector norm when ``dim`` is one axis (or when ``ord`` and
+    ``dim`` are both ``None``: the 2-norm of all elements), a matrix norm when ``dim`` is two
+    axes or ``A`` is 2-D with an ``ord``."""
+    if dim is not None and not isinstance(dim, (tuple, list)):
+        dim = (dim,)
+    if dim is None:
+        if ord is None:
+            return vector_norm(A, 2, None, keepdim, dtype=dtype)
+        if A.ndim not in (1, 2):
+            raise RuntimeError(
+                "linalg.norm: If dim is not specified but ord is, the input must be 1D or 2D. "
+                f"Got {A.ndim}D."
+            )
+        dim = tuple(range(A.ndim))
+    if len(dim) == 2:
+        return matrix_norm(A, "fro" if ord is None else ord, dim, keepdim, dtype=dtype)
+    if isinstance(ord, str):
+        raise RuntimeError(f"linalg.vector_norm: Order {ord} not supported for vectors.")
+    return vector_norm(A, 2 if ord is None else ord, dim, keepdim, dtype=dtype)
+
+
+def norm(input: Tensor, p="fro", dim=None, keepdim: bool = False, dtype=None) -> Tensor:
+    r"""``torch.norm``: ``p='fro'`` (the default) and numbers are vector norms over ``dim``
+    (all elements by default), so ``x.norm()`` is $\sqrt{\sum_i x_i^2}$.
+
+    >>> import aigc_course as ac
+    >>> ac.tensor([[3.0, 4.0], [0.0, 0.0]]).norm(dim=1)
+    tensor([5., 0.])
+    """
+    if isinstance(p, str):
+        if p == "fro":
+            return vector_norm(input, 2, dim, keepdim, dtype=dtype)
+        if p == "nuc":
+            return matrix_norm(input, "nuc", dim if dim is not None else (-2, -1), keepdim)
+        raise RuntimeError(f"linalg.matrix_norm: Order {p} not supported.")
+    return vector_norm(input, 2 if p is None else p, dim, keepdim, dtype=dtype)

@@ -135,3 +135,40 @@ def topk(
         order = np.zeros((), dtype=np.int64)
     values = Topk.apply(input, dim=d, index=order)
     return _TopkResult(values, Tensor._make(order))
+
+
+def unique(
+    input: Tensor,
+    sorted: bool = True,
+    return_inverse: bool = False,
+    return_counts: bool = False,
+    dim: int | None = None,
+):
+    """The distinct elements of ``input`` in ascending order (``sorted=False`` gives the same
+    order, as torch's CPU kernel does); optionally, for each input element the position of its
+    value among them (``return_inverse``), and how often each occurs (``return_counts``).
+    With ``dim``, the distinct slices along that axis.
+
+    Not differentiable: torch does not differentiate it either.
+
+    >>> import aigc_course as ac
+    >>> ac.unique(ac.tensor([3, 1, 3, 2]), return_counts=True)
+    (tensor([1, 2, 3]), tensor([1, 1, 2]))
+    """
+    a = input._data
+    if dim is None:
+        values, inverse, counts = np.unique(a.reshape(-1), return_inverse=True, return_counts=True)
+        inverse = inverse.reshape(a.shape)
+    else:
+        d = _check_dim(dim, a.ndim)
+        values, inverse, counts = np.unique(a, return_inverse=True, return_counts=True, axis=d)
+        inverse = inverse.reshape(-1)
+    out = Tensor._make(np.ascontiguousarray(values))
+    if not return_inverse and not return_counts:
+        return out
+    result = (out,)
+    if return_inverse:
+        result += (Tensor._make(inverse.astype(np.int64)),)
+    if return_counts:
+        result += (Tensor._make(counts.astype(np.int64)),)
+    return result
