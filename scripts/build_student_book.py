@@ -6,12 +6,13 @@ Usage::
 
 It writes the book's source to ``_build/student/`` (the folder to publish on the student
 branch): the student edition of every chapter (``scripts/make_student_notebooks.py``:
-solution cells removed, exercise outputs cleared, other outputs kept), the book's
-``chapters/index.md`` and ``_toc.yml``, and a ``_config.yml`` generated from the book's own
-``_config.yml`` with only the overlay below changed. ``repository.url`` is copied from
-``_config.yml``, where it is defined once; the overlay gives the student book its own
-``repository.branch`` and ``path_to_book``, so its Colab buttons open the solution-free
-notebooks on that branch. Then it runs ``jupyter-book build --warningiserror`` on it.
+solution cells removed, the outputs of each exercise section cleared, the teaching cells'
+outputs kept), the book's ``chapters/index.md`` and ``_toc.yml``, and a ``_config.yml``
+generated from the book's own ``_config.yml`` with only the overlay below changed.
+``repository.url`` is copied from ``_config.yml``, where it is defined once; the overlay gives
+the student book its own ``repository.branch`` and ``path_to_book``, so its Colab buttons open
+the solution-free notebooks on that branch. Then it runs
+``jupyter-book build --warningiserror`` on it.
 
 To publish: push the contents of ``_build/student/`` (without its ``_build/``) to the
 branch ``student`` of the repository, and serve ``_build/student/_build/html``.
