@@ -312,6 +312,7 @@ LOSSES = [
         errors=lambda: [
             E(ones(3), ones(4), names=("(3)", "(4)")),
             E(ones(3), ones(3), reduction="avg", names=("avg",)),
+            E(ones(2), ones(2), pos_weight=ones(2), names=("pos_weight",), requires_grad=True),
         ],
         tol={"float32": (1e-5, 1e-5)},
     ),
@@ -756,6 +757,7 @@ BCE_LOSSES = [
         errors=lambda: [
             E(ones(3), ones(3, 1), names=("[3]", "[3, 1]")),
             E(ones(3), ones(3), reduction="avg", names=("avg",)),
+            E(ones(2), ones(2), pos_weight=ones(2), names=("pos_weight",), requires_grad=True),
         ],
         tol={"float32": (1e-5, 1e-5)},
     ),
@@ -887,7 +889,7 @@ LAYER_MODULE_ERRORS = [
         errors=lambda: [
             E(ones(2, 3, 4), names=("3D",)),
             E(ones(1, 3, 1, 1), names=("[1, 3, 1, 1]",)),
-            E(ones(2, 4, 2, 2), names=("3 elements", "4")),
+            E(ones(2, 4, 2, 2), names=("4 elements", "3")),
         ],
     ),
     OpInfo(

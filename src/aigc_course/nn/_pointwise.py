@@ -50,7 +50,7 @@ class BinaryCrossEntropy(Function):
     $-100$. Its derivatives, with torch's floor on the denominator:
 
     $$dx = d\ell\; w\,\frac{x - y}{\max\left(x(1 - x),\ 10^{-12}\right)},\qquad
-    dy = d\ell\; w\left(\log(1 - x) - \log x\right).$$
+    dy = d\ell\; w\left(\log(1 - x) - \log x\right)\ \text{(unclamped, as torch's)}.$$
 
     (torch has no derivative for the weight $w$, and neither do we.)
     """
@@ -76,5 +76,5 @@ class BinaryCrossEntropy(Function):
         if ctx.needs_input_grad[0]:
             dx = g * (x - y) / ((1 - x) * x).clamp(min=EPSILON)
         if ctx.needs_input_grad[1]:
-            dy = g * ((1 - x).log().clamp(min=LOG_FLOOR) - x.log().clamp(min=LOG_FLOOR))
+            dy = g * ((1 - x).log() - x.log())  # torch does not clamp these logs: ±inf at 0, 1
         return dx, dy, None

@@ -650,6 +650,12 @@ def binary_cross_entropy_with_logits(
         raise ValueError(
             f"Target size ({target.shape}) must be the same as input size ({input.shape})"
         )
+    for name, t in (("weight", weight), ("pos_weight", pos_weight)):
+        if t is not None and t.requires_grad:  # torch has no derivative for them
+            raise RuntimeError(
+                "The function 'binary_cross_entropy_with_logits' is not differentiable with "
+                f"respect to argument '{name}'. This input cannot have requires_grad True."
+            )
     neg_log_sigmoid = Softplus.apply(-input, beta=1.0, threshold=math.inf)  # -log sigma(x)
     log_weight = 1.0 if pos_weight is None else 1 + (pos_weight - 1) * target
     loss = (1 - target) * input + log_weight * neg_log_sigmoid
