@@ -193,6 +193,11 @@ def test_real_chapters(tmp_path):
                     break
                 twin = next(c for c in student.cells if c.source == nxt.source)
                 assert not twin.get("outputs"), f"{path.name}: {nxt.source[:60]} kept its output"
+        # a checker's ✓ came from the solution: the grader would flag it as forged or stale
+        checkers = [c for c in student.cells if re.search(r"\bch\d\d\.check_\w+\s*\(", c.source)]
+        assert checkers, path.name
+        for cell in checkers:
+            assert not cell.get("outputs"), f"{path.name}: {cell.source[:60]} kept its verdict"
         flags = make_student_notebooks.in_exercise_sections(student.cells)
         for cell, in_exercise in zip(student.cells, flags, strict=True):
             if in_exercise:
