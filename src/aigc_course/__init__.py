@@ -172,6 +172,7 @@ from . import optim  # noqa: E402
 # torch.cuda, torch.backends.mps, torch.utils.data, torch.nn.functional,
 # torch.optim.lr_scheduler, torch.distributed.
 from . import backends, cuda, distributed, linalg, utils  # noqa: E402
+from .serialization import load, save  # noqa: E402
 from .nn import functional as _functional  # noqa: E402, F401
 from .optim import lr_scheduler as _lr_scheduler  # noqa: E402, F401
 from .utils import data as _data  # noqa: E402, F401
