@@ -3,13 +3,14 @@ r"""Convolution as one matrix product: *im2col*, then a matmul (chapter 3).
 A 2-D convolution slides a (C, kh, kw) kernel over the image and takes a dot product at each
 position. Written as loops that is six nested ``for``s; written as linear algebra it is
 
-1. :class:`Im2col`: copy every window the kernel sees into one row, giving a matrix of
-   shape (B·oh·ow, C·kh·kw). numpy's stride tricks make the windows a *view* of the padded
-   image first (no copy, no Python loop over pixels), then one copy lays them out as rows;
-2. one matrix product of those rows with the weight, reshaped (O, C·kh·kw).
+1. :class:`Im2col`: copy every window the kernel sees into one column, giving, per image, a
+   matrix of shape (C·kh·kw, oh·ow). numpy's stride tricks make the windows a *view* of the
+   padded image first (no copy, no Python loop over pixels), then one copy lays them out;
+2. one matrix product of the weight, reshaped (O, C·kh·kw), with those columns: (O, oh·ow),
+   which is already the output's (O, oh, ow) layout.
 
 Both steps are linear, so the backward is the same two steps transposed: the matmul's two
-backward products, then :class:`Col2im`, which *adds* each row back into the pixels it came
+backward products, then :class:`Col2im`, which *adds* each column back into the pixels it came
 from (windows overlap, so a pixel collects the gradient of every window that saw it).
 :class:`Im2col` and :class:`Col2im` are each other's adjoint, so each is the other's backward,
 and second derivatives come for free.
@@ -33,22 +34,25 @@ def out_size(size: int, k: int, stride: int, dilation: int, pad_total: int) -> i
 
 
 def im2col(x: np.ndarray, kernel: Pair, stride: Pair, dilation: Pair, padding, value=0.0):
-    """The windows of ``x`` (B, C, H, W) as a contiguous array (B, oh, ow, C, kh, kw).
+    """The windows of ``x`` (B, C, H, W) as a contiguous array (B, C, kh, kw, oh, ow).
 
     ``padding`` is ((top, bottom), (left, right)), filled with ``value`` (0 for a convolution,
-    -inf for max pooling). ``cols[b, i, j, c, p, q] = xpad[b, c, i*sh + p*dh, j*sw + q*dw]``.
+    -inf for max pooling). ``cols[b, c, p, q, i, j] = xpad[b, c, i*sh + p*dh, j*sw + q*dw]``.
     """
     (pt, pb), (pl, pr) = padding
     if pt or pb or pl or pr:
-        x = np.pad(x, ((0, 0), (0, 0), (pt, pb), (pl, pr)), constant_values=value)
+        B, C, H, W = x.shape
+        padded = np.full((B, C, pt + H + pb, pl + W + pr), value, dtype=x.dtype)
+        padded[:, :, pt : pt + H, pl : pl + W] = x
+        x = padded
     B, C, H, W = x.shape
     (kh, kw), (sh, sw), (dh, dw) = kernel, stride, dilation
     oh, ow = out_size(H, kh, sh, dh, 0), out_size(W, kw, sw, dw, 0)
     sB, sC, sH, sW = x.strides
-    windows = as_strided(  # a view: moving one output pixel moves the window by the stride
-        x, (B, oh, ow, C, kh, kw), (sB, sH * sh, sW * sw, sC, sH * dh, sW * dw), writeable=False
+    windows = as_strided(  # a view: a kernel tap moves by the dilation, a window by the stride
+        x, (B, C, kh, kw, oh, ow), (sB, sC, sH * dh, sW * dw, sH * sh, sW * sw), writeable=False
     )
-    return np.ascontiguousarray(windows)  # (B, oh, ow, C, kh, kw): the one copy
+    return np.ascontiguousarray(windows)  # (B, C, kh, kw, oh, ow): the one copy
 
 
 def col2im(cols: np.ndarray, shape, kernel: Pair, stride: Pair, dilation: Pair, padding):
@@ -60,19 +64,18 @@ def col2im(cols: np.ndarray, shape, kernel: Pair, stride: Pair, dilation: Pair, 
     B, C, H, W = shape
     (pt, pb), (pl, pr) = padding
     (kh, kw), (sh, sw), (dh, dw) = kernel, stride, dilation
-    oh, ow = cols.shape[1:3]
+    oh, ow = cols.shape[4:]
     xp = np.zeros((B, C, H + pt + pb, W + pl + pr), dtype=cols.dtype)
-    taps = cols.transpose(0, 3, 4, 5, 1, 2)  # (B, C, kh, kw, oh, ow)
     for p in range(kh):
         for q in range(kw):
             rows = slice(p * dh, p * dh + sh * (oh - 1) + 1, sh)
             columns = slice(q * dw, q * dw + sw * (ow - 1) + 1, sw)
-            xp[:, :, rows, columns] += taps[:, :, p, q]
-    return np.ascontiguousarray(xp[:, :, pt : pt + H, pl : pl + W])  # drop the padding
+            xp[:, :, rows, columns] += cols[:, :, p, q]  # (B, C, oh, ow)
+    return xp[:, :, pt : pt + H, pl : pl + W]  # drop the padding (a view: no copy)
 
 
 class Im2col(Function):
-    r"""$\text{cols} = \text{im2col}(x)$: (B, C, H, W) → (B, oh, ow, C, kh, kw).
+    r"""$\text{cols} = \text{im2col}(x)$: (B, C, H, W) → (B, C, kh, kw, oh, ow).
 
     Linear in $x$, so $dx = \text{col2im}(d\,\text{cols})$ (:class:`Col2im`)."""
 
@@ -116,13 +119,15 @@ class Col2im(Function):
 class Conv2d(Function):
     r"""$y = W \star x + b$ for ``x`` (B, C, H, W) and ``weight`` (O, C/G, kh, kw).
 
-    With the windows as rows, $X_{col}$ (N = B·oh·ow rows of K = C/G·kh·kw values per group
-    $g$) and the weight as a matrix $W_g$ (O/G, K), each group is one product:
+    With each image's windows as columns, $X_{col}$ (K = C/G·kh·kw values per group $g$, for
+    each of the L = oh·ow positions) and the weight as a matrix $W_g$ (O/G, K), each image and
+    group is one product, and its backward two more:
 
-    $$Y_g = X_{col,g}\, W_g^\top + b_g,\qquad dW_g = dY_g^\top X_{col,g},\qquad
-    dX_{col,g} = dY_g\, W_g,\qquad dx = \text{col2im}(dX_{col}),\qquad db = \textstyle\sum dY.$$
+    $$Y_g = W_g\, X_{col,g} + b_g,\qquad dW_g = \textstyle\sum_{\text{images}} dY_g\,
+    X_{col,g}^\top,\qquad dX_{col,g} = W_g^\top dY_g,\qquad dx = \text{col2im}(dX_{col}),
+    \qquad db = \textstyle\sum dY.$$
 
-    Forward runs on numpy arrays (one copy for im2col, one BLAS call per group). Backward is
+    Forward runs on numpy arrays (one copy for im2col, one batched BLAS call). Backward is
     written with Tensor operations, so that ``create_graph=True`` records it; the saved
     windows are then recomputed from $x$ with :class:`Im2col`, so that they are recorded too.
     """
@@ -134,46 +139,41 @@ class Conv2d(Function):
         O, Cg, kh, kw = weight.shape
         G, kernel = groups, (kh, kw)
         ctx.geometry, ctx.groups, ctx.x_shape = (kernel, stride, dilation, padding), G, x.shape
-        cols = im2col(x, kernel, stride, dilation, padding)  # (B, oh, ow, C, kh, kw)
-        B, oh, ow = cols.shape[:3]
-        rows = cols.reshape(B * oh * ow, G, Cg * kh * kw)  # (N, G, K)
+        cols = im2col(x, kernel, stride, dilation, padding)  # (B, C, kh, kw, oh, ow)
+        B, oh, ow = x.shape[0], cols.shape[4], cols.shape[5]
         w = weight.reshape(G, O // G, Cg * kh * kw)  # (G, O/G, K)
-        if G == 1:
-            y = rows[:, 0] @ w[0].T  # (N, O): one matrix product
-        else:  # one product per group, batched: (G, N, K) @ (G, K, O/G)
-            y = np.matmul(rows.transpose(1, 0, 2), w.transpose(0, 2, 1))  # (G, N, O/G)
-            y = y.transpose(1, 0, 2).reshape(-1, O)  # (N, O)
+        y = np.matmul(w, cols.reshape(B, G, Cg * kh * kw, oh * ow))  # (B, G, O/G, L)
+        y = y.reshape(B, O, oh, ow)
         if bias is not None:
-            y += bias
+            y += bias.reshape(O, 1, 1)
         needs_x, needs_w, _ = ctx.needs_input_grad
         # backward needs the windows for dW and the weight for dx
         ctx.save_for_backward(
             x if needs_w else None, weight if needs_x else None, cols if needs_w else None
         )
-        return np.ascontiguousarray(y.reshape(B, oh, ow, O).transpose(0, 3, 1, 2))  # (B,O,oh,ow)
+        return y  # (B, O, oh, ow)
 
     @staticmethod
     def backward(ctx, dy):
         x, weight, cols = ctx.saved_tensors
         needs_x, needs_w, needs_b = ctx.needs_input_grad
         kernel, stride, dilation, padding = ctx.geometry
-        G, Cg = ctx.groups, ctx.x_shape[1] // ctx.groups
-        B, O, oh, ow = dy.shape
-        dy_rows = dy.permute(0, 2, 3, 1).reshape(-1, G, O // G).transpose(0, 1)  # (G, N, O/G)
+        G, (B, C) = ctx.groups, ctx.x_shape[:2]
+        O, oh, ow = dy.shape[1:]
+        K = C // G * kernel[0] * kernel[1]
+        dy = dy.reshape(B, G, O // G, oh * ow)  # (B, G, O/G, L)
         dx = dweight = dbias = None
         if needs_w:
             if grad_mode.is_grad_enabled():  # create_graph: the windows as a function of x
                 cols = Im2col.apply(
                     x, kernel=kernel, stride=stride, dilation=dilation, padding=padding
                 )
-            cols = cols.reshape(-1, G, Cg * kernel[0] * kernel[1]).transpose(0, 1)  # (G, N, K)
-            dweight = (dy_rows.mT @ cols).reshape(O, Cg, *kernel)  # (G, O/G, K) -> W's shape
+            cols = cols.reshape(B, G, K, oh * ow)  # (B, G, K, L)
+            dweight = (dy @ cols.mT).sum(0).reshape(O, C // G, *kernel)  # (G, O/G, K) summed
         if needs_x:
-            w = weight.reshape(G, O // G, -1)  # (G, O/G, K)
-            dcols = (dy_rows @ w).transpose(0, 1)  # (N, G, K)
-            dcols = dcols.reshape(B, oh, ow, G * Cg, *kernel)  # (B, oh, ow, C, kh, kw)
+            dcols = weight.reshape(G, O // G, K).mT @ dy  # (B, G, K, L)
             dx = Col2im.apply(
-                dcols,
+                dcols.reshape(B, C, *kernel, oh, ow),
                 shape=ctx.x_shape,
                 kernel=kernel,
                 stride=stride,
@@ -181,7 +181,7 @@ class Conv2d(Function):
                 padding=padding,
             )
         if needs_b:
-            dbias = dy.sum((0, 2, 3))  # (O,)
+            dbias = dy.sum((0, 3)).reshape(O)  # (O,)
         return dx, dweight, dbias
 
 

@@ -221,12 +221,11 @@ def max_pool2d(
         dilation=geo["dilation"],
         padding=geo["pads"],
         value=low,
-    )  # (B, oh, ow, C, kh, kw)
-    values = windows.reshape(B, oh, ow, C, kh * kw).max(-1)[0]  # (B, oh, ow, C)
-    out = values.permute(0, 3, 1, 2).contiguous()  # (B, C, oh, ow)
+    )  # (B, C, kh, kw, oh, ow)
+    out = windows.reshape(B, C, kh * kw, oh, ow).max(2)[0]  # (B, C, oh, ow)
     if not return_indices:
         return out
-    tap = windows._data.reshape(B, oh, ow, C, kh * kw).argmax(-1).transpose(0, 3, 1, 2)
+    tap = windows._data.reshape(B, C, kh * kw, oh, ow).argmax(2)  # (B, C, oh, ow)
     (sh, sw), (dh, dw) = geo["stride"], geo["dilation"]
     (pt, _), (pl, _) = geo["pads"]
     row = np.arange(oh)[:, None] * sh - pt + (tap // kw) * dh  # (B, C, oh, ow)
@@ -273,13 +272,13 @@ def avg_pool2d(
     kh, kw = geo["kernel"]
     windows = _conv.Im2col.apply(
         input, kernel=geo["kernel"], stride=geo["stride"], dilation=(1, 1), padding=geo["pads"]
-    )  # (B, oh, ow, C, kh, kw)
-    sums = windows.reshape(B, oh, ow, C, kh * kw).sum(-1).permute(0, 3, 1, 2)  # (B, C, oh, ow)
+    )  # (B, C, kh, kw, oh, ow)
+    sums = windows.reshape(B, C, kh * kw, oh, ow).sum(2)  # (B, C, oh, ow)
     if divisor_override is not None:
         divisor = np.asarray(float(divisor_override))
     else:
         divisor = _conv.pool_divisor(input.shape[2:], geo, count_include_pad)  # (oh, ow)
-    return (sums / Tensor._make(divisor.astype(input._data.dtype))).contiguous()
+    return sums / Tensor._make(divisor.astype(input._data.dtype))
 
 
 def batch_norm(
