@@ -94,14 +94,14 @@ class Adam(Optimizer):
                     continue
                 theta, g = p._data, p.grad._data  # numpy arrays; theta is updated in place
                 state = self.state[p]
-                if not state:
-                    state["step"] = 0
-                    state["m"], state["v"] = zeros_like(p), zeros_like(p)
+                if "exp_avg" not in state:  # torch's names: m is exp_avg, v is exp_avg_sq
+                    state["step"] = Tensor._make(np.zeros((), dtype=np.float32))
+                    state["exp_avg"], state["exp_avg_sq"] = zeros_like(p), zeros_like(p)
                     if group["amsgrad"]:
-                        state["v_max"] = zeros_like(p)
-                state["step"] += 1
-                t = state["step"]
-                m, v = state["m"]._data, state["v"]._data
+                        state["max_exp_avg_sq"] = zeros_like(p)
+                state["step"] += 1  # a 0-d float32 tensor, as torch keeps it
+                t = float(state["step"])
+                m, v = state["exp_avg"]._data, state["exp_avg_sq"]._data
 
                 if group["maximize"]:
                     g = -g
@@ -115,7 +115,7 @@ class Adam(Optimizer):
                 v *= beta2
                 v += (1 - beta2) * (g * g)
                 if group["amsgrad"]:
-                    v_max = state["v_max"]._data
+                    v_max = state["max_exp_avg_sq"]._data
                     np.maximum(v_max, v, out=v_max)
                     v = v_max
                 m_hat = m / (1 - beta1**t)

@@ -4,8 +4,10 @@ An optimizer owns three things:
 
 - ``param_groups``: a list of dicts, each with its ``"params"`` and its own options (``lr``,
   ``weight_decay``...), so that, say, biases can train without weight decay;
-- ``state``: a dict from parameter to what the algorithm remembers about it between steps
-  (Adam's ``m`` and ``v``, SGD's momentum buffer ``b``);
+- ``state``: a dict from parameter to what the algorithm remembers about it between steps,
+  under torch's keys, so that state dicts move between the two libraries: Adam's ``m`` and
+  ``v`` are ``exp_avg`` and ``exp_avg_sq``, SGD's momentum buffer ``b`` is
+  ``momentum_buffer``, and the step count ``step`` is a 0-d float32 tensor, as in torch;
 - ``defaults``: the options a group gets when it does not set them.
 
 ``step()`` reads each parameter's ``.grad`` and updates the parameter in place; a parameter
@@ -179,12 +181,19 @@ class Optimizer:
         self.state = defaultdict(dict)
         for i, s in state_dict["state"].items():
             p = by_index[int(i)]
-            self.state[p] = {
-                k: v.clone().detach() if isinstance(v, Tensor) else copy.deepcopy(v)
-                for k, v in s.items()
-            }
+            self.state[p] = {k: _copy_state_value(v) for k, v in s.items()}
         for ours, saved in zip(self.param_groups, groups, strict=True):
             ours.update({k: copy.deepcopy(v) for k, v in saved.items() if k != "params"})
+
+
+def _copy_state_value(v):
+    """A private copy of one state value: our tensors are cloned, torch's converted (a state
+    dict from ``torch.optim`` loads as it is), anything else deep-copied."""
+    if isinstance(v, Tensor):
+        return Tensor._make(np.array(v._data))
+    if type(v).__module__ == "torch" and hasattr(v, "numpy"):
+        return Tensor._make(np.array(v.detach().cpu().numpy()))
+    return copy.deepcopy(v)
 
 
 def check_hyperparameter(what: str, value: float, low: float = 0.0) -> None:

@@ -93,31 +93,31 @@ class RMSprop(Optimizer):
                     continue
                 theta, g = p._data, p.grad._data  # numpy arrays; theta is updated in place
                 state = self.state[p]
-                if not state:
-                    state["step"] = 0
-                    state["v"] = zeros_like(p)
+                if "square_avg" not in state:  # torch's names: v is square_avg, b momentum_buffer
+                    state["step"] = Tensor._make(np.zeros((), dtype=np.float32))
+                    state["square_avg"] = zeros_like(p)
                     if mu > 0:
-                        state["b"] = zeros_like(p)
+                        state["momentum_buffer"] = zeros_like(p)
                     if group["centered"]:
-                        state["g_avg"] = zeros_like(p)
-                state["step"] += 1
+                        state["grad_avg"] = zeros_like(p)
+                state["step"] += 1  # a 0-d float32 tensor, as torch keeps it
 
                 if group["maximize"]:
                     g = -g
                 if lam != 0:
                     g = g + lam * theta
-                v = state["v"]._data
+                v = state["square_avg"]._data
                 v *= alpha
                 v += (1 - alpha) * (g * g)
                 v_tilde = v
                 if group["centered"]:
-                    g_avg = state["g_avg"]._data
+                    g_avg = state["grad_avg"]._data
                     g_avg *= alpha
                     g_avg += (1 - alpha) * g
                     v_tilde = v - g_avg * g_avg
                 denom = np.sqrt(v_tilde) + eps
                 if mu > 0:
-                    b = state["b"]._data
+                    b = state["momentum_buffer"]._data
                     b *= mu
                     b += g / denom
                     theta -= lr * b

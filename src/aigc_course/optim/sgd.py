@@ -91,14 +91,14 @@ class SGD(Optimizer):
                 if lam != 0:
                     g = g + lam * theta
                 if mu != 0:
-                    state = self.state[p]
-                    if "b" not in state:
-                        state["b"] = Tensor._make(g.copy())
+                    state = self.state[p]  # b is torch's momentum_buffer
+                    if "momentum_buffer" not in state:
+                        state["momentum_buffer"] = Tensor._make(g.copy())
                     else:
-                        b = state["b"]._data
+                        b = state["momentum_buffer"]._data
                         b *= mu
                         b += (1 - tau) * g
-                    b = state["b"]._data
+                    b = state["momentum_buffer"]._data
                     g = g + mu * b if group["nesterov"] else b
                 theta -= lr * g
                 p._bump_version()
