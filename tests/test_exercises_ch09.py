@@ -163,3 +163,140 @@ def test_cached_attention_passes(capsys):
 def test_cached_attention_hints(wrong, hint):
     with pytest.raises(ExerciseError, match=hint):
         ch09.check_cached_attention(wrong)
+
+
+# ------------------------------------------------------------------ generation with a cache
+
+
+def attention(q, k, v, ahead=0, dtype=None):
+    """Causal attention from the formula (the T queries are the last T of S positions)."""
+    import math
+
+    if dtype is not None:
+        q, k, v = (t.to(dtype) for t in (q, k, v))
+    T, S = q.shape[-2], k.shape[-2]
+    s = q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1])
+    keep = ac.ones(S, S, dtype=ac.bool).tril(ahead)[S - T :]
+    return s.masked_fill(~keep, float("-inf")).softmax(dim=-1) @ v
+
+
+def cached_generate(model, ids, n, attend, positions="right", extend=True, cache=True):
+    """Greedy decoding with a list of per-layer (k, v), written from GPT-2's block."""
+    tr, nh = model.transformer, model.config.n_head
+    kv = [None] * len(tr.h)
+
+    def forward(new):
+        B, T = new.shape
+        past = 0 if kv[0] is None else kv[0][0].shape[2]
+        start = past if positions == "right" else 0
+        h = tr.wte(new) + tr.wpe(ac.arange(start, start + T))
+        C = h.shape[-1]
+        for i, block in enumerate(tr.h):
+            q, k, v = block.attn.c_attn(block.ln_1(h)).split(C, dim=2)
+            q, k, v = (t.view(B, T, nh, C // nh).transpose(1, 2) for t in (q, k, v))
+            if kv[i] is not None and extend:
+                k, v = ac.cat([kv[i][0], k], dim=2), ac.cat([kv[i][1], v], dim=2)
+            kv[i] = (k, v)
+            h = h + block.attn.c_proj(attend(q, k, v).transpose(1, 2).reshape(B, T, C))
+            h = h + block.mlp(block.ln_2(h))
+        return model.lm_head(tr.ln_f(h))
+
+    with ac.no_grad():
+        for _ in range(n):
+            if not cache:
+                kv[:] = [None] * len(tr.h)  # recompute everything: no cache
+            logits = forward(ids if (not cache or kv[0] is None) else ids[:, -1:])
+            ids = ac.cat([ids, logits[:, -1].argmax(dim=-1, keepdim=True)], dim=1)
+    return ids
+
+
+def test_cached_generate_passes_in_float32_and_float64(capsys):
+    ch09.check_cached_generate(cached_generate)
+
+    def in_float64(q, k, v, given):  # the learner's layers in float64 around the given attention
+        return given(*(t.to(ac.float64) for t in (q, k, v))).to(q.dtype)
+
+    ch09.check_cached_generate(
+        lambda m, i, n, a: cached_generate(m, i, n, lambda q, k, v: in_float64(q, k, v, a))
+    )
+    assert capsys.readouterr().out.count("✓ cached_generate gives") == 2
+
+
+@pytest.mark.parametrize(
+    "wrong, hint",
+    [
+        (lambda m, i, n, a: cached_generate(m, i, n, a, cache=False), "uses no cache"),
+        (lambda m, i, n, a: cached_generate(m, i, n, a, positions="zero"), "wpe must get"),
+        (lambda m, i, n, a: cached_generate(m, i, n, a, extend=False), "not extended"),
+        (lambda m, i, n, a: cached_generate(m, i, n, a)[:, i.shape[1] :], "only the new"),
+        (lambda m, i, n, a: cached_generate(m, i, n, attention), "never called the attention"),
+        (lambda m, i, n, a: (_ for _ in ()).throw(NotImplementedError), "not implemented"),
+    ],
+)
+def test_cached_generate_hints(wrong, hint):
+    with pytest.raises(ExerciseError, match=hint):
+        ch09.check_cached_generate(wrong)
+
+
+# ------------------------------------------------------------------ milestone 3
+
+
+def encode(text, vocab, merges):
+    """GPT-2's encoder, written independently of BPETokenizer."""
+    import re
+
+    from aigc_course.tokenizers import BYTE_TO_UNICODE, merge_pair, split_words
+
+    byte_ids = [vocab[BYTE_TO_UNICODE[b]] for b in range(256)]
+    rank = {(vocab[a], vocab[b]): r for r, (a, b) in enumerate(merges)}
+    made = set(byte_ids) | {vocab[a + b] for a, b in merges}
+    specials = [t for t, i in vocab.items() if i not in made]
+    pattern = "(" + "|".join(map(re.escape, specials)) + ")"
+    ids = []
+    for k, piece in enumerate(re.split(pattern, text) if specials else [text]):
+        if k % 2:
+            ids.append(vocab[piece])
+            continue
+        for chunk in split_words(piece):
+            word = [byte_ids[b] for b in chunk.encode("utf-8")]
+            while len(word) > 1:
+                pair = min(zip(word, word[1:]), key=lambda p: rank.get(p, len(rank)))
+                if pair not in rank:
+                    break
+                a, b = merges[rank[pair]]
+                word = merge_pair(word, pair, vocab[a + b])
+            ids += word
+    return ids
+
+
+def not_written(*args):
+    raise NotImplementedError
+
+
+def test_milestone_passes(capsys):
+    ch09.check_milestone_gpt2(encode, attention, cached_generate)
+    out = capsys.readouterr().out
+    assert out.startswith("✓ milestone 3: your encode, attention and cached_generate reproduce")
+
+
+def test_milestone_names_the_missing_pieces_and_the_faulty_one():
+    with pytest.raises(
+        ExerciseError,
+        match=r"milestone 3 is not implemented yet: .*encode .*"
+        r"cached_generate \(exercise 5\)",
+    ) as err:
+        ch09.check_milestone_gpt2(not_written, attention, not_written)
+    assert "attention" not in str(err.value)
+    with pytest.raises(
+        ExerciseError, match="your encode \\(chapter 7, exercise 6\\) is not right yet"
+    ):
+        ch09.check_milestone_gpt2(lambda t, v, m: [v[c] for c in "The"], attention, cached_generate)
+    with pytest.raises(
+        ExerciseError,
+        match="your attention \\(chapter 8, exercise 2\\) is not right yet: .*tril\\(1\\)",
+    ):
+        ch09.check_milestone_gpt2(encode, lambda q, k, v: attention(q, k, v, 1), cached_generate)
+    with pytest.raises(ExerciseError, match="wpe must get"):
+        ch09.check_milestone_gpt2(
+            encode, attention, lambda m, i, n, a: cached_generate(m, i, n, a, positions="zero")
+        )
