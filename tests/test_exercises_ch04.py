@@ -353,7 +353,9 @@ def test_warmup_cosine_held_at_zero_after_t_max_is_named():
     # clamping the cosine's argument at T_max holds the factor at 0 too
     with pytest.raises(ExerciseError, match="rises again"):
         ch04.check_warmup_cosine(
-            lambda t: good_lambda(t) if t < 5 else 0.5 * (1 + math.cos(math.pi * min(t - 5, 20) / 20))
+            lambda t: (
+                good_lambda(t) if t < 5 else 0.5 * (1 + math.cos(math.pi * min(t - 5, 20) / 20))
+            )
         )
 
 

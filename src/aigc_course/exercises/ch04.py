@@ -246,7 +246,10 @@ ADAM_HINT_NO_BIAS = (
 )
 ADAM_HINTS = [  # (hint, the mistake's kind); the first whose trajectory matches is given
     (ADAM_HINT_NO_BIAS, "no_bias_correction"),
-    ("eps is inside the square root; Adam adds it after: m_hat / (sqrt(v_hat) + eps)", "eps_inside"),
+    (
+        "eps is inside the square root; Adam adds it after: m_hat / (sqrt(v_hat) + eps)",
+        "eps_inside",
+    ),
     (HINT_T0, "t0"),
     (HINT_SHARED_T, "shared_t"),
     (HINT_SHARED_T, "shared_t_all"),
@@ -340,7 +343,7 @@ def _radam_mistake(kind: str):
         m_hat = m if kind == "no_bias_correction" else m / (1 - beta1**tt)
         rho_t = rho_inf - 2 * tt * beta2**tt / np.float64(1 - beta2**tt)  # nan when tt = 0
         if rho_t > 5 or kind == "always_rectify":
-            r = ((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t))
+            r = (rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t)
             r = np.sqrt(np.float64(r))  # NaN when negative, as the learner's would be
             if kind == "v_hat":  # Adam's denominator: eps added after the bias correction
                 adaptive = 1 / (np.sqrt(v / (1 - beta2**tt)) + eps)
@@ -362,8 +365,7 @@ RADAM_HINTS = [
         "always_rectify",
     ),
     (
-        "m is not bias-corrected: RAdam's steps use m_hat = m / (1 - beta1**t), in both "
-        "branches",
+        "m is not bias-corrected: RAdam's steps use m_hat = m / (1 - beta1**t), in both branches",
         "no_bias_correction",
     ),
     (
