@@ -106,7 +106,7 @@ def test_chapter_arc_promise_time_takeaways_reading(path):
     nb = _read(path)
     markdown = [c.source for c in nb.cells if c.cell_type == "markdown"]
     opening = "\n".join(markdown[:3])
-    assert re.search(r"\d+\s*(?:[–-]\s*\d+\s*)?(?:minutes|hours?)\b|\ban hour\b", opening), (
+    assert re.search(r"\d+\s*(?:[–-]\s*\d+\s*)?(?:minutes|min|hours?)\b|\ban hour\b", opening), (
         f"{path.name}: say near the top how long the chapter takes (e.g. '**Time:** about an hour')"
     )
     text = "\n".join(markdown)
