@@ -144,69 +144,141 @@ def test_paths_not_a_number_and_not_implemented():
         ch02.check_sum_over_paths(todo)
 
 
-# ------------------------------------------------------------------ softplus
+# ------------------------------------------------------------------ log-sum-exp
 
 
-class Softplus(Function):
+class LogSumExp(Function):
     @staticmethod
     def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return x.clamp(min=0) + (1 + (-x.abs()).exp()).log()
+        m = x.max(dim=-1, keepdim=True)[0]
+        lse = m.squeeze(-1) + (x - m).exp().sum(dim=-1).log()
+        ctx.save_for_backward(x, lse)
+        return lse
 
     @staticmethod
     def backward(ctx, dz):
-        (x,) = ctx.saved_tensors
-        return dz * x.sigmoid()
+        x, lse = ctx.saved_tensors
+        return dz.unsqueeze(-1) * (x - lse.unsqueeze(-1)).exp()
 
 
-class SoftplusNaive(Softplus):
+class LogSumExpSoftmaxBackward(LogSumExp):
+    @staticmethod
+    def backward(ctx, dz):  # another correct form: the library's softmax
+        x, _ = ctx.saved_tensors
+        return dz.unsqueeze(-1) * x.softmax(dim=-1)
+
+
+class LogSumExpInFloat64(LogSumExp):
+    @staticmethod
+    def forward(ctx, x):  # correct arithmetic in float64, the result cast back
+        x64 = x.double()
+        m = x64.max(dim=-1, keepdim=True)[0]
+        lse = m.squeeze(-1) + (x64 - m).exp().sum(dim=-1).log()
+        ctx.save_for_backward(x, lse.to(x.dtype))
+        return lse.to(x.dtype)
+
+
+class LogSumExpNaive(LogSumExp):
     @staticmethod
     def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return (1 + x.exp()).log()
+        lse = x.exp().sum(dim=-1).log()
+        ctx.save_for_backward(x, lse)
+        return lse
 
 
-class SoftplusWrongBackward(Softplus):
+class LogSumExpNoUpstream(LogSumExp):
     @staticmethod
-    def backward(ctx, dz):  # the derivative of log(1 + e^x) is e^x / (1 + e^x), not 1 / (1 + e^x)
-        (x,) = ctx.saved_tensors
-        return dz / (1 + x.exp())
+    def backward(ctx, dz):
+        x, lse = ctx.saved_tensors
+        return (x - lse.unsqueeze(-1)).exp()
 
 
-class SoftplusFloat64(Softplus):
+class LogSumExpUnnormalised(LogSumExp):
     @staticmethod
-    def forward(ctx, x):  # silently promotes float32 input to float64
-        ctx.save_for_backward(x)
-        return x.double().clamp(min=0) + (1 + (-x.abs()).exp()).log()
+    def backward(ctx, dz):  # e^(x - m): the softmax's numerator only
+        x, _ = ctx.saved_tensors
+        return dz.unsqueeze(-1) * (x - x.max(dim=-1, keepdim=True)[0]).exp()
 
 
-def test_softplus_passes(capsys):
-    ch02.check_softplus(Softplus)
-    assert "✓" in capsys.readouterr().out
+class LogSumExpDzNotUnsqueezed(LogSumExp):
+    @staticmethod
+    def backward(ctx, dz):  # dz (N,) against (N, C): wrong axis, or a broadcasting error
+        x, lse = ctx.saved_tensors
+        return dz * (x - lse.unsqueeze(-1)).exp()
 
 
-def test_softplus_overflow():
-    with pytest.raises(ExerciseError, match="inf at x = 100,.*max\\(x, 0\\)"):
-        ch02.check_softplus(SoftplusNaive)
+class LogSumExpNumpyBackward(LogSumExp):
+    @staticmethod
+    def backward(ctx, dz):  # right numbers, computed outside the graph
+        x, lse = ctx.saved_tensors
+        p = np.exp(x.detach().numpy() - lse.detach().numpy()[..., None])
+        return dz.unsqueeze(-1) * ac.tensor(p)
 
 
-def test_softplus_wrong_gradient():
-    with pytest.raises(ExerciseError, match="gradient of your Softplus.*differ.*that is σ\\(−x\\)"):
-        ch02.check_softplus(SoftplusWrongBackward)
+class LogSumExpKeepdim(LogSumExp):
+    @staticmethod
+    def forward(ctx, x):
+        m = x.max(dim=-1, keepdim=True)[0]
+        lse = m + (x - m).exp().sum(dim=-1, keepdim=True).log()
+        ctx.save_for_backward(x, lse)
+        return lse
 
-    class InnerOnly(Softplus):
+
+@pytest.mark.parametrize("cls", [LogSumExp, LogSumExpSoftmaxBackward, LogSumExpInFloat64])
+def test_logsumexp_passes(cls, capsys):
+    ch02.check_logsumexp(cls)
+    assert "✓ LogSumExp" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "cls, message",
+    [
+        (LogSumExpNaive, r"gives inf for the row \[1000.0, 999.0, -1000.0\].*Subtract the row's"),
+        (LogSumExpNoUpstream, "gradient of your LogSumExp.*local derivative alone.*dz"),
+        (LogSumExpUnnormalised, r"that is e\^\(x - max\).*divides e\^x by the sum"),
+        (LogSumExpDzNotUnsqueezed, r"shape \(4, 4\).*one entry per \*row\*.*unsqueeze\(-1\)"),
+        (LogSumExpNumpyBackward, "no graph with create_graph=True"),
+        (LogSumExpKeepdim, r"shape \(1,\); expected \(\).*without keepdim"),
+    ],
+)
+def test_logsumexp_mistakes_are_named(cls, message):
+    with pytest.raises(ExerciseError, match=message):
+        ch02.check_logsumexp(cls)
+
+
+def test_logsumexp_unsqueeze_hint_on_a_broadcasting_error():
+    class OnlyNonSquare(LogSumExpDzNotUnsqueezed):  # the 3-d input raises in backward
+        pass
+
+    import aigc_course.exercises.ch02 as module
+
+    cases = module._lse_inputs
+
+    def without_square(dtype_name):
+        return [t for t in cases(dtype_name) if t.shape != (4, 4)]
+
+    module._lse_inputs = without_square
+    try:
+        with pytest.raises(ExerciseError, match=r"raised RuntimeError.*dz.unsqueeze\(-1\)"):
+            ch02.check_logsumexp(OnlyNonSquare)
+    finally:
+        module._lse_inputs = cases
+
+
+def test_logsumexp_not_implemented_and_not_a_class():
+    class Todo(Function):
+        @staticmethod
+        def forward(ctx, x):
+            raise NotImplementedError
+
         @staticmethod
         def backward(ctx, dz):
-            (x,) = ctx.saved_tensors
-            return dz * x.exp()
+            raise NotImplementedError
 
-    with pytest.raises(ExerciseError, match="derivative of the inner function only"):
-        ch02.check_softplus(InnerOnly)
-
-
-def test_softplus_wrong_dtype():
-    with pytest.raises(ExerciseError, match="dtype differs: yours float64, expected float32"):
-        ch02.check_softplus(SoftplusFloat64)
+    with pytest.raises(ExerciseError, match="not implemented yet"):
+        ch02.check_logsumexp(Todo)
+    with pytest.raises(ExerciseError, match="pass your class itself"):
+        ch02.check_logsumexp(LogSumExp())
 
 
 # ------------------------------------------------------------------ gradient hints

@@ -9,8 +9,8 @@ saying what is wrong.
    chain rule.
 2. :func:`check_silu` (★★): a :class:`~aigc_course.autograd.Function` for $x\,\sigma(x)$,
    with a backward written in Tensor operations (so that second derivatives work).
-3. :func:`check_softplus` (★★): a numerically stable :class:`~aigc_course.autograd.Function`
-   for $\log(1 + e^x)$.
+3. :func:`check_logsumexp` (★★): a numerically stable :class:`~aigc_course.autograd.Function`
+   for $\log \sum_j e^{x_j}$ over the last dimension, whose gradient you derive.
 4. :func:`check_value` (★★★): a micrograd-style scalar ``Value`` whose ``backward`` walks the
    graph in topological order, checked against torch on random expressions.
 5. :func:`check_mlp_backward` (★★★): the backward pass of Linear → ReLU → Linear →
@@ -34,9 +34,9 @@ import numpy as np
 from ._checking import ExerciseError, check_tensor, passed, run_learner
 
 __all__ = [
+    "check_logsumexp",
     "check_mlp_backward",
     "check_silu",
-    "check_softplus",
     "check_sum_over_paths",
     "check_value",
 ]
@@ -262,36 +262,176 @@ def check_sum_over_paths(dL_dx) -> None:
     passed("dL/dx by the sum over paths matches torch at 5 points")
 
 
-# ------------------------------------------------------------------ 3. stable softplus
+# ------------------------------------------------------------------ 3. log-sum-exp
 
 
-def check_softplus(cls) -> None:
-    r"""Check a ``Function`` subclass for $\mathrm{softplus}(x) = \log(1 + e^x)$.
+def _lse_inputs(dtype_name: str):
+    """Awkward inputs for a log-sum-exp over the last dimension: a vector (a 0-d result), a
+    square matrix (where an upstream gradient along the wrong axis still broadcasts), a 3-d
+    tensor, and rows of ±1000 and -inf (a masked entry), where e^x overflows or underflows."""
+    torch = _torch()
+    dtype = getattr(torch, dtype_name)
+    g = torch.Generator().manual_seed(5)
+    return [
+        torch.randn(5, generator=g, dtype=dtype) * 2,
+        torch.randn(4, 4, generator=g, dtype=dtype) * 3,
+        torch.randn(2, 3, 4, generator=g, dtype=dtype),
+        torch.tensor(
+            [[1000.0, 999.0, -1000.0], [-1000.0, -1000.0, -1000.0], [0.0, -math.inf, 1.0]],
+            dtype=dtype,
+        ),
+    ]
 
-    It must match ``torch.nn.functional.softplus`` also at $x = \pm 1000$, where the naive
-    formula overflows, and its gradient $\sigma(x)$ must match torch's and pass gradcheck.
+
+def _lse_gradient_hint(got: np.ndarray, x: np.ndarray, v: np.ndarray) -> str:
+    """Name the mistake behind a wrong log-sum-exp gradient (all arrays float64)."""
+    with np.errstate(all="ignore"):
+        m = np.max(x, axis=-1, keepdims=True)
+        e = np.exp(x - m)
+        p = e / e.sum(axis=-1, keepdims=True)  # softmax, the right local derivative
+        vv = v[..., None]
+        wrong = {
+            "you returned the local derivative alone: multiply it by the upstream gradient dz "
+            "that backward receives (one entry per row, so dz.unsqueeze(-1))": p,
+            "that is e^(x - max): the derivative of log Σ e^x divides e^x by the sum, "
+            "∂/∂x_i = e^(x_i) / Σ_j e^(x_j), which is softmax(x)_i = e^(x_i - lse)": vv * e,
+            "that is e^x: the derivative of log Σ e^x divides e^x by the sum, "
+            "∂/∂x_i = e^(x_i) / Σ_j e^(x_j), which is softmax(x)_i = e^(x_i - lse)": vv * np.exp(x),
+        }
+        if x.ndim == 2 and x.shape[0] == x.shape[1]:
+            wrong[
+                "dz has one entry per *row* (the reduced dimension is gone): multiply by "
+                "dz.unsqueeze(-1), shape (N, 1); dz alone, shape (N,), broadcasts along the "
+                "columns and scales each column instead"
+            ] = v[None, :] * p
+    for hint, value in wrong.items():
+        if value.shape == got.shape and np.allclose(got, value, rtol=1e-4, atol=1e-6):
+            return f" ({hint})"
+    return ""
+
+
+def check_logsumexp(cls) -> None:
+    r"""Check a ``Function`` subclass for $\mathrm{lse}(x) = \log \sum_j e^{x_j}$ over the last
+    dimension: shape $(\dots, C) \to (\dots)$, the input's dtype kept.
+
+    Its forward must match ``torch.logsumexp(x, dim=-1)`` (computed in float64), also on rows
+    of $\pm 1000$ where $e^x$ overflows or every $e^x$ underflows to 0, and on a masked entry
+    ($-\infty$). Its backward, $dx_i = dz \cdot \partial\,\mathrm{lse} / \partial x_i$ (a
+    derivation left to you), must match torch's gradient for random upstream gradients, pass
+    gradcheck, and be differentiable again (second derivatives).
 
     See chapter 2.
     """
+    from .. import autograd
+    from .._tensor import Tensor
+    from ..autograd.function import Function
+    from ..autograd.gradcheck import GradcheckError
+
     torch = _torch()
-    # torch returns x itself above x = 20 (its threshold); the exact value differs from x by
-    # log1p(e^-20) ~ 2e-9 there, far inside the tolerance
-    _check_function(
-        cls,
-        torch.nn.functional.softplus,
-        "Softplus",
-        extreme=True,
-        second_order=False,
-        hint="exp(x) overflows for large x: use log(1 + e^x) = max(x, 0) + log(1 + e^-|x|), "
-        "where e^-|x| <= 1.",
-        candidates=lambda x: {
-            "that is σ(−x) = 1 / (1 + e^x); the derivative of log(1 + e^x) is "
-            "e^x / (1 + e^x) = σ(x)": (-x).sigmoid(),
-            "that is e^x, the derivative of the inner function only: the chain rule divides "
-            "it by 1 + e^x, giving σ(x)": x.exp(),
-        },
+    name = "LogSumExp"
+    if not (isinstance(cls, type) and issubclass(cls, Function)):
+        raise ExerciseError(
+            f"pass your class itself (a subclass of aigc_course.autograd.Function), not "
+            f"{type(cls).__name__}"
+        )
+    g = torch.Generator().manual_seed(6)
+    unsqueeze_hint = (
+        "dz has one entry per row: give it back its last dimension with dz.unsqueeze(-1) "
+        "before multiplying it with a (..., C) tensor"
     )
-    passed("Softplus: stable values and gradients match torch, from x = -1000 to 1000")
+    for dtype_name in ("float32", "float64"):
+        for t in _lse_inputs(dtype_name):
+            where = f"on a {dtype_name} input of shape {tuple(t.shape)}"
+            x = _ours(t)
+            y = run_learner(cls.apply, x, what=f"your {name}.forward")
+            if not isinstance(y, Tensor):
+                raise ExerciseError(f"{name}.apply returned {type(y).__name__}, not a Tensor")
+            t64 = t.double()
+            expected = torch.logsumexp(t64, dim=-1)  # the float64 reference
+            if tuple(y.shape) != tuple(expected.shape):
+                raise ExerciseError(
+                    f"your {name} {where} has shape {tuple(y.shape)}; expected "
+                    f"{tuple(expected.shape)}: reduce over the last dimension only (dim=-1), "
+                    "without keepdim"
+                )
+            got = np.asarray(y.detach().numpy(), dtype=np.float64)
+            if not np.isfinite(got).all():
+                row = np.unravel_index(np.argmax(~np.isfinite(got)), got.shape)
+                raise ExerciseError(
+                    f"your {name} gives {got[row]} for the row {t64[row].tolist()}, where torch "
+                    f"gives {expected[row].item():.6g}: e^1000 overflows to inf, and e^-1000 "
+                    "underflows to 0 (log 0 = -inf). Subtract the row's maximum m first: "
+                    "log Σ e^x = m + log Σ e^(x - m), where every exponent is <= 0 and one is 0"
+                )
+            if y.dtype.name != dtype_name:
+                raise ExerciseError(
+                    f"your {name} turns a {dtype_name} input into {y.dtype.name}: keep the "
+                    "input's dtype (a Python number never widens a tensor; a numpy float64 "
+                    "array does)"
+                )
+            # the tolerance of float32 (or float64) rounding: x - lse loses |x| * eps in
+            # absolute terms, so e^(x - lse) carries a relative error of about |x| * eps
+            finite = t64[torch.isfinite(t64)]
+            scale = max(1.0, float(finite.abs().max()))
+            tol = (4e-6 if dtype_name == "float32" else 1e-12) * scale
+            check_tensor(
+                got,
+                expected.numpy(),
+                what=f"your {name} output {where}",
+                rtol=tol,
+                atol=tol,
+                check_dtype=False,
+            )
+            v = torch.randn(expected.shape, generator=g, dtype=torch.float64)
+            tx = t64.clone().requires_grad_(True)
+            torch.logsumexp(tx, dim=-1).backward(v)
+            (dx,) = run_learner(
+                lambda x=x, y=y, v=v, t=t: autograd.grad(
+                    y, x, grad_outputs=_ours(v.to(t.dtype), False)
+                ),
+                what=f"your {name}.backward",
+                broadcast_hint=unsqueeze_hint,
+            )
+            dx64 = np.asarray(dx.detach().numpy(), dtype=np.float64)
+            try:
+                check_tensor(
+                    dx64,
+                    tx.grad.numpy(),
+                    what=f"the gradient of your {name} {where}",
+                    rtol=tol,
+                    atol=tol,
+                    check_dtype=False,
+                )
+            except ExerciseError as err:
+                hint = _lse_gradient_hint(dx64, t64.numpy(), v.numpy())
+                raise ExerciseError(f"{err}{hint}") from None
+    x = _ours(torch.randn(3, 4, generator=g, dtype=torch.float64))
+    try:
+        autograd.gradcheck(cls.apply, (x,))
+    except GradcheckError as e:
+        raise ExerciseError(f"gradcheck (central differences in float64) disagrees: {e}") from None
+    # second derivatives: d(sum of lse)/dx is a softmax, whose rows sum to 1, so weight them
+    tx = torch.randn(3, 4, generator=g, dtype=torch.float64, requires_grad=True)
+    w = torch.randn(3, 4, generator=g, dtype=torch.float64)
+    (td,) = torch.autograd.grad(torch.logsumexp(tx, dim=-1).sum(), tx, create_graph=True)
+    (td2,) = torch.autograd.grad((td * w).sum(), tx)
+    x = _ours(tx)
+    (d,) = run_learner(
+        lambda: autograd.grad(cls.apply(x).sum(), x, create_graph=True),
+        what=f"your {name}.backward with create_graph=True",
+    )
+    if not d.requires_grad:
+        raise ExerciseError(
+            f"the gradient of your {name} has no graph with create_graph=True, so it cannot be "
+            "differentiated again: write backward with Tensor operations on ctx.saved_tensors "
+            "(-, .exp(), *, .unsqueeze()), not numpy"
+        )
+    (d2,) = autograd.grad((d * _ours(w, False)).sum(), x)
+    check_tensor(d2, td2, what=f"the second derivative of your {name}", rtol=1e-6, atol=1e-9)
+    passed(
+        f"{name}: values and gradients match torch from ±1000 to -inf, gradcheck and second "
+        "derivatives too"
+    )
 
 
 # ------------------------------------------------------------------ 4. a scalar Value
