@@ -20,7 +20,6 @@ logits (``tests/test_tiny_gpt2.py``) and draws the samples.
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import re
 import sys
@@ -37,7 +36,9 @@ from aigc_course.models.hub import SHIPPED_MODEL_DIR  # noqa: E402
 from aigc_course.models.quality import NGram, bits_per_character, chapter_prose  # noqa: E402
 from aigc_course.tokenizers import BPETokenizer  # noqa: E402
 
-PROMPT = "PyTorch is a powerful deep learning framework. It provides "
+# The article's prompt without its trailing space: a lone space is a token of its own, after
+# which a byte-level BPE model can only continue with a token that has no leading space.
+PROMPT = "PyTorch is a powerful deep learning framework. It provides"
 EOS = "<|endoftext|>"
 BIGRAM_LAMBDA = 0.7
 
@@ -64,8 +65,9 @@ def model_bpc(model_dir: Path, texts: list[str], per_text: bool = False):
     tokenizer = BPETokenizer.from_pretrained(model_dir)
     log_probs, block = torch_log_probs(model_dir)
     eos = tokenizer.token_to_id(EOS)
-    each = [bits_per_character(log_probs, tokenizer.encode, [t], eos, block, block // 2)
-            for t in texts]
+    each = [
+        bits_per_character(log_probs, tokenizer.encode, [t], eos, block, block // 2) for t in texts
+    ]
     chars = [len(t) for t in texts]
     overall = sum(b * c for b, c in zip(each, chars)) / sum(chars)
     return (overall, each) if per_text else overall
@@ -107,9 +109,15 @@ def samples(model_dir: Path, n: int = 3, new_tokens: int = 60) -> list[str]:
     ids = [tokenizer.encode(PROMPT)]
     out = []
     for seed in range(n):
-        got = model.generate(ids, max_new_tokens=new_tokens, do_sample=True, top_p=0.9,
-                             temperature=0.8, seed=seed,
-                             eos_token_id=tokenizer.token_to_id(EOS))
+        got = model.generate(
+            ids,
+            max_new_tokens=new_tokens,
+            do_sample=True,
+            top_p=0.9,
+            temperature=0.8,
+            seed=seed,
+            eos_token_id=tokenizer.token_to_id(EOS),
+        )
         out.append(tokenizer.decode(got.tolist()[0]).replace(EOS, " ⏎ "))
     return out
 
@@ -122,13 +130,13 @@ def quality_section(results: dict) -> str:
     sampled = "\n".join(f"{i + 1}. {s!r}" for i, s in enumerate(results["samples"]))
     return f"""Measured by `python benchmarks/eval_shipped_gpt2.py --write-card`:
 
-- **Bits per character on the course's chapters** (their prose, {results['characters']:,}
-  characters, never seen in training): **{results['bpc']:.3f}** for this model, against
-  {results['unigram']:.3f} for a unigram and {results['bigram']:.3f} for an interpolated bigram
+- **Bits per character on the course's chapters** (their prose, {results["characters"]:,}
+  characters, never seen in training): **{results["bpc"]:.3f}** for this model, against
+  {results["unigram"]:.3f} for a unigram and {results["bigram"]:.3f} for an interpolated bigram
   (λ = {BIGRAM_LAMBDA}) over the same tokens, both counted on the same training corpus
   (`ngram_counts.npz`).
-- **Validation loss** on the held-out documents of the corpus: {results['val_loss']:.3f} nats
-  per token over {results['val_tokens']:,} tokens.
+- **Validation loss** on the held-out documents of the corpus: {results["val_loss"]:.3f} nats
+  per token over {results["val_tokens"]:,} tokens.
 - **Sampled continuations** of the article's prompt (top-p 0.9, temperature 0.8, seeds 0-2,
   drawn by `aigc_course`'s own `generate`):
 
@@ -157,12 +165,14 @@ def main(argv: list[str] | None = None) -> dict:
     print(f"  model   {results['bpc']:.3f}   (bound: 2.1)")
     print(f"  unigram {results['unigram']:.3f}")
     print(f"  bigram  {results['bigram']:.3f}")
-    for (name, text), bpc in zip(prose.items(), results["per_chapter"]):
+    for (name, _text), bpc in zip(prose.items(), results["per_chapter"]):
         print(f"    {name:<24} {bpc:.3f}")
     if not args.skip_validation:
         results["val_loss"], results["val_tokens"] = validation_loss(args.model)
-        print(f"validation loss {results['val_loss']:.3f} nats/token "
-              f"({results['val_tokens']:,} held-out tokens)")
+        print(
+            f"validation loss {results['val_loss']:.3f} nats/token "
+            f"({results['val_tokens']:,} held-out tokens)"
+        )
     results["samples"] = samples(args.model)
     for s in results["samples"]:
         print("sample:", repr(s))
@@ -171,8 +181,12 @@ def main(argv: list[str] | None = None) -> dict:
         card_path = args.model / "README.md"
         card = card_path.read_text(encoding="utf-8")
         section = quality_section(results)
-        card = re.sub(r"<!-- quality -->.*?(?=\n## Reproduce)",
-                      lambda m: "<!-- quality -->\n" + section, card, flags=re.DOTALL)
+        card = re.sub(
+            r"<!-- quality -->.*?(?=\n## Reproduce)",
+            lambda m: "<!-- quality -->\n" + section,
+            card,
+            flags=re.DOTALL,
+        )
         card_path.write_text(card, encoding="utf-8")
         print(f"wrote the quality section of {card_path}")
     return results

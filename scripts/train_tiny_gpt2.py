@@ -115,8 +115,12 @@ def build_corpus(args) -> dict:
     if cache.exists() and (tok_dir / "vocab.json").exists():
         data = np.load(cache, allow_pickle=False)
         stats = json.loads((args.work / "corpus.json").read_text())
-        return {"train": data["train"], "val": data["val"], "stats": stats,
-                "tokenizer": BPETokenizer.from_pretrained(tok_dir)}
+        return {
+            "train": data["train"],
+            "val": data["val"],
+            "stats": stats,
+            "tokenizer": BPETokenizer.from_pretrained(tok_dir),
+        }
     sources = SOURCES[:1] if args.tiny else SOURCES
     train_docs, val_docs, per_source = [], [], {}
     every = 5 if args.tiny else 50  # the tiny corpus has 68 documents: hold out more of them
@@ -190,8 +194,10 @@ def make_optimizer(args, model):
     decay = [p for p in model.parameters() if p.dim() >= 2]
     no_decay = [p for p in model.parameters() if p.dim() < 2]
     optimizer = ac.optim.AdamW(
-        [{"params": decay, "weight_decay": args.weight_decay},
-         {"params": no_decay, "weight_decay": 0.0}],
+        [
+            {"params": decay, "weight_decay": args.weight_decay},
+            {"params": no_decay, "weight_decay": 0.0},
+        ],
         lr=args.lr,
         betas=(0.9, 0.95),
     )
@@ -203,8 +209,9 @@ def epoch_loader(dataset, args, epoch: int) -> DataLoader:
     """Each epoch shuffles the windows with its own seeded generator, so any epoch can be
     replayed from its number alone (which is what resuming needs)."""
     generator = ac.Generator().manual_seed(args.seed * 1_000_003 + epoch)
-    return DataLoader(dataset, batch_size=args.batch_size, shuffle=True, drop_last=True,
-                      generator=generator)
+    return DataLoader(
+        dataset, batch_size=args.batch_size, shuffle=True, drop_last=True, generator=generator
+    )
 
 
 @ac.no_grad()
@@ -218,8 +225,9 @@ def mean_loss(model, ids: np.ndarray, block: int, batches: int, batch_size: int)
     for i in range(0, n, batch_size):
         x, y = zip(*(dataset[int(j)] for j in picks[i : i + batch_size]))
         logits = model(ac.stack(x))
-        total += F.cross_entropy(logits.view(-1, logits.shape[-1]), ac.stack(y).view(-1),
-                                 reduction="sum").item()
+        total += F.cross_entropy(
+            logits.view(-1, logits.shape[-1]), ac.stack(y).view(-1), reduction="sum"
+        ).item()
     model.train()
     return total / (n * block)
 
@@ -299,15 +307,23 @@ def train(args) -> dict:
             optimizer.step()
             scheduler.step()
             step += 1
-            row = {"step": step, "epoch": epoch, "lr": lr, "loss": loss.item(),
-                   "grad_norm": grad_norm, "val_loss": "",
-                   "seconds": round(elapsed + time.perf_counter() - start, 1)}
+            row = {
+                "step": step,
+                "epoch": epoch,
+                "lr": lr,
+                "loss": loss.item(),
+                "grad_norm": grad_norm,
+                "val_loss": "",
+                "seconds": round(elapsed + time.perf_counter() - start, 1),
+            }
             if step % args.eval_every == 0 or step == args.steps:
-                val_loss = mean_loss(model, corpus["val"], args.block_size, args.eval_batches,
-                                     args.batch_size)
+                val_loss = mean_loss(
+                    model, corpus["val"], args.block_size, args.eval_batches, args.batch_size
+                )
                 row["val_loss"] = val_loss
-                tqdm.write(f"step {step}: training loss {row['loss']:.3f}, "
-                           f"validation loss {val_loss:.3f}")
+                tqdm.write(
+                    f"step {step}: training loss {row['loss']:.3f}, validation loss {val_loss:.3f}"
+                )
             log.append(row)
             bar.update()
             bar.set_postfix(loss=f"{row['loss']:.3f}", refresh=False)
@@ -323,9 +339,17 @@ def train(args) -> dict:
     bar.close()
     seconds = elapsed + time.perf_counter() - start
     full_val = mean_loss(model, corpus["val"], args.block_size, 10**9, args.batch_size)
-    return {"interrupted": False, "model": model, "tokenizer": tokenizer, "eos": eos,
-            "train_ids": corpus["train"],
-            "stats": corpus["stats"], "log": log, "seconds": seconds, "val_loss": full_val}
+    return {
+        "interrupted": False,
+        "model": model,
+        "tokenizer": tokenizer,
+        "eos": eos,
+        "train_ids": corpus["train"],
+        "stats": corpus["stats"],
+        "log": log,
+        "seconds": seconds,
+        "val_loss": full_val,
+    }
 
 
 # --------------------------------------------------------------------------- the folder
@@ -348,13 +372,26 @@ def save_folder(args, result: dict) -> None:
     save_file(tensors, out / "model.safetensors", metadata={"format": "pt"})
     c = model.config
     config = {
-        "activation_function": c.activation_function, "architectures": ["GPT2LMHeadModel"],
-        "attn_pdrop": 0.0, "bos_token_id": eos, "embd_pdrop": 0.0, "eos_token_id": eos,
-        "initializer_range": c.initializer_range, "layer_norm_epsilon": c.layer_norm_epsilon,
-        "model_type": "gpt2", "n_embd": c.n_embd, "n_head": c.n_head, "n_inner": None,
-        "n_layer": c.n_layer, "n_positions": c.n_positions, "resid_pdrop": 0.0,
-        "scale_attn_weights": True, "tie_word_embeddings": True, "dtype": "float32",
-        "use_cache": True, "vocab_size": c.vocab_size,
+        "activation_function": c.activation_function,
+        "architectures": ["GPT2LMHeadModel"],
+        "attn_pdrop": 0.0,
+        "bos_token_id": eos,
+        "embd_pdrop": 0.0,
+        "eos_token_id": eos,
+        "initializer_range": c.initializer_range,
+        "layer_norm_epsilon": c.layer_norm_epsilon,
+        "model_type": "gpt2",
+        "n_embd": c.n_embd,
+        "n_head": c.n_head,
+        "n_inner": None,
+        "n_layer": c.n_layer,
+        "n_positions": c.n_positions,
+        "resid_pdrop": 0.0,
+        "scale_attn_weights": True,
+        "tie_word_embeddings": True,
+        "dtype": "float32",
+        "use_cache": True,
+        "vocab_size": c.vocab_size,
     }
     (out / "config.json").write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
     generation = {"bos_token_id": eos, "eos_token_id": eos, "pad_token_id": eos}
@@ -365,7 +402,9 @@ def save_folder(args, result: dict) -> None:
         writer = csv.DictWriter(f, fieldnames=list(result["log"][0]))
         writer.writeheader()
         for row in result["log"]:
-            writer.writerow({k: (f"{v:.5g}" if isinstance(v, float) else v) for k, v in row.items()})
+            writer.writerow(
+                {k: (f"{v:.5g}" if isinstance(v, float) else v) for k, v in row.items()}
+            )
     n_params = sum(p.numel() for p in model.parameters())
     (out / "README.md").write_text(model_card(args, result, n_params), encoding="utf-8")
 
@@ -425,16 +464,16 @@ chapters' prose is the held-out text on which the model is judged.
   the start of a line. Kept paragraphs are re-flowed onto one line.
 - **Deduplication**: a paragraph already seen (case-folded, whitespace collapsed) is dropped.
 - **Split**: one document per docstring; about one document in 50, chosen by a hash of its
-  text, is held out for validation: {stats['train_documents']:,} training documents
-  ({stats['train_characters'] / 1e6:.1f} MB, {stats['train_tokens']:,} tokens) and
-  {stats['val_documents']:,} validation documents ({stats['val_characters'] / 1e6:.2f} MB,
-  {stats['val_tokens']:,} tokens). Documents are separated by `{EOS}`.
+  text, is held out for validation: {stats["train_documents"]:,} training documents
+  ({stats["train_characters"] / 1e6:.1f} MB, {stats["train_tokens"]:,} tokens) and
+  {stats["val_documents"]:,} validation documents ({stats["val_characters"] / 1e6:.2f} MB,
+  {stats["val_tokens"]:,} tokens). Documents are separated by `{EOS}`.
 - The corpus depends on the installed versions (`requirements.txt` pins them).
 
 ## Tokenizer
 
 The course's byte-level BPE (`aigc_course.tokenizers.BPETokenizer`, chapter 7), trained on
-the training split to {args.vocab_size:,} tokens (`{EOS}` = {result['eos']}): about
+the training split to {args.vocab_size:,} tokens (`{EOS}` = {result["eos"]}): about
 {chars_per_token:.2f} characters per token on the training text. Saved in GPT-2's format
 (`vocab.json`, `merges.txt`).
 
@@ -445,14 +484,14 @@ the training split to {args.vocab_size:,} tokens (`{EOS}` = {result['eos']}): ab
   approximation), float32.
 - **Training**: {args.steps:,} AdamW steps (betas 0.9/0.95, weight decay {args.weight_decay} on
   matrices only) of {args.batch_size} windows of {args.block_size} tokens, shuffled each epoch
-  ({tokens_seen / 1e6:.1f}M tokens seen, {tokens_seen / stats['train_tokens']:.2f} epochs); peak
+  ({tokens_seen / 1e6:.1f}M tokens seen, {tokens_seen / stats["train_tokens"]:.2f} epochs); peak
   learning rate {args.lr} after {args.warmup} warm-up steps, cosine decay to
   {args.min_lr_ratio:g}× the peak; gradients clipped to norm {args.clip}; no dropout.
-- **Budget**: {result['seconds'] / 60:.1f} minutes of wall time on {args.threads} CPU
+- **Budget**: {result["seconds"] / 60:.1f} minutes of wall time on {args.threads} CPU
   thread(s) (the limit was 150 minutes on 2 cores), checkpointed every
   {args.checkpoint_every} steps.
 - **Loss**: training loss {sum(last) / len(last):.3f} (mean of the last {len(last)} steps);
-  **validation loss {result['val_loss']:.3f}** nats per token over the whole held-out split.
+  **validation loss {result["val_loss"]:.3f}** nats per token over the whole held-out split.
   Every step is in `training_log.csv`.
 
 ## Quality
@@ -483,8 +522,10 @@ def main(argv: list[str] | None = None) -> Path:
         result = train(args)
     if not result["interrupted"]:
         save_folder(args, result)
-        print(f"validation loss {result['val_loss']:.3f}; {result['seconds'] / 60:.1f} min; "
-              f"wrote {args.out}")
+        print(
+            f"validation loss {result['val_loss']:.3f}; {result['seconds'] / 60:.1f} min; "
+            f"wrote {args.out}"
+        )
         (args.work / "checkpoint.pkl").unlink(missing_ok=True)
     return Path(args.out)
 

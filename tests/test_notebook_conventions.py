@@ -106,8 +106,10 @@ def test_chapter_arc_promise_time_takeaways_reading(path):
     nb = _read(path)
     markdown = [c.source for c in nb.cells if c.cell_type == "markdown"]
     opening = "\n".join(markdown[:3])
-    assert re.search(r"\d+\s*(?:[–-]\s*\d+\s*)?(?:minutes|min|hours?)\b|\ban hour\b", opening), (
-        f"{path.name}: say near the top how long the chapter takes (e.g. '**Time:** about an hour')"
+    time_format = r"reading and running: \d+ min; exercises(?: and milestone)?: \d+ min"
+    assert re.search(time_format, opening, re.IGNORECASE), (
+        f"{path.name}: say near the top how long the chapter takes, in the course's one format: "
+        "'reading and running: X min; exercises: Y min'"
     )
     text = "\n".join(markdown)
     assert re.search(r"^#+ (?:Key takeaways|Summary)", text, re.MULTILINE), (

@@ -13,8 +13,8 @@ import torch
 transformers = pytest.importorskip("transformers")
 
 from aigc_course.models import GPT2LMHeadModel  # noqa: E402
-from aigc_course.models.quality import chapter_prose  # noqa: E402
 from aigc_course.models.hub import SHIPPED_MODEL_DIR, hub_available, pick_gpt2  # noqa: E402
+from aigc_course.models.quality import chapter_prose  # noqa: E402
 from aigc_course.tokenizers import BPETokenizer  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -133,9 +133,21 @@ def test_shipped_model_folder_is_at_most_30_mb_and_loads_as_float32():
 
 def test_shipped_model_card_is_complete():
     card = (SHIPPED_MODEL_DIR / "README.md").read_text()
-    for needle in ("## Data", "licence", "PSF-2.0", "BSD-3-Clause", "Apache-2.0", "MB",
-                   "Deduplication", "Cleaning", "parameters", "minutes of wall time",
-                   "validation loss", "Bits per character", "Sampled continuations"):
+    for needle in (
+        "## Data",
+        "licence",
+        "PSF-2.0",
+        "BSD-3-Clause",
+        "Apache-2.0",
+        "MB",
+        "Deduplication",
+        "Cleaning",
+        "parameters",
+        "minutes of wall time",
+        "validation loss",
+        "Bits per character",
+        "Sampled continuations",
+    ):
         assert needle in card, needle
     assert "<!-- quality -->\nMeasured by" in card  # the eval script filled it in
 

@@ -16,7 +16,8 @@ from pathlib import Path
 __all__ = ["SHIPPED_MODEL_DIR", "hub_available", "pick_gpt2"]
 
 SHIPPED_MODEL_DIR = Path(__file__).resolve().parent / "tiny_gpt2"
-"""The small GPT-2 trained on Python's docs by ``scripts/train_tiny_gpt2.py`` (see its README)."""
+"""The small GPT-2 that ``scripts/train_tiny_gpt2.py`` trained with aigc_course on Python's
+documentation and docstrings (see its model card, ``README.md``)."""
 
 _TRUE = ("1", "true", "yes", "on")
 
@@ -54,7 +55,7 @@ def pick_gpt2(prefer: str = "gpt2", verbose: bool = True) -> str:
         choice = str(SHIPPED_MODEL_DIR)
         message = (
             "Hub not available (offline): using the small GPT-2 shipped with aigc_course "
-            "(trained on Python's docs; see models/tiny_gpt2/README.md)."
+            "(trained by aigc_course on Python docstrings; see models/tiny_gpt2/README.md)."
         )
     if verbose:
         print(message)
