@@ -415,12 +415,17 @@ def scaled_dot_product_attention(
     r"""$\operatorname{softmax}\!\left(\frac{Q K^\top}{\sqrt{d}} + M\right) V$.
 
     ``attn_mask``: a bool mask *keeps* positions where it is True; a float mask is added.
-    ``is_causal``: position $i$ attends only to $j \le i$. Note: torch's documentation says
-    that setting both ``is_causal`` and ``attn_mask`` is an error, but torch 2.13 on the CPU
-    combines them (both masks apply), and so do we, so that torch code runs unchanged.
+    ``is_causal``: position $i$ attends only to $j \le i$. Setting both ``is_causal`` and
+    ``attn_mask`` is documented as an error; torch 2.13 on the CPU raises it except for 4-D
+    inputs without dropout (its fused kernel then applies both masks), and so do we.
     A query row whose every key is masked gives zeros, with zero gradient, as torch 2.13 does
     (not the nan of a softmax over nothing). Shapes (B, nh, T, hs). See chapter 8.
     """
+    if is_causal and attn_mask is not None and (query.ndim != 4 or dropout_p > 0):
+        raise RuntimeError(
+            "_scaled_dot_product_attention: Explicit attn_mask should not be set when "
+            "is_causal=True"
+        )
     L, S = query.shape[-2], key.shape[-2]
     scale = 1.0 / math.sqrt(query.shape[-1]) if scale is None else float(scale)
     att = (query @ key.transpose(-2, -1)) * scale  # (B, nh, T, T)
@@ -549,6 +554,8 @@ def cross_entropy(
     w_shape[class_dim] = C
     w = None if weight is None else weight.reshape(w_shape)  # broadcasts along class_dim
     if target.dtype.is_floating_point:  # class probabilities
+        if ignore_index != -100:
+            raise RuntimeError("ignore_index is not supported for floating point target")
         if tuple(target.shape) != tuple(input.shape):
             raise RuntimeError(
                 f"Expected target size {list(input.shape)}, got {list(target.shape)}"
@@ -560,6 +567,12 @@ def cross_entropy(
         if reduction == "mean":
             return loss.sum() / (input.numel() // C)
         return loss.sum() if reduction == "sum" else loss
+    if target.dtype.name not in ("int64", "uint8"):
+        kind = {"int32": "Int", "int16": "Short", "int8": "Char", "bool": "Bool"}
+        raise RuntimeError(
+            "expected target dtype to be Long or Byte, but got "
+            f"{kind.get(target.dtype.name, target.dtype.name)}"
+        )
     nll = nll_loss(logp, target, weight, ignore_index, reduction)
     if label_smoothing == 0.0:
         return nll
