@@ -2,9 +2,12 @@ r"""Checkers for chapter 3's exercises (modules and losses).
 
 1. :func:`check_cross_entropy` (★★): cross-entropy from ``log_softmax``, stable for huge logits.
 2. :func:`check_mlp` (★★): an MLP whose layers live in an ``nn.ModuleList``.
-3. :func:`check_state_dict` (★★): ``state_dict`` of a nested module, from its three registries.
+3. :func:`check_module_repr` (★★): the nested ``repr`` of a module, built from its registry of
+   children and ``extra_repr``, compared with torch's.
 4. :func:`check_module_base` (★★★): ``Module.__setattr__`` registration, ``__getattr__`` and
    ``named_parameters``, written from scratch and compared with ``torch.nn.Module``.
+5. :func:`check_milestone_moons` (★★★, milestone 1): your chapter-2 ``Value`` engine and a
+   ``ValueMLP`` built on it, trained by the checker, separate two interleaved moons.
 
 Each runs your code on several inputs (awkward ones included), compares it with torch, and
 prints one ``✓`` line or raises :class:`~aigc_course.exercises.ExerciseError` saying what is
@@ -13,13 +16,23 @@ wrong. See chapter 3.
 
 from __future__ import annotations
 
+import contextlib
+import io
+import math
+
 import numpy as np
 
 from .._creation import from_torch
 from .._tensor import Tensor
 from ._checking import ExerciseError, check_tensor, passed, run_learner
 
-__all__ = ["check_cross_entropy", "check_mlp", "check_module_base", "check_state_dict"]
+__all__ = [
+    "check_cross_entropy",
+    "check_milestone_moons",
+    "check_mlp",
+    "check_module_base",
+    "check_module_repr",
+]
 
 
 def _torch():
@@ -173,7 +186,7 @@ def _check_one_mlp(torch, cls, sizes: list) -> None:
         raise
 
 
-# ------------------------------------------------------------------ 3. state_dict
+# ------------------------------------------------------------------ 3. repr of a nested model
 
 
 def _nested_model(nn, torch_lib):
@@ -195,12 +208,84 @@ def _nested_model(nn, torch_lib):
     return Model()
 
 
-def check_state_dict(fn) -> None:
-    """``fn(module) -> dict``: the module's state, as ``module.state_dict()`` gives it: every
-    parameter and buffer of the tree, under its dotted name (``block.body.0.weight``), in
-    registration order (a module's own parameters, then its buffers, then its children's
-    entries), detached from autograd. Written from the three registries ``_parameters``,
-    ``_buffers`` and ``_modules``; compared with torch's ``state_dict`` of the same model.
+class _Head:
+    """A module with both an ``extra_repr`` and a child, defined for either library."""
+
+    @staticmethod
+    def build(nn):
+        class Head(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.proj = nn.Linear(4, 4)
+
+            def extra_repr(self):
+                return "n_head=2, causal=True"
+
+        return Head()
+
+
+def _repr_models(nn, torch_lib):
+    """The same five models in either library, from a leaf to three levels of nesting."""
+    return [
+        nn.Linear(3, 4),
+        nn.ReLU(),
+        nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Dropout(0.1)),
+        _nested_model(nn, torch_lib),
+        _Head.build(nn),
+    ]
+
+
+_SENTINEL = "<repr(child): call your own function instead>"
+
+
+def _hide_reprs(model) -> None:
+    """Give every module of ``model`` a class of the same name whose ``repr`` is a sentinel, so
+    that a solution which calls ``repr`` on a child (what it should rebuild) shows it."""
+    for m in list(model.modules()):
+        cls = type(m)
+        hidden = type(cls.__name__, (cls,), {"__repr__": lambda self: _SENTINEL})
+        object.__setattr__(m, "__class__", hidden)
+
+
+def _reference_repr(module, bug: str | None = None) -> str:
+    """torch's rule, with switches for the usual mistakes (to name them)."""
+    extra = "" if bug == "no extra_repr" else module.extra_repr()
+    extra_lines = extra.split("\n") if extra else []
+    child_lines = []
+    for name, child in module._modules.items():
+        text = _reference_repr(child, bug)
+        if bug != "first line only":
+            text = text.replace("\n", "\n  ")
+        child_lines.append(text if bug == "no names" else f"({name}): {text}")
+    lines = child_lines + extra_lines if bug == "children first" else extra_lines + child_lines
+    name = type(module).__name__
+    if bug == "always multi-line":
+        return name + "(\n  " + "\n  ".join(lines) + "\n)"
+    if not lines:
+        return name + "()"
+    if len(extra_lines) == 1 and not child_lines:
+        return f"{name}({extra_lines[0]})"
+    return name + "(\n  " + "\n  ".join(lines) + "\n)"
+
+
+_REPR_HINTS = {
+    "first line only": "a child's text must be indented as a whole: replace every '\\n' in it with "
+    "'\\n  ', so that a grandchild sits four spaces in, not only the child's first line",
+    "always multi-line": "a module with nothing inside prints as `ReLU()`, and one whose only "
+    "content is a one-line extra_repr keeps it on the same line: "
+    "`Linear(in_features=3, out_features=4, bias=True)`",
+    "no names": "each child line starts with its name in parentheses: `(0): Linear(...)`",
+    "children first": "the extra_repr lines come first, then the children",
+    "no extra_repr": "the text inside a leaf's parentheses comes from module.extra_repr()",
+}
+
+
+def check_module_repr(fn) -> None:
+    """``fn(module) -> str``: the text ``repr(module)`` prints, as torch nests it, built from
+    ``type(module).__name__``, ``module.extra_repr()`` and the children in ``module._modules``
+    (recursively: never ``repr`` of a child). Compared with torch's ``repr`` of the same model
+    for a leaf with and without an ``extra_repr``, a ``Sequential``, three levels of nesting
+    and a module with both an ``extra_repr`` and a child.
 
     See chapter 3.
     """
@@ -210,41 +295,28 @@ def check_state_dict(fn) -> None:
     from .. import nn
 
     with _keep_torch_rng(torch):
-        torch.manual_seed(0)
-        reference = _nested_model(torch.nn, torch)
-    model = _nested_model(nn, aigc_course)
-    expected = reference.state_dict()
-    model.load_state_dict(expected)
-    what = "your state_dict"
-    got = run_learner(fn, model, what=what)
-    if not isinstance(got, dict):
-        raise ExerciseError(f"{what} returned {type(got).__name__}; return a dict")
-    keys, want = list(got), list(expected)
-    if keys != want:
-        hint = ""
-        if set(keys) < set(want) and all("mask" not in k for k in keys):
-            hint = " (buffers such as block.mask are part of the state too: add _buffers)"
-        elif any(k.split(".")[-1] == k for k in keys) or len(set(keys)) < len(keys):
-            hint = (
-                " (each child's entries need the child's name as a prefix: "
-                "'block.' + 'head.weight' -> 'block.head.weight')"
-            )
-        elif sorted(keys) == sorted(want):
-            hint = (
-                " (same names, another order: a module's own parameters, then its buffers, "
-                "then each child in the order it was assigned)"
-            )
-        raise ExerciseError(f"{what} has the keys {keys}; torch's has {want}{hint}")
-    for name, value in got.items():
-        if not isinstance(value, Tensor):
-            raise ExerciseError(f"{what}[{name!r}] is {type(value).__name__}; expected a Tensor")
-        if value.requires_grad:
+        references = [repr(m) for m in _repr_models(torch.nn, torch)]
+    what = "your module_repr"
+    for model, want in zip(_repr_models(nn, aigc_course), references, strict=True):
+        _hide_reprs(model)
+        got = run_learner(fn, model, what=what)
+        if not isinstance(got, str):
+            raise ExerciseError(f"{what} returned {type(got).__name__}; return a str")
+        if got == want:
+            continue
+        message = f"{what} gives\n{got}\nwhere torch prints\n{want}\n"
+        if _SENTINEL in got:
             raise ExerciseError(
-                f"{what}[{name!r}] requires grad: a state_dict holds plain values, so "
-                "store p.detach() (it still shares memory with the parameter)"
+                message + "(you called repr() on a child, which is what you are rebuilding: "
+                "call your own function on it, recursively)"
             )
-        check_tensor(value, expected[name], what=f"{what}[{name!r}]")
-    passed(f"your state_dict matches torch's: {len(want)} entries, dotted names, buffers included")
+        for bug, hint in _REPR_HINTS.items():
+            if got == _reference_repr(model, bug) != want:
+                raise ExerciseError(message + f"({hint})")
+        raise ExerciseError(message.rstrip())
+    passed(
+        f"your module_repr prints {len(references)} models exactly as torch does, nesting included"
+    )
 
 
 # ------------------------------------------------------------------ 4. Module from scratch
@@ -339,3 +411,241 @@ def check_module_base(cls) -> None:
             raise ExerciseError(f"{name} is {type(p).__name__}; expected the Parameter assigned")
         check_tensor(p, q, what=f"parameter {name}", check_dtype=False)
     passed(f"{what} registers, finds and names parameters and submodules as torch.nn.Module does")
+
+
+# ------------------------------------------------------------------ 5. milestone 1: the moons
+
+
+def _moons(n: int, seed: int):
+    """Two interleaved half circles (scikit-learn's make_moons), standardised, labels 0/1."""
+    from sklearn.datasets import make_moons
+
+    X, y = make_moons(n_samples=n, noise=0.1, random_state=seed)
+    return (X - _MOONS_MEAN) / _MOONS_STD, y
+
+
+_MOONS_MEAN = np.array([0.5, 0.25])  # the moons' centre and spread, fixed so that the train
+_MOONS_STD = np.array([0.87, 0.5])  # and test sets are scaled alike
+_MOONS_SIZES = [2, 8, 1]
+_MOONS_STEPS, _MOONS_LR, _MOONS_SEED = 100, 0.5, 4  # all 60 right after 57 steps
+
+
+def _initial_parameters(sizes: list, seed: int) -> list[float]:
+    """Floats in the contract's order: per layer, per neuron, its weights, then its bias."""
+    rng = np.random.default_rng(seed)
+    values = []
+    for a, b in zip(sizes[:-1], sizes[1:], strict=True):
+        bound = 1 / math.sqrt(a)
+        for _ in range(b):
+            values += [float(w) for w in rng.uniform(-bound, bound, a)] + [0.0]
+    return values
+
+
+def _unpack(values, sizes: list):
+    """The flat parameter list as (W, b) per layer, numpy float64."""
+    layers, k = [], 0
+    for a, b in zip(sizes[:-1], sizes[1:], strict=True):
+        block = np.asarray(values[k : k + b * (a + 1)], dtype=np.float64).reshape(b, a + 1)
+        layers.append((block[:, :a], block[:, a]))
+        k += b * (a + 1)
+    return layers
+
+
+def _mlp_numpy(values, sizes: list, X: np.ndarray, tanh_last: bool = True) -> np.ndarray:
+    """The contract's network in float64 numpy: tanh after every layer, the last included."""
+    h = X
+    layers = _unpack(values, sizes)
+    for k, (W, b) in enumerate(layers):
+        h = h @ W.T + b
+        if k < len(layers) - 1 or tanh_last:
+            h = np.tanh(h)
+    return h[:, 0]
+
+
+def _mse_torch(values, sizes: list, X: np.ndarray, t: np.ndarray):
+    """The milestone's loss and its gradient for every parameter, by torch in float64."""
+    torch = _torch()
+    params = torch.tensor(values, dtype=torch.float64, requires_grad=True)
+    h, k = torch.tensor(X, dtype=torch.float64), 0
+    for a, b in zip(sizes[:-1], sizes[1:], strict=True):
+        block = params[k : k + b * (a + 1)].view(b, a + 1)
+        h = h @ block[:, :a].T + block[:, a]
+        h = torch.tanh(h)
+        k += b * (a + 1)
+    loss = ((h[:, 0] - torch.tensor(t, dtype=torch.float64)) ** 2).mean()
+    loss.backward()
+    return loss.item(), params.grad.numpy()
+
+
+def _mse(model, X: np.ndarray, t: np.ndarray):
+    """The mean squared error of ``model`` on (X, t), with only Value + Value, Value * number
+    and Value + number: exactly the operations of chapter 2's Value."""
+    total = None
+    for x, target in zip(X, t, strict=True):
+        d = model([float(v) for v in x])[0] + (-float(target))
+        total = d * d if total is None else total + d * d
+    return total * (1.0 / len(X))
+
+
+def _outputs(model, X: np.ndarray, what: str) -> np.ndarray:
+    out = []
+    for x in X:
+        result = run_learner(model, [float(v) for v in x], what=f"{what}(x)")
+        if not isinstance(result, (list, tuple)) or len(result) != 1:
+            raise ExerciseError(
+                f"{what}(x) returned {type(result).__name__}"
+                + (f" of length {len(result)}" if isinstance(result, (list, tuple)) else "")
+                + "; expected a list with one Value per output (here one)"
+            )
+        out.append(float(result[0].data))
+    return np.array(out)
+
+
+def check_milestone_moons(Value, ValueMLP, plot: bool = True) -> None:
+    r"""Milestone 1: your chapter-2 ``Value`` and your ``ValueMLP`` learn to separate two moons.
+
+    ``ValueMLP(sizes)`` is a multilayer perceptron built from ``Value``: ``model(x)`` maps a
+    list of ``sizes[0]`` numbers to a list of ``sizes[-1]`` Values, with
+    $h_j = \tanh(b_j + \sum_i w_{ji} x_i)$ in every layer, the last included (its output, in
+    $(-1, 1)$, is compared with targets $\pm 1$); ``model.parameters()`` lists every weight
+    and bias as a Value, layer by layer, and in each layer neuron by neuron (its weights, then
+    its bias).
+
+    The checker, not your code, does the rest: it sets the parameters of
+    ``ValueMLP([2, 8, 1])`` from its own seeded draw, checks one forward pass and one gradient
+    against torch (float64), then trains by full-batch gradient descent on the mean squared
+    error to targets $\pm 1$ (only ``+``, ``*`` and ``tanh``: what ``Value`` has), with your
+    ``backward`` computing every gradient, for 100 steps on 60 points of scikit-learn's
+    ``make_moons``. It passes when every training point ends up on the right side of the
+    boundary (the sign of the output) and at least 95% of 300 new points do too. With
+    ``plot``, it draws the decision boundary (evaluated on a grid in numpy, from your trained
+    parameters).
+
+    See chapter 3.
+    """
+    what_v = f"your {getattr(Value, '__name__', 'Value')}"
+    what_m = f"your {getattr(ValueMLP, '__name__', 'ValueMLP')}"
+    try:
+        run_learner(lambda: Value(0.5) * Value(2.0) + 1.0, what=what_v)
+    except ExerciseError as e:
+        if "is not implemented yet" in str(e):
+            raise ExerciseError(
+                f"{what_v} is not implemented yet: paste your class from chapter 2 (exercise 4) "
+                "into the cell above"
+            ) from None
+        raise
+    from . import ch02
+
+    out = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(out):
+            ch02.check_value(Value, n_random=5)
+    except ExerciseError as e:
+        raise ExerciseError(
+            f"{what_v} does not pass chapter 2's checks yet, so it cannot train anything: {e}"
+        ) from None
+    sizes = list(_MOONS_SIZES)
+    model = run_learner(ValueMLP, sizes, what=f"{what_m}({sizes})")
+    params = run_learner(model.parameters, what=f"{what_m}.parameters")
+    params = list(params)
+    n_expected = sum((a + 1) * b for a, b in zip(sizes[:-1], sizes[1:]))
+    if len(params) != n_expected:
+        raise ExerciseError(
+            f"{what_m}({sizes}).parameters() lists {len(params)} values; expected {n_expected}: "
+            "a layer from a inputs to b outputs has a·b weights and b biases, so "
+            "2·8 + 8 + 8·1 + 1 = 33"
+        )
+    if not all(isinstance(p, Value) for p in params):
+        kind = next(type(p).__name__ for p in params if not isinstance(p, Value))
+        raise ExerciseError(f"{what_m}.parameters() contains a {kind}; every entry must be a Value")
+    if len({id(p) for p in params}) != len(params):
+        raise ExerciseError(f"{what_m}.parameters() lists the same Value twice")
+    init = _initial_parameters(sizes, seed=_MOONS_SEED)
+    for p, v in zip(params, init, strict=True):
+        p.data = v
+    X, y = _moons(60, seed=0)
+    t = 2.0 * y - 1.0  # targets -1 and +1
+    # one forward pass, against numpy in float64
+    got = _outputs(model, X[:4], what_m)
+    expected = _mlp_numpy(init, sizes, X[:4])
+    if not np.allclose(got, expected, rtol=1e-6, atol=1e-9):
+        message = (
+            f"{what_m}'s outputs for 4 points are {np.round(got, 6).tolist()}; with the "
+            f"parameters set in the documented order they should be "
+            f"{np.round(expected, 6).tolist()}"
+        )
+        if np.allclose(got, _mlp_numpy(init, sizes, X[:4], tanh_last=False), rtol=1e-6):
+            message += (
+                " (your last layer leaves out the tanh: apply it in every layer, so that the "
+                "output lies in (-1, 1) like the targets -1 and +1)"
+            )
+        else:
+            message += (
+                " (check that parameters() lists, layer by layer and neuron by neuron, the "
+                "neuron's weights and then its bias, and that model(x) uses exactly those Values)"
+            )
+        raise ExerciseError(message)
+    # one gradient, against torch in float64
+    for p in params:
+        p.grad = 0.0
+    loss = run_learner(lambda: _mse(model, X[:8], t[:8]), what=f"{what_m} with {what_v}")
+    run_learner(loss.backward, what=f"{what_v}.backward")
+    ref_loss, ref_grad = _mse_torch(init, sizes, X[:8], t[:8])
+    grads = np.array([float(p.grad) for p in params])
+    if not np.allclose(grads, ref_grad, rtol=1e-6, atol=1e-9):
+        worst = int(np.argmax(np.abs(grads - ref_grad)))
+        raise ExerciseError(
+            f"the gradient of the loss for parameter {worst} is {grads[worst]:.6g}, torch's is "
+            f"{ref_grad[worst]:.6g}: your Value passes chapter 2's small expressions but not "
+            "this network (a deep graph, values used many times); check that backward visits "
+            "every node once, after all its consumers"
+        )
+    # training: the checker's loop, your engine
+    for _ in range(_MOONS_STEPS):
+        for p in params:
+            p.grad = 0.0
+        loss = _mse(model, X, t)
+        loss.backward()
+        for p in params:
+            p.data -= _MOONS_LR * p.grad
+    train_right = int(((_outputs(model, X, what_m) > 0) == (y == 1)).sum())
+    X_test, y_test = _moons(300, seed=1)
+    test_acc = float(((_outputs(model, X_test, what_m) > 0) == (y_test == 1)).mean())
+    trained = [float(p.data) for p in params]
+    if plot:
+        _plot_moons(trained, sizes, X, y)
+    if train_right < len(X):
+        raise ExerciseError(
+            f"after {_MOONS_STEPS} steps of gradient descent, {train_right} of {len(X)} training "
+            f"points are on the right side (final loss {float(loss.data):.3f}); a correct engine "
+            "separates all of them: check that the parameters you list are the ones model(x) uses"
+        )
+    if test_acc < 0.95:
+        raise ExerciseError(
+            f"all {len(X)} training points are right, but only {test_acc:.0%} of 300 new ones"
+        )
+    passed(
+        f"milestone 1: your Value engine trained ValueMLP({sizes}) to separate the moons: all "
+        f"{len(X)} training points right, and at least 95% of 300 new ones"
+    )
+
+
+def _plot_moons(values, sizes: list, X: np.ndarray, y: np.ndarray) -> None:
+    import matplotlib.pyplot as plt
+
+    g1, g2 = np.meshgrid(np.linspace(-2.5, 2.5, 161), np.linspace(-2.5, 2.5, 161))
+    score = _mlp_numpy(values, sizes, np.stack([g1.ravel(), g2.ravel()], axis=1))
+    fig, ax = plt.subplots(figsize=(5, 4))
+    ax.contourf(
+        g1, g2, score.reshape(g1.shape) > 0, levels=[-0.5, 0.5, 1.5], colors=["#f4c7c3", "#c6dbef"]
+    )
+    ax.contour(g1, g2, score.reshape(g1.shape), levels=[0.0], colors="k", linewidths=1)
+    for label, color, marker in ((0, "#d62728", "o"), (1, "#1f77b4", "s")):
+        ax.scatter(*X[y == label].T, c=color, marker=marker, s=22, label=f"class {label}")
+    ax.set(
+        title=f"Milestone 1: ValueMLP({sizes}) trained by your Value engine",
+        xlabel="$x_1$ (standardised)",
+        ylabel="$x_2$ (standardised)",
+    )
+    ax.legend(loc="lower left", fontsize=8)
+    plt.show()
