@@ -10,7 +10,9 @@ import pytest
 import torch
 import torch.distributed as dist
 
+import aigc_course as ac
 from aigc_course.exercises import ExerciseError, ch11
+from aigc_course.exercises._verdict import run_checker
 
 # ------------------------------------------------------------------ 1. average gradients
 
@@ -170,9 +172,14 @@ def test_split_reports_a_non_list():
 # ------------------------------------------------------------------ 3. scaling efficiency
 
 
-def good_efficiency(n_gpus, n_params, compute_s, bandwidth_gb_s, bytes_per_grad):
-    t_comm = 2 * (n_gpus - 1) / n_gpus * n_params * bytes_per_grad / (bandwidth_gb_s * 1e9)
-    return compute_s / (compute_s + t_comm)
+def good_efficiency(
+    n_gpus, n_params, compute_s, bandwidth_gb_s, bytes_per_grad, latency_us, bucket_mb
+):
+    n_bytes = n_params * bytes_per_grad
+    n_buckets = math.ceil(n_bytes / (bucket_mb * 1e6))
+    t_latency = n_buckets * 2 * (n_gpus - 1) * latency_us * 1e-6
+    t_bandwidth = 2 * (n_gpus - 1) / n_gpus * n_bytes / (bandwidth_gb_s * 1e9)
+    return compute_s / (compute_s + t_latency + t_bandwidth)
 
 
 def test_efficiency_passes(capsys):
@@ -181,19 +188,27 @@ def test_efficiency_passes(capsys):
 
 
 def test_efficiency_known_answer():
-    # 124M fp32 gradients over 100 GB/s on 8 GPUs: 2·7/8·496e6 B / 1e11 B/s = 8.68 ms
+    # 124M fp32 gradients over 100 GB/s on 8 GPUs: 2·7/8·496e6 B / 1e11 B/s = 8.68 ms;
+    # in 20 buckets of 25 MB (19.84, rounded up), each 14 rounds of 10 us: 2.8 ms more
     t = ch11.ring_bandwidth_time(8, 124e6 * 4, 100.0)
     assert t == pytest.approx(8.68e-3)
-    assert good_efficiency(8, 124e6, 0.25, 100.0, 4) == pytest.approx(0.25 / (0.25 + 8.68e-3))
+    got = good_efficiency(8, 124e6, 0.25, 100.0, 4, 10.0, 25.0)
+    assert got == pytest.approx(0.25 / (0.25 + 8.68e-3 + 20 * 14 * 10e-6))
 
 
 def _mistake(kind):
-    return lambda *case: ch11._efficiency(*case, kind=kind)
+    # right at N = 1 (where the checker has its own hint), wrong as `kind` elsewhere
+    return lambda *case: 1.0 if case[0] == 1 else ch11._efficiency(*case, kind=kind)
 
 
 @pytest.mark.parametrize(
     "wrong, hint",
     [
+        (_mistake("no_latency"), "you left out the latency"),
+        (_mistake("one_all_reduce"), "each bucket is its own all-reduce"),
+        (_mistake("latency_once"), "each round pays the latency"),
+        (_mistake("floor_buckets"), "a partly filled last bucket is still a bucket"),
+        (_mistake("mebibytes"), "powers of ten"),
         (_mistake("no_factor_2"), "sends each byte twice"),
         (_mistake("naive_n"), "each step sends only a 1/N chunk"),
         (_mistake("bits"), "do not multiply the bytes by 8"),
@@ -279,3 +294,100 @@ def test_ring_names_the_mistake(wrong, hint):
     with pytest.raises(ExerciseError) as e:
         ch11.check_ring_all_reduce(wrong)
     assert hint in str(e.value)
+
+
+# ------------------------------------------------------------------ milestone 4
+
+
+def ddpm_step(eps, t, x_t, noise, alphas_cumprod):
+    abar_t = alphas_cumprod[t]
+    abar_prev = alphas_cumprod[t - 1] if t > 0 else ac.tensor(1.0)
+    beta_t = 1 - abar_t / abar_prev
+    x0 = ((x_t - (1 - abar_t).sqrt() * eps) / abar_t.sqrt()).clamp(-1, 1)
+    mean = (abar_prev.sqrt() * beta_t / (1 - abar_t)) * x0 + (
+        (1 - beta_t).sqrt() * (1 - abar_prev) / (1 - abar_t)
+    ) * x_t
+    if t == 0:
+        return mean
+    return mean + ((1 - abar_prev) / (1 - abar_t) * beta_t).sqrt() * noise
+
+
+def cfg(model, x, t, labels, w):
+    null = ac.full_like(labels, model.null_label)
+    cond, uncond = model(ac.cat([x, x]), t, ac.cat([labels, null])).chunk(2)
+    return uncond + w * (cond - uncond)
+
+
+def skeleton(*args):
+    raise NotImplementedError
+
+
+def test_milestone_passes(capsys):
+    ch11.check_milestone_4(ddpm_step, cfg, good_ring)
+    out = capsys.readouterr().out
+    assert out.startswith("✓ milestone 4") and "one-process parameters" in out
+
+
+def test_milestone_samples_are_the_digits_asked_for():
+    """The learner's pieces with the shipped denoiser: an SVC reads every digit as asked."""
+    images, predicted = ch11.milestone_samples(ddpm_step, cfg)
+    assert images.shape == (10, 8, 8) and images.min() >= -1 and images.max() <= 1
+    assert list(predicted) == list(range(10))
+
+
+@pytest.mark.parametrize(
+    "pieces, named",
+    [
+        ((skeleton, skeleton, skeleton), ["ddpm_step", "cfg", "ring_all_reduce"]),
+        ((ddpm_step, skeleton, good_ring), ["cfg"]),
+        ((ddpm_step, cfg, skeleton), ["ring_all_reduce"]),
+    ],
+)
+def test_milestone_missing_pieces_are_not_attempted(pieces, named):
+    verdict = run_checker("milestone_4", ch11.check_milestone_4, *pieces)
+    assert verdict.status == "not attempted"
+    listed = verdict.feedback.split("not implemented yet:")[1]
+    for name in ("ddpm_step", "cfg", "ring_all_reduce"):
+        assert (name in listed) == (name in named), verdict.feedback
+
+
+def test_milestone_wrong_step_gets_its_hint():
+    def flipped(eps, t, x_t, noise, a):
+        if t == 0:
+            return ddpm_step(eps, t, x_t, noise, a)
+        mean = ddpm_step(eps, t, x_t, noise * 0, a)
+        beta = 1 - a[t] / a[t - 1]
+        return mean + ((1 - a[t]) / (1 - a[t - 1]) * beta).sqrt() * noise
+
+    verdict = run_checker("milestone_4", ch11.check_milestone_4, flipped, cfg, good_ring)
+    assert verdict.status == "failed"
+    assert "your ddpm_step (chapter 10, exercise 3)" in verdict.feedback
+    assert "upside down" in verdict.feedback
+
+
+def test_milestone_samples_that_are_not_the_digits_fail():
+    """Guidance that passes its own check (a small model) but ignores the label on the shipped
+    denoiser: the classifier's verdict, computed from the samples, fails the milestone."""
+
+    def label_blind(model, x, t, labels, w):
+        if model.hidden == 32:  # the checker's small model
+            return cfg(model, x, t, labels, w)
+        return cfg(model, x, t, ac.full_like(labels, 1), w)  # always draws a 1
+
+    with pytest.raises(ExerciseError, match="the classifier read only"):
+        ch11.check_milestone_4(ddpm_step, label_blind, good_ring)
+
+
+def test_milestone_ring_that_skips_the_exchange_fails_training():
+    """A ring that passes the small exercise but, on the training-size vectors, keeps each
+    rank's own gradient: the ranks drift from the one-process parameters."""
+
+    def lazy_ring(ring):
+        if ring.data[0].size > 100:
+            ring.send_right([np.zeros(1)] * 2)
+            ring.send_right([np.zeros(1)] * 2)
+            return [2 * d for d in ring.data]
+        return good_ring(ring)
+
+    with pytest.raises(ExerciseError, match="differs from one process's"):
+        ch11.check_milestone_4(ddpm_step, cfg, lazy_ring)

@@ -6,10 +6,15 @@ r"""Checkers for chapter 11's exercises (scaling out).
    gloo's semantics: it reduces, in place, the tensors that all ranks pass.
 2. :func:`check_split_indices`: ``DistributedSampler``'s index split (``shuffle=False``), against
    torch's sampler for every dataset size 0-13, world size 1-4 and ``drop_last``.
-3. :func:`check_scaling_efficiency`: the ring all-reduce cost model, against the formula
-   derived in the chapter.
+3. :func:`check_scaling_efficiency`: the ring all-reduce cost model with latency and
+   buckets, against the formula.
 4. :func:`check_ring_all_reduce`: ring all-reduce, built from neighbour-to-neighbour
    messages on a simulated ring that counts rounds and bytes.
+
+Milestone 4, :func:`check_milestone_4`: the learner's pieces together. Their DDPM step and
+guidance (chapter 10) draw one sample of each digit with the shipped denoiser, and an SVC
+trained on the real digits must read at least 9 of the 10 as the digit asked for; their ring
+all-reduce must train two (simulated) ranks to the parameters of one process (torch).
 
 Feedback names the first failing input and, when your answer equals a known mistake's, which.
 See chapter 11.
@@ -29,9 +34,11 @@ from ._checking import ExerciseError, passed, run_learner
 __all__ = [
     "Ring",
     "check_average_gradients",
+    "check_milestone_4",
     "check_ring_all_reduce",
     "check_scaling_efficiency",
     "check_split_indices",
+    "milestone_samples",
     "ring_bandwidth_time",
 ]
 
@@ -284,18 +291,34 @@ def ring_bandwidth_time(n_gpus: int, n_bytes: float, bandwidth_gb_s: float) -> f
 
 
 EFFICIENCY_CASES = [
-    # (n_gpus, n_params, compute_s, bandwidth_gb_s, bytes_per_grad)
-    (1, 124_000_000, 0.25, 100.0, 4),
-    (2, 124_000_000, 0.25, 100.0, 4),
-    (8, 124_000_000, 0.25, 100.0, 4),
-    (8, 124_000_000, 0.25, 12.5, 2),
-    (64, 1_240_000_000, 1.0, 25.0, 2),
-    (3, 1_000_000, 0.001, 1.0, 4),
+    # (n_gpus, n_params, compute_s, bandwidth_gb_s, bytes_per_grad, latency_us, bucket_mb)
+    (1, 124_000_000, 0.25, 100.0, 4, 10.0, 25.0),
+    (2, 156_250_000, 0.25, 100.0, 4, 10.0, 25.0),  # exactly 25 buckets of 25 MB
+    (2, 124_000_000, 0.25, 100.0, 4, 10.0, 25.0),
+    (8, 124_000_000, 0.25, 100.0, 4, 0.0, 25.0),
+    (8, 124_000_000, 0.25, 12.5, 2, 10.0, 25.0),
+    (64, 1_240_000_000, 1.0, 25.0, 2, 5.0, 100.0),
+    (1024, 124_000_000, 0.06, 50.0, 4, 10.0, 1.0),
+    (3, 1_000_000, 0.001, 1.0, 4, 50.0, 0.3),
 ]
 
 
-def _efficiency(n, p, c, bw, b, kind: str = "") -> float:
+def _efficiency(n, p, c, bw, b, latency_us, bucket_mb, kind: str = "") -> float:
     n_bytes = p * b
+    n_buckets = math.ceil(n_bytes / (bucket_mb * 1e6))
+    alpha = latency_us * 1e-6
+    rounds = 2 * (n - 1)  # per all-reduce: N-1 to reduce-scatter, N-1 to all-gather
+    if kind == "floor_buckets":
+        n_buckets = max(n_bytes // (bucket_mb * 1e6), 1)
+    elif kind == "mebibytes":
+        n_buckets = math.ceil(n_bytes / (bucket_mb * 2**20))
+    elif kind == "one_all_reduce":
+        n_buckets = 1
+    if kind == "latency_once":
+        rounds = 1
+    if kind == "no_latency":
+        alpha = 0.0
+    t_latency = n_buckets * rounds * alpha
     if kind == "no_factor_2":
         t = (n - 1) / n * n_bytes / (bw * 1e9)
     elif kind == "naive_n":
@@ -306,11 +329,19 @@ def _efficiency(n, p, c, bw, b, kind: str = "") -> float:
         t = ring_bandwidth_time(n, p, bw)
     else:
         t = ring_bandwidth_time(n, n_bytes, bw)
-    eff = c / (c + t)
+    eff = c / (c + t + t_latency)
     return n * eff if kind == "speedup" else eff
 
 
 EFFICIENCY_HINTS = {
+    "no_latency": "you left out the latency: every round of a ring all-reduce also pays "
+    "alpha = latency_us microseconds, 2(N-1) rounds per bucket",
+    "one_all_reduce": "each bucket is its own all-reduce and pays its own 2(N-1) rounds of "
+    "latency: multiply by the number of buckets, ceil(bytes / bucket bytes)",
+    "latency_once": "a ring all-reduce takes 2(N-1) rounds (N-1 reduce-scatter, N-1 all-gather), "
+    "and each round pays the latency: 2(N-1) alpha per bucket, which grows with N",
+    "floor_buckets": "a partly filled last bucket is still a bucket: ceil(bytes / bucket bytes)",
+    "mebibytes": "MB and GB here are powers of ten: a bucket holds bucket_mb × 10^6 bytes",
     "no_factor_2": "a ring all-reduce sends each byte twice: once in the reduce-scatter and "
     "once in the all-gather, so the time is 2(N-1)/N · bytes / bandwidth",
     "naive_n": "that is 2(N-1) full copies of the gradients; in a ring each step sends only "
@@ -323,10 +354,13 @@ EFFICIENCY_HINTS = {
 
 
 def check_scaling_efficiency(scaling_efficiency: Callable) -> None:
-    """``scaling_efficiency(n_gpus, n_params, compute_s, bandwidth_gb_s, bytes_per_grad)``
-    must return $t_\\text{compute} / (t_\\text{compute} + t_\\text{comm})$ with the ring cost
-    $t_\\text{comm} = \\frac{2(N-1)}{N}\\cdot\\frac{\\text{bytes}}{\\text{bandwidth}}$ (no
-    overlap of communication with compute, latency ignored)."""
+    r"""``scaling_efficiency(n_gpus, n_params, compute_s, bandwidth_gb_s, bytes_per_grad,
+    latency_us, bucket_mb)`` must return $t_\text{compute} / (t_\text{compute} +
+    t_\text{comm})$, where the gradients (``n_params × bytes_per_grad`` bytes) travel in
+    $k = \lceil \text{bytes} / (\text{bucket\_mb} \cdot 10^6) \rceil$ buckets, each a ring
+    all-reduce of $2(N-1)$ rounds that each pay the latency $\alpha$:
+    $t_\text{comm} = k \cdot 2(N-1)\alpha + \frac{2(N-1)}{N}\cdot\frac{\text{bytes}}{\beta}$
+    (no overlap of communication with compute)."""
     for case in EFFICIENCY_CASES:
         what = f"scaling_efficiency{case}"
         got = run_learner(scaling_efficiency, *case, what=what)
@@ -346,7 +380,10 @@ def check_scaling_efficiency(scaling_efficiency: Callable) -> None:
                     message += f"\nHint: {hint}"
                     break
         raise ExerciseError(message)
-    passed(f"your scaling efficiency follows the ring cost model in {len(EFFICIENCY_CASES)} cases")
+    passed(
+        f"your scaling efficiency follows the ring cost model, latency and buckets included, "
+        f"in {len(EFFICIENCY_CASES)} cases"
+    )
 
 
 # ------------------------------------------------------------------ 4. ring all-reduce
@@ -419,3 +456,189 @@ def check_ring_all_reduce(ring_all_reduce: Callable) -> None:
                 f"2(N-1) = {2 * (N - 1)}: N-1 to reduce-scatter, N-1 to all-gather"
             )
     passed("your ring all-reduce sums correctly in 2(N-1) rounds of one chunk, for N = 2 to 5")
+
+
+# ------------------------------------------------------------------ milestone 4
+
+MILESTONE_STEPS = 100  # sampling steps (leading spacing), as chapter 10's figures use
+MILESTONE_SCALE = 2.0  # guidance scale
+MILESTONE_TRAIN_STEPS = 20
+PIECES = {
+    "ddpm_step": "chapter 10, exercise 3",
+    "cfg": "chapter 10, exercise 4",
+    "ring_all_reduce": "chapter 11, exercise 4",
+}
+
+
+def _not_written(fn, *args) -> bool:
+    """Whether ``fn`` is still a skeleton (raises NotImplementedError on a small input)."""
+    try:
+        fn(*args)
+    except NotImplementedError:
+        return True
+    except Exception:  # noqa: BLE001 (written, but wrong: the real run reports it)
+        return False
+    return False
+
+
+def _probes():
+    from .. import tensor, zeros
+    from . import ch10
+
+    abar = tensor(ch10._linear_alphas_cumprod())
+    x = zeros(1, 8, 8)
+    model = ch10._small_denoiser()
+    return {
+        "ddpm_step": (x, 5, x, x, abar),
+        "cfg": (model, x, 500, tensor([3]), 2.0),
+        "ring_all_reduce": (Ring([np.arange(4.0), np.arange(4.0)]),),
+    }
+
+
+def milestone_samples(ddpm_step: Callable, cfg: Callable, seed: int = 0):
+    """Draw 0, 1, ..., 9 with the learner's ``ddpm_step`` and ``cfg`` and the shipped denoiser,
+    in ``MILESTONE_STEPS`` respaced steps; return ``(images, predicted)``: the (10, 8, 8) numpy
+    images in [-1, 1], and the digit an SVC trained on the real digits reads in each."""
+    from .. import Generator, arange, no_grad, randn
+    from ..diffusion import pretrained_digits
+
+    model, scheduler = pretrained_digits()
+    T, n = scheduler.num_train_timesteps, MILESTONE_STEPS
+    k = T // n
+    kept = [i * k for i in range(n)]  # leading spacing: 0, k, 2k, ...
+    table = scheduler.alphas_cumprod[arange(0, T, k)]  # ddpm_step's "t - 1": the previous kept
+    gen = Generator().manual_seed(seed)
+    labels = arange(10)
+    x = randn(10, 8, 8, generator=gen)
+    with no_grad():
+        for i in reversed(range(n)):
+            eps = cfg(model, x, kept[i], labels, MILESTONE_SCALE)  # the network: real timesteps
+            x = ddpm_step(eps, i, x, randn(10, 8, 8, generator=gen), table)
+    images = np.clip(np.asarray(x.numpy() if hasattr(x, "numpy") else x, dtype=np.float64), -1, 1)
+    return images, _digit_classifier().predict(images.reshape(10, 64))
+
+
+_CLASSIFIER: list = []
+
+
+def _digit_classifier():
+    """scikit-learn's RBF SVC, fitted once on all 1,797 real digits scaled to [-1, 1]."""
+    if not _CLASSIFIER:
+        from sklearn.datasets import load_digits
+        from sklearn.svm import SVC
+
+        X, y = load_digits(return_X_y=True)
+        _CLASSIFIER.append(SVC().fit(X / 8.0 - 1.0, y))  # pixels 0..16 -> [-1, 1]
+    return _CLASSIFIER[0]
+
+
+def _flat_grads(model) -> np.ndarray:
+    return np.concatenate([p.grad.numpy().ravel() for p in model.parameters()])
+
+
+def _set_grads(model, flat: np.ndarray) -> None:
+    start = 0
+    for p in model.parameters():
+        g = p.grad.numpy()
+        g[...] = flat[start : start + g.size].reshape(g.shape)
+        start += g.size
+
+
+def _train_two_ranks(ring_all_reduce: Callable, steps: int = MILESTONE_TRAIN_STEPS):
+    """Two ranks of chapter 11's digits MLP, each on its half of every batch, averaging their
+    gradients with the learner's ring all-reduce before every SGD step; and the same steps in
+    one process, with torch. Returns (rank parameters, one-process parameters)."""
+    from .. import nn, optim, tensor
+    from ..distributed import workers
+
+    problem = workers.digits_problem(steps=steps)
+    X, y, batches, state = problem
+    models = [workers._our_mlp(state) for _ in range(2)]
+    opts = [optim.SGD(m.parameters(), lr=0.1) for m in models]
+    loss_fn = nn.CrossEntropyLoss()
+    for step, batch in enumerate(batches):
+        for rank, (model, opt) in enumerate(zip(models, opts)):
+            idx = workers._shard(batch, rank, 2)
+            opt.zero_grad()
+            loss_fn(model(tensor(X[idx])), tensor(y[idx])).backward()
+        ring = Ring([_flat_grads(m) for m in models])
+        size = ring.data[0].size
+        what = f"ring_all_reduce at training step {step + 1} (2 ranks, {size} gradients each)"
+        out = run_learner(ring_all_reduce, ring, what=what)
+        if out is None or len(out) != 2 or any(np.shape(o) != (size,) for o in out):
+            raise ExerciseError(f"{what} must return one vector of {size} numbers per rank")
+        if ring.rounds != 2 or ring.largest > math.ceil(size / 2):
+            raise ExerciseError(
+                f"{what}: {ring.rounds} rounds with messages of up to {ring.largest} numbers; a "
+                f"ring on 2 ranks takes 2 rounds of one chunk ({math.ceil(size / 2)} numbers)"
+            )
+        for model, summed in zip(models, out):
+            _set_grads(model, np.asarray(summed, dtype=np.float64) / 2)  # the mean of 2 ranks
+        for opt in opts:
+            opt.step()
+    ranks = [{k: p.detach().numpy().copy() for k, p in m.named_parameters()} for m in models]
+    return ranks, workers.train_torch(problem)
+
+
+def check_milestone_4(ddpm_step: Callable, cfg: Callable, ring_all_reduce: Callable) -> None:
+    """Milestone 4: your pieces, together.
+
+    1. Your ``ddpm_step`` and ``cfg`` (chapter 10) draw one sample of each digit 0-9 with the
+       shipped denoiser (``pretrained_digits()``), in 100 respaced steps at guidance scale 2;
+       an SVC trained on the 1,797 real digits must read at least 9 of the 10 as the digit
+       asked for.
+    2. Your ``ring_all_reduce`` averages the gradients of two ranks, each on its half of every
+       batch, for 20 SGD steps of the chapter's digits MLP; both ranks must end with the
+       parameters of one process trained on the full batches (torch), up to float32 rounding.
+
+    A piece that is still a skeleton makes the milestone "not attempted", and the message says
+    which. A wrong piece is reported with its own checker's hint first.
+    """
+    probes = _probes()
+    pieces = {"ddpm_step": ddpm_step, "cfg": cfg, "ring_all_reduce": ring_all_reduce}
+    missing = [name for name, fn in pieces.items() if _not_written(fn, *probes[name])]
+    if missing:
+        listed = ", ".join(f"{name} ({PIECES[name]})" for name in missing)
+        raise ExerciseError(
+            f"milestone 4 uses your ddpm_step, cfg and ring_all_reduce; what is not "
+            f"implemented yet: {listed}. Paste or write them in the cells above"
+        )
+    import contextlib
+    import io
+
+    from . import ch10
+
+    for name, check in (
+        ("ddpm_step", lambda: ch10.check_ddpm_step(ddpm_step)),
+        ("cfg", lambda: ch10.check_cfg(cfg)),
+        ("ring_all_reduce", lambda: check_ring_all_reduce(ring_all_reduce)),
+    ):
+        try:
+            with contextlib.redirect_stdout(io.StringIO()):
+                check()
+        except ExerciseError as e:
+            raise ExerciseError(f"milestone 4, your {name} ({PIECES[name]}): {e}") from None
+
+    images, predicted = milestone_samples(ddpm_step, cfg)
+    right = int((predicted == np.arange(10)).sum())
+    if right < 9:
+        wrong = [f"{d} read as {p}" for d, p in enumerate(predicted) if p != d]
+        raise ExerciseError(
+            f"milestone 4: the classifier read only {right} of your 10 samples as the digit asked "
+            f"for ({', '.join(wrong)}); at least 9 are needed"
+        )
+    ranks, one = _train_two_ranks(ring_all_reduce)
+    for rank, params in enumerate(ranks):
+        for name, value in params.items():
+            if not np.allclose(value, one[name], rtol=1e-4, atol=1e-5):
+                worst = float(np.abs(value - one[name]).max())
+                raise ExerciseError(
+                    f"milestone 4: after {MILESTONE_TRAIN_STEPS} steps, rank {rank}'s {name!r} "
+                    f"differs from one process's by up to {worst:.3g}: the ranks must take the "
+                    "step of the full batch (sum the two gradients, then divide by 2)"
+                )
+    passed(
+        "milestone 4: your ddpm_step and cfg drew 0-9 with the shipped denoiser, and the "
+        "classifier read at least 9 of the 10 as the digit asked for; your ring all-reduce "
+        f"trained 2 ranks for {MILESTONE_TRAIN_STEPS} steps to the one-process parameters"
+    )
