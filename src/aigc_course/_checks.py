@@ -135,6 +135,7 @@ def set_default_device(d) -> None:
 
 
 def get_default_device() -> device:
+    """The device that creation functions use when given none (the CPU unless changed)."""
     return _default_device
 
 

@@ -17,10 +17,16 @@ from .random import _numpy_generator
 
 
 def _infer_dtype(data) -> _dtypes.dtype:
+    if data is None:
+        raise RuntimeError("Could not infer dtype of NoneType")
     array = np.asarray(data)
-    if array.dtype.kind == "f" and not isinstance(data, np.ndarray):
+    if array.dtype == object:  # None inside a list, a mix numpy cannot type
+        bad = next((type(v).__name__ for v in np.ravel(array) if v is None), "object")
+        raise RuntimeError(f"Could not infer dtype of {bad}")
+    numpy_typed = isinstance(data, (np.ndarray, np.generic))  # np.float64(1.5) stays float64
+    if array.dtype.kind == "f" and not numpy_typed:
         return _dtypes.default_float  # Python floats
-    if array.dtype.kind in "iu" and not isinstance(data, np.ndarray):
+    if array.dtype.kind in "iu" and not numpy_typed:
         return _dtypes.int64
     return _dtypes.from_numpy_dtype(array.dtype)
 
@@ -32,6 +38,13 @@ def _unwrap(data):
     if isinstance(data, (list, tuple)):
         return [_unwrap(d) for d in data]
     return data
+
+
+def _check_storage(size: tuple[int, ...], dt: _dtypes.dtype) -> None:
+    """torch refuses a size whose byte count overflows 64 bits (RuntimeError, not numpy's
+    ValueError)."""
+    if math.prod(size) * dt.itemsize >= 2**63:
+        raise RuntimeError(f"Storage size calculation overflowed with sizes={list(size)}")
 
 
 def _finish(array: np.ndarray, dtype, requires_grad: bool, device) -> Tensor:
@@ -59,14 +72,22 @@ def tensor(data, dtype=None, device=None, requires_grad: bool = False) -> Tensor
         data = data.detach().cpu().numpy()
     data = _unwrap(data)
     dt = _dtypes.to_dtype(dtype) if dtype is not None else _infer_dtype(data)
-    array = np.array(data, dtype=dt.numpy_dtype, copy=True)
+    try:
+        array = np.array(data, dtype=dt.numpy_dtype, copy=True)
+    except OverflowError:  # a Python int beyond int64, as torch words it
+        raise ValueError("Overflow when unpacking long long") from None
     return _finish(array, dt, requires_grad, device)
 
 
-def as_tensor(data, dtype=None) -> Tensor:
-    """``data`` as a tensor, without a copy when it already is one of that dtype."""
+def as_tensor(data, dtype=None, device=None) -> Tensor:
+    """``data`` as a tensor, without a copy when it already is one of that dtype: a tensor is
+    returned as it is, and a numpy array is shared (writes show through), as in torch."""
+    check_new_device(device)
     if isinstance(data, Tensor) and (dtype is None or _dtypes.to_dtype(dtype) is data.dtype):
         return data
+    if isinstance(data, np.ndarray) and data.dtype in _dtypes._by_numpy:
+        if dtype is None or _dtypes.to_dtype(dtype).numpy_dtype == data.dtype:
+            return from_numpy(data)
     return tensor(data, dtype=dtype)
 
 
@@ -83,6 +104,7 @@ def full(size, fill_value, dtype=None, device=None, requires_grad: bool = False)
         if n < 0:
             raise RuntimeError(f"Trying to create tensor with negative dimension {n}: {list(size)}")
     dt = _dtypes.to_dtype(dtype) if dtype is not None else _infer_dtype(fill_value)
+    _check_storage(size, dt)
     return _finish(np.full(size, fill_value, dtype=dt.numpy_dtype), dt, requires_grad, device)
 
 
@@ -142,6 +164,7 @@ def linspace(start, end, steps: int, dtype=None, device=None, requires_grad=Fals
 def rand(*size, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
     """Uniform on [0, 1). Seeded by :func:`manual_seed` (but not the same numbers as torch)."""
     dt = _dtypes.to_dtype(dtype) if dtype is not None else _dtypes.default_float
+    _check_storage(_size_args(size), dt)
     values = _numpy_generator(generator).random(_size_args(size)).astype(dt.numpy_dtype)
     return _finish(values, dt, requires_grad, device)
 
@@ -149,6 +172,7 @@ def rand(*size, generator=None, dtype=None, device=None, requires_grad=False) ->
 def randn(*size, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
     """Standard normal samples."""
     dt = _dtypes.to_dtype(dtype) if dtype is not None else _dtypes.default_float
+    _check_storage(_size_args(size), dt)
     values = _numpy_generator(generator).standard_normal(_size_args(size)).astype(dt.numpy_dtype)
     return _finish(values, dt, requires_grad, device)
 

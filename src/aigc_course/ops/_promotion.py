@@ -40,6 +40,11 @@ def result_type(*operands) -> dtype:
 def _as_tensor(v, dt: dtype) -> Tensor:
     if isinstance(v, Tensor):
         return v if v.dtype is dt else v.to(dt)
+    if type(v) is int and dt.category == 1:  # a Python int wraps into the dtype, as in torch
+        info = np.iinfo(dt.numpy_dtype)
+        if not info.min <= v <= info.max:
+            v = np.asarray(v % 2**64 if v < 2**64 else v % 2**64).astype(np.uint64)
+            return Tensor._make(v.astype(dt.numpy_dtype))
     return Tensor._make(np.asarray(v, dtype=dt.numpy_dtype))
 
 

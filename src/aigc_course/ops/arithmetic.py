@@ -88,6 +88,7 @@ class Neg(Function):
 class Pow(Function):
     r"""$z = x^y$, so $dx = dz\,y\,x^{y-1}$ and $dy = dz\,z \ln x$.
 
+    Where $y = 0$, $dx = 0$ (also at $x = 0$, where the formula gives $0 \cdot \infty$).
     Note: like torch, the gradient for the exponent uses $\ln x$ only where $x > 0$, and is 0
     where $x = 0$ (so that ``0 ** y`` does not poison the exponent's gradient with nan).
     """
@@ -101,7 +102,9 @@ class Pow(Function):
     @staticmethod
     def backward(ctx, dz):
         x, y, z = ctx.saved_tensors
-        dx = dz * y * x ** (y - 1) if ctx.needs_input_grad[0] else None
+        dx = None
+        if ctx.needs_input_grad[0]:  # y x^(y-1) is 0 * inf at x = y = 0: torch gives 0 there
+            dx = (dz * y * x ** (y - 1)).masked_fill(y == 0, 0.0)
         dy = None
         if ctx.needs_input_grad[1]:
             safe_log = x.masked_fill(x == 0, 1.0).log()

@@ -450,12 +450,27 @@ class Clone(Function):
     r"""A copy into fresh memory, $z = x$, so $dx = dz$."""
 
     @staticmethod
-    def forward(ctx, x):
-        return np.array(x, copy=True, order="C")
+    def forward(ctx, x, contiguous=False):
+        # torch's preserve_format: a dense layout (a permutation, say) keeps its strides
+        return np.array(x, copy=True, order="K" if _dense(x) and not contiguous else "C")
 
     @staticmethod
     def backward(ctx, dz):
         return dz
+
+
+def _dense(a: np.ndarray) -> bool:
+    """Whether ``a``'s elements fill its memory without gaps or overlaps, in some axis order."""
+    if a.flags.c_contiguous or a.flags.f_contiguous:
+        return True
+    expected = a.itemsize
+    for size, stride in sorted(
+        ((n, s) for n, s in zip(a.shape, a.strides) if n != 1), key=lambda p: p[1]
+    ):
+        if stride != expected:
+            return False
+        expected *= size
+    return True
 
 
 # ---------------------------------------------------------------- public functions
@@ -580,11 +595,8 @@ def masked_fill(input: Tensor, mask: Tensor, value: float | Tensor) -> Tensor:
         got = mask.dtype if isinstance(mask, Tensor) else type(mask).__name__
         raise RuntimeError(f"masked_fill only supports boolean masks, but got mask with {got}")
     shape = broadcast_shapes(input._data.shape, mask._data.shape)
-    if shape != input._data.shape:
-        raise RuntimeError(
-            f"masked_fill: the mask of shape {list(mask.shape)} must broadcast to the "
-            f"tensor's shape {list(input.shape)}"
-        )
+    if shape != input._data.shape:  # a larger mask: the result takes the broadcast shape
+        input = input.expand(shape)
     if isinstance(value, Tensor):
         if value._data.ndim != 0:
             raise RuntimeError(
@@ -621,4 +633,4 @@ def clone(input: Tensor) -> Tensor:
 
 
 def contiguous(input: Tensor) -> Tensor:
-    return input if input._data.flags.c_contiguous else Clone.apply(input)
+    return input if input._data.flags.c_contiguous else Clone.apply(input, contiguous=True)

@@ -229,8 +229,8 @@ def _max_min(fn, name: str, input: Tensor, dim, keepdim: bool):
     if input._data.ndim and input._data.shape[d] == 0:
         raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
     values = fn.apply(input, dim=(d,) if input._data.ndim else None, keepdim=keepdim)
-    arg = argmax if fn is Max else argmin
-    return _MaxMin(values, arg(input, d, keepdim))
+    arg, name = (np.argmax, "argmax") if fn is Max else (np.argmin, "argmin")
+    return _MaxMin(values, _arg(arg, name, input, d, keepdim, bools=True))
 
 
 def max(input: Tensor, dim=None, keepdim: bool = False):
@@ -243,14 +243,17 @@ def min(input: Tensor, dim=None, keepdim: bool = False):
     return _max_min(Min, "min", input, dim, keepdim)
 
 
-def _arg(np_fn, name: str, input: Tensor, dim, keepdim: bool) -> Tensor:
+def _arg(np_fn, name: str, input: Tensor, dim, keepdim: bool, bools: bool = False) -> Tensor:
     a = input._data
+    if a.dtype.kind == "b" and not bools:  # max/min of bools are fine, argmax/argmin are not
+        raise RuntimeError(f"{name}(): does not support bool input")
     if dim is None:
         if a.size == 0:
             raise IndexError(
                 f"{name}(): Expected reduction dim to be specified for input.numel() == 0."
             )
-        return Tensor._make(np.asarray(np_fn(a), dtype=np.int64))
+        index = np.asarray(np_fn(a), dtype=np.int64)
+        return Tensor._make(index.reshape((1,) * a.ndim) if keepdim else index)
     d = _check_dim(dim, a.ndim)
     if a.ndim == 0:
         return Tensor._make(np.asarray(0, dtype=np.int64))

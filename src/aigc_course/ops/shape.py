@@ -71,7 +71,10 @@ class Expand(Function):
 
     @staticmethod
     def forward(ctx, x, shape):
-        return np.broadcast_to(x, shape)
+        lead = len(shape) - x.ndim
+        if tuple(shape[lead:]) == x.shape and all(n == 1 for n in shape[:lead]):
+            return x[(None,) * lead]  # repeats nothing: a writable view, as torch allows
+        return np.broadcast_to(x, shape)  # read-only: writes would alias (stride 0)
 
     @staticmethod
     def backward(ctx, dz):
@@ -321,6 +324,12 @@ def expand(input: Tensor, *sizes) -> Tensor:
             f"to the number of dimensions in the tensor ({len(shape)})"
         )
     lead = len(sizes) - len(shape)
+    for i, want in enumerate(sizes[:lead]):
+        if want < 0:
+            raise RuntimeError(
+                f"The expanded size of the tensor ({want}) isn't allowed in a leading, "
+                f"non-existing dimension {i}"
+            )
     target = list(sizes)
     for i, n in enumerate(shape):
         want = sizes[lead + i]
@@ -387,7 +396,9 @@ def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
     if chunks <= 0:
         raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
     n = input._data.shape[_check_dim(dim, input._data.ndim)]
-    return split(input, builtins.max(math.ceil(n / chunks), 1) if n else 0, dim)
+    if n == 0:  # torch gives `chunks` empty pieces
+        return split(input, [0] * chunks, dim)
+    return split(input, builtins.max(math.ceil(n / chunks), 1), dim)
 
 
 def cat(tensors, dim: int = 0) -> Tensor:
@@ -404,6 +415,10 @@ def cat(tensors, dim: int = 0) -> Tensor:
             )
         if t._data.ndim == 0:
             raise RuntimeError(f"zero-dimensional tensor (at position {i}) cannot be concatenated")
+    dt = result_type(*tensors)
+    if builtins.any(t._data.ndim != tensors[0]._data.ndim for t in tensors):
+        # torch's legacy rule: a 1-d empty tensor, ones(0), joins anything (it is skipped)
+        tensors = [t for t in tensors if t._data.shape != (0,)] or tensors[:1]
     ref = tensors[0]
     d = _check_dim(dim, ref._data.ndim)
     for i, t in enumerate(tensors):
@@ -418,7 +433,6 @@ def cat(tensors, dim: int = 0) -> Tensor:
                     f"{ref.shape[axis]} but got size {t.shape[axis]} for tensor number {i} in "
                     "the list."
                 )
-    dt = result_type(*tensors)
     return Cat.apply(*(_as_tensor(t, dt) for t in tensors), dim=d)
 
 
@@ -454,6 +468,15 @@ def _numpy_steps(index) -> list[tuple]:
     (3, 4, 5) tensor gives numpy's (2, 4) but torch's (4, 2). Torch first applies the integers
     and slices (a view), then the arrays; so do we.
     """
+    if (
+        isinstance(index, list)
+        and len(index) < 32
+        and builtins.any(
+            isinstance(i, (list, tuple, Tensor, np.ndarray, slice)) or i is None or i is Ellipsis
+            for i in index
+        )
+    ):
+        index = tuple(index)  # torch's legacy rule: x[[[0, 1], [2, 0]]] means x[[0, 1], [2, 0]]
     items = index if isinstance(index, tuple) else (index,)
     out = []
     for item in items:
