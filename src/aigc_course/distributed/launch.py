@@ -3,7 +3,8 @@ r"""``launch``: run a function in ``world_size`` processes joined by a gloo proc
 A small, safe stand-in for ``torchrun`` (or ``torch.multiprocessing.spawn``) for one machine:
 
 - every rank is a fresh *spawned* process (never forked: a forked torch is unsafe), which
-  imports ``fn`` by name, so ``fn`` must live in an importable module, not in a notebook;
+  imports ``fn`` by name, so ``fn`` must live in an importable module or in a script's
+  ``__main__`` (as with ``torch.multiprocessing.spawn``), not in a notebook;
 - the ranks meet through a ``FileStore`` in a fresh temporary directory, so two launches at the
   same time never collide on a port, and gloo talks over the loopback interface only;
 - each rank uses one thread (``torch.set_num_threads(1)``), the honest setting when ranks share
@@ -22,6 +23,7 @@ import os
 import pickle
 import shutil
 import socket
+import sys
 import tempfile
 import time
 import traceback
@@ -81,14 +83,36 @@ def _loopback_interface() -> str:
     return next((name for name in names if name.startswith("lo")), "lo")
 
 
+def _main_is_importable() -> bool:
+    """Whether spawned processes can re-import ``__main__``, as ``multiprocessing`` does: a
+    script run as ``python script.py`` (it has a ``__file__``) or a module run with ``-m`` (it
+    has a ``__spec__``). A notebook's kernel or an interactive session has neither."""
+    main = sys.modules.get("__main__")
+    if getattr(main, "__spec__", None) is not None and getattr(main.__spec__, "name", None):
+        return True
+    path = getattr(main, "__file__", None)
+    return isinstance(path, str) and os.path.isfile(path)
+
+
 def _check_importable(fn: Callable) -> None:
+    """Refuse only what spawned processes cannot import: closures and lambdas (their names hold
+    ``<locals>`` or ``<lambda>``) and a function of a notebook's or interactive ``__main__``.
+    A worker in a script's ``__main__`` is fine, as with ``torch.multiprocessing.spawn``; the
+    script must then start the launch under ``if __name__ == "__main__":``."""
     where = f"{getattr(fn, '__module__', '?')}.{getattr(fn, '__qualname__', repr(fn))}"
     if not callable(fn):
         raise TypeError(f"launch() needs a function, got {fn!r}")
-    if getattr(fn, "__module__", None) == "__main__" or "<" in getattr(fn, "__qualname__", "<"):
+    if "<" in getattr(fn, "__qualname__", "<"):
+        raise ValueError(
+            f"launch() runs fn in spawned processes, which import it by name, but {where} is a "
+            "lambda or is defined inside a function; define it at the top level of a module "
+            "or script"
+        )
+    if getattr(fn, "__module__", None) == "__main__" and not _main_is_importable():
         raise ValueError(
             f"launch() runs fn in spawned processes, which import it by name, but {where} is "
-            "defined in __main__ (a notebook or script) or inside a function; put it in a module"
+            "defined in a notebook or an interactive session, which they cannot import; put it "
+            "in a module (a .py file) or a script"
         )
     try:
         pickle.dumps(fn)
