@@ -138,6 +138,11 @@ def check_average_gradients(average_gradients: Callable) -> None:
             t.start()
         for t in threads:
             t.join(30)
+    # not an Exception (the grader's signal to run this checker in the kernel instead, or an
+    # interrupt): it is not feedback, so it leaves the threads as it came
+    control = next((e for e in errors if e is not None and not isinstance(e, Exception)), None)
+    if control is not None:
+        raise control
     first = next((e for e in errors if e is not None and not _is_abort(e)), None)
     if first is not None:
         if "process group has not been initialized" in str(first):
