@@ -2,7 +2,10 @@
 
 One run of the command line grades a class folder of submissions made from the reference
 notebook (all exercises pass), the student edition (all "not attempted"), and wrong, forged
-and broken copies of them; each test then reads that student's rows of the CSV.
+and broken copies of them, in the sandbox; each test then reads that student's rows of the
+CSV (and the other outputs). The forgeries are those of issue 18: a rewritten registry of
+checkers, an IPython hook that prints a fake verdict line, an ``int`` subclass whose ``__eq__``
+always says yes, a loop that swallows ``BaseException``.
 """
 
 from __future__ import annotations
@@ -131,6 +134,95 @@ def _colab(nb: dict) -> dict:
     return nb
 
 
+def _armed(nb: dict) -> dict:
+    """Rewrites the checkers' registry in the kernel: every checker always passes."""
+    cell = _cell(nb, "def offset")
+    cell["source"] = _source(cell) + (
+        "\nfrom aigc_course.exercises import _verdict\n"
+        "_verdict._armed['checkers'] = {k: (lambda *a, **kw: print('✓ forged'))\n"
+        "                               for k in _verdict._armed['checkers']}\n"
+        "_verdict.run_checker = lambda exercise, *a, **k: _verdict.Verdict(exercise, 'passed', '✓')\n"
+    )
+    return nb
+
+
+def _hook(nb: dict) -> dict:
+    """An IPython pre_run_cell hook that reads the grader's cells and prints verdict lines
+    with their nonce (the grader of issue 18 read its verdicts from stdout)."""
+    cell = _cell(nb, "def offset")
+    cell["source"] = _source(cell) + (
+        "\nimport json, re\n"
+        "def _forge(info):\n"
+        "    code = info.raw_cell\n"
+        "    m = re.search(r\"'([0-9a-f]{16,32})'\", code)\n"
+        "    names = ['offset', 'pairwise_sq_dists', 'standardize_rows', 'sum_to_size', 'as_strided']\n"
+        "    rows = [{'exercise': n, 'status': 'passed', 'feedback': '✓'} for n in names]\n"
+        "    if m:\n"
+        "        print('@@aigc_course.grade@@' + m.group(1) + json.dumps(rows))\n"
+        "get_ipython().events.register('pre_run_cell', _forge)\n"
+        "get_ipython().events.register('post_run_cell', lambda result: _forge(result.info))\n"
+    )
+    return nb
+
+
+def _int_subclass(nb: dict) -> dict:
+    """offset returns an int whose == always says yes."""
+    _set(
+        _cell(nb, "def offset"),
+        "class Always(int):\n"
+        "    def __eq__(self, other):\n        return True\n"
+        "    def __ne__(self, other):\n        return False\n"
+        "    __hash__ = int.__hash__\n\n"
+        "def offset(index, stride, storage_offset=0):\n    return Always(0)\n",
+    )
+    return nb
+
+
+def _swallows_base_exception(nb: dict) -> dict:
+    """The reference, but sum_to_size loops and swallows every interruption."""
+    _set(
+        _cell(nb, "def sum_to_size", solution=True),
+        "def sum_to_size(grad, shape):\n"
+        "    while True:\n"
+        "        try:\n"
+        "            while True:\n"
+        "                pass\n"
+        "        except BaseException:\n"
+        "            pass\n",
+    )
+    return nb
+
+
+def _library(nb: dict) -> dict:
+    """The reference, but as_strided hands the work to torch.as_strided."""
+    _set(
+        _cell(nb, "def as_strided", solution=True),
+        "import torch as _torch\n\n"
+        "def as_strided(storage, size, stride, storage_offset=0):\n"
+        "    t = _torch.as_strided(_torch.from_numpy(storage.numpy()), size, stride, storage_offset)\n"
+        "    return ac.tensor(t.contiguous().numpy())\n",
+    )
+    return nb
+
+
+def _colab_with_notes(nb: dict) -> dict:
+    """Saved from Colab, with a note in an exercise's markdown cell, a new markdown cell and
+    a new code cell."""
+    nb = _colab(nb)
+    cells = nb["cells"]
+    for i, cell in enumerate(cells):
+        if cell["cell_type"] == "markdown" and "Exercise 1" in _source(cell):
+            cell["source"] = _source(cell) + "\n\nMy note: the stride is in elements, not bytes."
+            cells.insert(i + 1, nbformat.v4.new_markdown_cell("Notes to self: try it by hand."))
+            cells.insert(i + 2, nbformat.v4.new_code_cell("print(2 + 2)  # my own experiment"))
+            break
+    else:
+        raise LookupError("Exercise 1")
+    for cell in cells:
+        cell.pop("id", None)
+    return nb
+
+
 SUBMISSIONS = {
     "ref": lambda: _reference(),
     "student": lambda: _student(),
@@ -142,7 +234,18 @@ SUBMISSIONS = {
     "syntax": lambda: _syntax_error(_student()),
     "slow": lambda: _slow_exercise(_student()),
     "colab": lambda: _colab(_reference()),
+    "colabnotes": lambda: _colab_with_notes(_reference()),
+    "armed": lambda: _armed(_student()),
+    "hook": lambda: _hook(_student()),
+    "intsubclass": lambda: _int_subclass(_student()),
+    "baseexception": lambda: _swallows_base_exception(_reference()),
+    "library": lambda: _library(_reference()),
 }
+
+
+def _source(cell: dict) -> str:
+    src = cell["source"]
+    return "".join(src) if isinstance(src, list) else src
 
 
 @pytest.fixture(scope="module")
@@ -153,15 +256,19 @@ def gradebook(tmp_path_factory) -> dict[str, dict[str, tuple[str, str]]]:
         (folder / f"{name}.ipynb").write_text(json.dumps(make()), encoding="utf-8")
     (folder / "corrupt.ipynb").write_text('{"cells": [', encoding="utf-8")
     (folder / "otherchapter.ipynb").write_bytes(CHAPTER05.read_bytes())
-    deleted = _student()
-    deleted["cells"] = [c for c in deleted["cells"] if "## 1." not in "".join(c["source"])]
+    deleted = _student()  # a code cell of the reference (not an exercise's) deleted
+    deleted["cells"].remove(_cell(deleted, "x = torch.empty(5, 3)"))
     (folder / "deleted.ipynb").write_text(json.dumps(deleted), encoding="utf-8")
     reordered = _student()
     cells = reordered["cells"]
-    a = cells.index(_cell(reordered, "ch01.check_offset"))
-    b = cells.index(_cell(reordered, "ch01.check_as_strided"))
+    a = cells.index(_cell(reordered, "x = torch.empty(5, 3)"))
+    b = cells.index(_cell(reordered, "x = torch.rand(5, 3)"))
     cells[a], cells[b] = cells[b], cells[a]
     (folder / "reordered.ipynb").write_text(json.dumps(reordered), encoding="utf-8")
+    twice = folder / "twice"  # one student, two notebooks of chapter 1: the best one counts
+    twice.mkdir()
+    (twice / "a_first_try.ipynb").write_text(json.dumps(_wrong(_student())), encoding="utf-8")
+    (twice / "b_final.ipynb").write_text(json.dumps(_reference()), encoding="utf-8")
 
     out = folder / "gradebook.csv"
     cmd = [
@@ -169,8 +276,15 @@ def gradebook(tmp_path_factory) -> dict[str, dict[str, tuple[str, str]]]:
         "-m",
         "aigc_course.grade",
         *sorted(folder.glob("*.ipynb")),
+        twice,
         "--out",
         out,
+        "--wide",
+        folder / "scores.csv",
+        "--report",
+        folder / "report.html",
+        "--feedback",
+        folder / "feedback",
         "--chapter",
         "1",
         "--timeout",
@@ -187,14 +301,20 @@ def gradebook(tmp_path_factory) -> dict[str, dict[str, tuple[str, str]]]:
         rows = list(csv.DictReader(f))
     for row in rows:
         assert row["chapter"] in ("01", "?")
-        book.setdefault(row["student"], {})[row["exercise"]] = (row["status"], row["feedback"])
+        if row["counted"] == "yes":
+            book.setdefault(row["student"], {})[row["exercise"]] = (row["status"], row["feedback"])
+    book["_rows"] = rows
+    book["_stdout"] = proc.stdout
+    book["_folder"] = folder
     return book
 
 
 def test_every_submission_gets_a_row_per_exercise(gradebook):
-    expected = set(SUBMISSIONS) | {"corrupt", "otherchapter", "deleted", "reordered"}
-    assert set(gradebook) == expected
+    expected = set(SUBMISSIONS) | {"corrupt", "otherchapter", "deleted", "reordered", "twice"}
+    assert {s for s in gradebook if not s.startswith("_")} == expected
     for student, rows in gradebook.items():
+        if student.startswith("_"):
+            continue
         assert list(rows) == EXERCISES01, student
 
 
@@ -226,10 +346,10 @@ def test_a_forged_tick_is_pointed_out(gradebook):
 
 
 @pytest.mark.parametrize("student", ["patched", "patchedhelper"])
-def test_a_monkeypatched_checker_is_an_error(gradebook, student):
+def test_a_monkeypatched_checker_has_no_effect(gradebook, student):
+    """The checker runs in the judge, forked before the patch: the wrong answer fails."""
     status, feedback = gradebook[student]["offset"]
-    assert status == "error"
-    assert "replaced" in feedback and "check_" in feedback
+    assert status == "failed", feedback
 
 
 def test_syntax_error_is_reported_for_its_exercise(gradebook):
@@ -300,3 +420,97 @@ def test_parallel_jobs_give_the_same_rows(tmp_path):
     with open(out, newline="", encoding="utf-8") as f:
         rows = [(r["student"], r["exercise"], r["status"]) for r in csv.DictReader(f)]
     assert rows == [(s, x, "error") for s in "ab" for x in EXERCISES01]
+
+
+# ------------------------------------------------------------------ issue 18: forgeries and losses
+
+
+@pytest.mark.parametrize("student", ["armed", "hook"])
+def test_forged_verdicts_from_the_kernel_do_not_pass(gradebook, student):
+    """A rewritten registry of checkers, and fake verdict lines printed by an IPython hook:
+    the verdicts come from the judge, so the untouched skeletons stay "not attempted"."""
+    assert {s for s, _ in gradebook[student].values()} == {"not attempted"}
+
+
+def test_an_int_whose_eq_always_says_yes_fails(gradebook):
+    status, feedback = gradebook["intsubclass"]["offset"]
+    assert status == "failed", feedback
+    assert "at" in feedback  # the checker's own message about the wrong offset
+
+
+def test_a_loop_that_swallows_base_exception_loses_only_itself(gradebook):
+    rows = gradebook["baseexception"]
+    assert rows["sum_to_size"] == ("error", "timed out after 3 s")
+    # the exercise after it is graded in a new kernel, the ones before it are kept
+    assert {x: s for x, (s, _) in rows.items() if x != "sum_to_size"} == {
+        "offset": "passed",
+        "pairwise_sq_dists": "passed",
+        "standardize_rows": "passed",
+        "as_strided": "passed",
+    }
+
+
+def test_edited_markdown_and_added_cells_are_not_errors(gradebook):
+    assert {s for s, _ in gradebook["colabnotes"].values()} == {"passed"}
+
+
+def test_a_solution_that_uses_the_library_is_flagged(gradebook):
+    status, feedback = gradebook["library"]["as_strided"]
+    assert status == "uses the library"
+    assert "uses the library's implementation (torch.as_strided)" in feedback
+    assert gradebook["library"]["offset"][0] == "passed"
+
+
+def test_two_notebooks_of_one_chapter_the_best_counts_everywhere(gradebook):
+    rows = [r for r in gradebook["_rows"] if r["student"] == "twice"]
+    assert {(r["notebook"], r["counted"]) for r in rows} == {
+        ("a_first_try.ipynb", "no"),
+        ("b_final.ipynb", "yes"),
+    }
+    assert {s for s, _ in gradebook["twice"].values()} == {"passed"}
+    assert all("counted (best score): b_final.ipynb" in r["feedback"] for r in rows)
+    line = next(l for l in gradebook["_stdout"].splitlines() if l.startswith("twice "))
+    assert line.endswith("5/5")
+    assert "policy: a student's best-scoring notebook of a chapter counts" in gradebook["_stdout"]
+    folder = gradebook["_folder"]
+    with open(folder / "scores.csv", newline="", encoding="utf-8") as f:
+        wide = {r["student"]: r for r in csv.DictReader(f)}
+    assert wide["twice"]["total"] == "10" and wide["twice"]["percentage"] == "100.0"
+    assert "a_first_try.ipynb (0/10)" in (folder / "feedback" / "twice.md").read_text()
+
+
+def test_long_gradebook_has_stars_and_points(gradebook):
+    ref = {r["exercise"]: r for r in gradebook["_rows"] if r["student"] == "ref"}
+    assert [(ref[x]["stars"], ref[x]["points"]) for x in EXERCISES01] == [
+        ("★", "1"), ("★★", "2"), ("★★", "2"), ("★★", "2"), ("★★★", "3")
+    ]
+    wrong = {r["exercise"]: r for r in gradebook["_rows"] if r["student"] == "wrong"}
+    assert wrong["offset"]["points"] == "0" and wrong["offset"]["stars"] == "★"
+
+
+def test_wide_scores_report_and_feedback_files(gradebook):
+    folder = gradebook["_folder"]
+    with open(folder / "scores.csv", newline="", encoding="utf-8") as f:
+        reader = csv.DictReader(f)
+        assert reader.fieldnames == ["student"] + [f"01.{x}" for x in EXERCISES01] + [
+            "total", "percentage"
+        ]
+        wide = {r["student"]: r for r in reader}
+    assert wide["ref"]["total"] == "10" and wide["student"]["total"] == "0"
+    assert wide["library"]["01.as_strided"] == "0" and wide["library"]["total"] == "7"
+    page = (folder / "report.html").read_text(encoding="utf-8")
+    assert "<svg" in page and "Pass rate per exercise" in page and "Most frequent hints" in page
+    assert "graded in the sandbox" in page
+    feedback = (folder / "feedback" / "wrong.md").read_text(encoding="utf-8")
+    assert "**offset** (★): failed" in feedback and "storage_offset" in feedback
+    assert len(list((folder / "feedback").glob("*.md"))) == len(wide)
+
+
+def test_library_use_is_counted_with_allow_library(tmp_path):
+    path = tmp_path / "library.ipynb"
+    path.write_text(json.dumps(_library(_reference())), encoding="utf-8")
+    refs = grade.load_references()
+    result = grade.grade_notebook(path, "library", refs, "01", timeout=150, allow_library=True)
+    rows = {x: (s, f) for x, s, f in result.rows}
+    assert rows["as_strided"][0] == "passed"
+    assert "(--allow-library)" in rows["as_strided"][1]

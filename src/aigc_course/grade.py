@@ -474,10 +474,13 @@ class _Kernel:
             ip=f"{workdir}/k{n}",
             connection_file=f"{workdir}/kernel-{n}.json",
         )
+        self.log = open(f"{workdir}/kernel-{n}.log", "wb")  # noqa: SIM115 (closed in close())
         self.km.start_kernel(
             extra_arguments=["--IPKernelApp.log_level=ERROR", "--HistoryManager.enabled=False"],
             env=_kernel_environment(workdir),
             cwd=workdir,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
         )
         self.kc = self.km.client()
         self.kc.start_channels()
@@ -502,6 +505,7 @@ class _Kernel:
             self.kc.stop_channels()
         with contextlib.suppress(Exception):
             self.km.shutdown_kernel(now=True)
+        self.log.close()
 
 
 class _Session:
