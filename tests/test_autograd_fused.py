@@ -96,7 +96,7 @@ def test_gelu_tanh_matches_torch_and_the_composed_formula(dtype, shape):
     za = F.gelu(a, approximate="tanh")
     zt = torch.nn.functional.gelu(t, approximate="tanh")
     zc = gelu_tanh_composed(c)
-    assert za.grad_fn.name() == "GeluTanhBackward"
+    assert za.grad_fn.name() == "GeluBackward0"  # torch's name for both forms
     tol = F32 if dtype == np.float32 else dict(rtol=1e-12, atol=1e-12)
     close(za, zt, **tol)
     close(za, zc, **tol)
@@ -172,7 +172,7 @@ def test_layer_norm_matches_torch_and_the_composed_formula(
     ya = F.layer_norm(ours[0], shape, ours[1], ours[2])
     yc = layer_norm_composed(comp[0], shape, comp[1], comp[2])
     yt = torch.nn.functional.layer_norm(ref[0], shape, ref[1], ref[2])
-    assert ya.grad_fn.name() == "LayerNormBackward"
+    assert ya.grad_fn.name() == "NativeLayerNormBackward0"  # torch's name
     tol = dict(atol=1e-4, rtol=1e-4) if dtype == np.float32 else dict(atol=1e-10, rtol=1e-10)
     close(ya, yt, **tol)
     close(ya, yc, **tol)

@@ -57,7 +57,7 @@ class Tensor:
     >>> x = ac.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
     >>> y = (x * x).sum()
     >>> y
-    tensor(30., grad_fn=<SumBackward>)
+    tensor(30., grad_fn=<SumBackward0>)
     >>> y.backward()
     >>> x.grad
     tensor([[2., 4.],
@@ -234,9 +234,9 @@ class Tensor:
         return bool(self.item())
 
     def __format__(self, spec: str) -> str:
-        if self._data.ndim == 0 and spec:
+        if self._data.ndim == 0 and type(self) is Tensor:  # as torch: f"{loss}" is the number
             return format(self.item(), spec)
-        return format(repr(self), spec)
+        return object.__format__(self, spec)
 
     def __repr__(self) -> str:
         return format_tensor(self)
@@ -576,11 +576,11 @@ class Tensor:
         return E.masked_fill(self, mask, value)
 
     # ---- ops/reduction.py
-    def sum(self, dim=None, keepdim=False, *, dtype=None):
-        return R.sum(self, dim, keepdim, dtype=dtype)  # noqa: E501
+    def sum(self, dim=None, keepdim=False, *, dtype=None, keepdims=None):
+        return R.sum(self, dim, keepdim, dtype=dtype, keepdims=keepdims)
 
-    def mean(self, dim=None, keepdim=False, *, dtype=None):
-        return R.mean(self, dim, keepdim, dtype=dtype)  # noqa: E501
+    def mean(self, dim=None, keepdim=False, *, dtype=None, keepdims=None):
+        return R.mean(self, dim, keepdim, dtype=dtype, keepdims=keepdims)
 
     def max(self, dim=None, keepdim=False):
         return R.max(self, dim, keepdim)

@@ -120,6 +120,11 @@ class Function(Node):
     _freed = False
 
     def name(self) -> str:
+        """The node's name as torch prints it: ``MulBackward0`` for the package's primitives
+        (torch's name where the operation is the same, see :func:`_torch_name`), and
+        ``MyFnBackward`` for your own ``MyFn``, as torch names a custom Function's node."""
+        if type(self).forward_on_arrays:
+            return _torch_name(self)
         return type(self).__name__ + "Backward"
 
     # ------------------------------------------------------------------ what forward saves
@@ -350,6 +355,48 @@ class Function(Node):
         self._saved = ()
         self._output = None
         self._freed = True
+
+
+# torch's node names where they are not simply ours + "Backward0" (the trailing number is
+# torch's overload: sum() is SumBackward0, sum(dim) SumBackward1)
+_TORCH_NAMES = {
+    "Reshape": "ViewBackward0",
+    "Clamp": "ClampBackward1",
+    "LayerNorm": "NativeLayerNormBackward0",
+    "To": "ToCopyBackward0",
+    "GeluTanh": "GeluBackward0",
+    "LogSumExp": "LogsumexpBackward0",
+    "Transpose": "TransposeBackward0",
+    "SumToSize": "SumBackward1",
+}
+
+
+def _torch_name(node: Function) -> str:
+    name = type(node).__name__
+    if name in ("Sum", "Mean"):  # reduce everything: overload 0; along dims: 1
+        return f"{name}Backward{0 if getattr(node, 'dim', None) is None else 1}"
+    if name in ("Max", "Min"):
+        return f"{name}Backward{1 if getattr(node, 'dim', None) is None else 0}"
+    if name == "Matmul":  # torch's matmul dispatches on the operands' ranks
+        shapes = getattr(node, "_shapes", None)
+        ranks = tuple(len(s[0]) for s in shapes) if shapes else (2, 2)
+        return {(1, 1): "DotBackward0", (2, 1): "MvBackward0", (2, 2): "MmBackward0"}.get(
+            ranks, "UnsafeViewBackward0" if ranks[0] > 2 and ranks[1] == 2 else "BmmBackward0"
+        )
+    if name == "Linear":  # torch: addmm with a bias, mm without, a view for batched input
+        shapes = getattr(node, "_shapes", None) or (((0, 0),), None, None)
+        bias = len(shapes) > 2 and shapes[2] is not None
+        if len(shapes[0][0]) > 2:
+            return "ViewBackward0" if bias else "UnsafeViewBackward0"
+        return "AddmmBackward0" if bias else "MmBackward0"
+    if name == "Index" and len(getattr(node, "steps", ())) == 1:  # one numpy index
+        items = node.steps[0]
+        items = items if isinstance(items, tuple) else (items,)
+        if all(isinstance(i, slice) or i is Ellipsis for i in items):
+            return "SliceBackward0"
+        if all(isinstance(i, (int, slice)) or i is Ellipsis for i in items):
+            return "SelectBackward0"
+    return _TORCH_NAMES.get(name, name + "Backward0")
 
 
 def _edge(t) -> tuple:

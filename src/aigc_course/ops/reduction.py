@@ -194,8 +194,10 @@ def _reduce_dims(dim, ndim: int):
     return _check_dims(dim, ndim)
 
 
-def sum(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
-    r"""$\sum_i x_i$ over ``dim`` (all axes by default). Integers and bools sum into int64."""
+def sum(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None, keepdims=None) -> Tensor:
+    r"""$\sum_i x_i$ over ``dim`` (all axes by default). Integers and bools sum into int64.
+    ``keepdims`` is numpy's spelling of ``keepdim``, which torch accepts too."""
+    keepdim = keepdim if keepdims is None else keepdims
     dims = _reduce_dims(dim, input._data.ndim)
     if dtype is None and input._data.dtype.kind in "biu":
         dtype = _dtypes.int64  # torch sums integers and bools into int64
@@ -203,8 +205,9 @@ def sum(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor
     return Sum.apply(input, dim=dims, keepdim=keepdim, dtype=np_dtype)
 
 
-def mean(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
+def mean(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None, keepdims=None) -> Tensor:
     r"""$\frac1n \sum_i x_i$ over ``dim``; only for floating point input, as in torch."""
+    keepdim = keepdim if keepdims is None else keepdims
     if dtype is not None:
         input = input.to(dtype)
     if input._data.dtype.kind != "f":

@@ -170,7 +170,7 @@ def trace_graph(
     >>> y.backward()
     >>> for n in trace_graph(y, names={"a": a, "y": y}, show_values=True).nodes:
     ...     print(n.label.replace(chr(10), " / "))
-    MulBackward / y () / data 4 | grad –
+    MulBackward0 / y () / data 4 | grad –
     a () / data 2 | grad 4
 
     See chapter 2.
