@@ -416,7 +416,7 @@ class Sandbox:
         for path in self._python_paths():
             cmd += ["--ro-bind-try", path, path]
         cmd += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/dev/shm", "--tmpfs", "/tmp"]
-        cmd += ["--bind", workdir, workdir, "--chdir", workdir]
+        cmd += ["--bind", workdir, workdir, "--chdir", workdir, "--remount-ro", "/"]
         return cmd + ["--"] + limits
 
     def problem(self) -> str | None:

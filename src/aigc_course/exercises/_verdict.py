@@ -349,9 +349,23 @@ def _copy_back(mine, theirs) -> None:
                 mine.copy_(torch.as_tensor(np.asarray(theirs)))
         elif hasattr(mine, "__setitem__") and hasattr(theirs, "numpy"):
             mine[...] = theirs
-    elif isinstance(mine, list) and isinstance(theirs, list) and len(mine) == len(theirs):
-        for a, b in zip(mine, theirs):
-            _copy_back(a, b)
+    elif isinstance(mine, list) and isinstance(theirs, list):
+        if len(mine) != len(theirs):
+            mine[:] = theirs
+            return
+        for i, (a, b) in enumerate(zip(mine, theirs)):
+            if hasattr(a, "shape") or isinstance(a, (list, dict)):
+                _copy_back(a, b)
+            else:
+                mine[i] = b  # words[i] = merged: the learner's list was changed in place
+    elif isinstance(mine, dict) and isinstance(theirs, dict):
+        for k in [k for k in mine if k not in theirs]:
+            del mine[k]
+        for k, b in theirs.items():
+            if k in mine and (hasattr(mine[k], "shape") or isinstance(mine[k], (list, dict))):
+                _copy_back(mine[k], b)
+            else:
+                mine[k] = b
 
 
 def _judge(grader: socket.socket, kernel: socket.socket, checkers: dict) -> None:
