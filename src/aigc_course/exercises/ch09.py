@@ -164,7 +164,14 @@ def _greedy_problem():
 
     torch.manual_seed(0)
     config = GPT2Config(
-        vocab_size=97, n_positions=48, n_embd=32, n_layer=2, n_head=4, initializer_range=0.3
+        vocab_size=97,
+        n_positions=48,
+        n_embd=32,
+        n_layer=2,
+        n_head=4,
+        initializer_range=0.3,
+        bos_token_id=None,  # the defaults (50256) lie outside this vocabulary
+        eos_token_id=None,
     )
     hf = GPT2LMHeadModel(config).eval()
     return hf, Ours.from_hf(hf)
