@@ -45,9 +45,13 @@ grade() {
     mkdir -p "$class/reference" "$class/student"
     cp chapters/[0-9][0-9]_*.ipynb "$class/reference/"
     python scripts/make_student_notebooks.py --out "$class/student" >/dev/null
-    # two notebooks at a time, one thread each: faster on two cores than one with two threads
+    # two notebooks at a time, one thread each: faster on two cores than one with two threads.
+    # In the bubblewrap sandbox (the default: the grader refuses to run without it).
+    command -v bwrap >/dev/null || { echo "error: bwrap (bubblewrap) is not installed" >&2; exit 1; }
     OMP_NUM_THREADS=1 python -m aigc_course.grade "$class/reference" "$class/student" --jobs 2 \
-        --out "$class/gradebook.csv"
+        --out "$class/gradebook.csv" --wide "$class/scores.csv" --report "$class/report.html" \
+        | tee "$class/summary.txt"
+    grep -qx "sandbox: bubblewrap" "$class/summary.txt"
     python - "$class/gradebook.csv" <<'PY'
 import csv, sys
 from aigc_course.grade import load_references

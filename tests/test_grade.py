@@ -482,7 +482,11 @@ def test_two_notebooks_of_one_chapter_the_best_counts_everywhere(gradebook):
 def test_long_gradebook_has_stars_and_points(gradebook):
     ref = {r["exercise"]: r for r in gradebook["_rows"] if r["student"] == "ref"}
     assert [(ref[x]["stars"], ref[x]["points"]) for x in EXERCISES01] == [
-        ("★", "1"), ("★★", "2"), ("★★", "2"), ("★★", "2"), ("★★★", "3")
+        ("★", "1"),
+        ("★★", "2"),
+        ("★★", "2"),
+        ("★★", "2"),
+        ("★★★", "3"),
     ]
     wrong = {r["exercise"]: r for r in gradebook["_rows"] if r["student"] == "wrong"}
     assert wrong["offset"]["points"] == "0" and wrong["offset"]["stars"] == "★"
@@ -493,7 +497,8 @@ def test_wide_scores_report_and_feedback_files(gradebook):
     with open(folder / "scores.csv", newline="", encoding="utf-8") as f:
         reader = csv.DictReader(f)
         assert reader.fieldnames == ["student"] + [f"01.{x}" for x in EXERCISES01] + [
-            "total", "percentage"
+            "total",
+            "percentage",
         ]
         wide = {r["student"]: r for r in reader}
     assert wide["ref"]["total"] == "10" and wide["student"]["total"] == "0"

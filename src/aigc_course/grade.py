@@ -69,7 +69,6 @@ from __future__ import annotations
 
 import argparse
 import ast
-import base64
 import contextlib
 import csv
 import html
@@ -281,7 +280,7 @@ def _shown_ticks(nb: dict, ref: Reference) -> set[str]:
     return shown
 
 
-# ------------------------------------------------------------------ uses the library's implementation
+# ------------------------------------------------ uses the library's implementation
 
 LIBRARIES = ("torch", "aigc_course", "transformers", "diffusers", "tokenizers", "tiktoken")
 #: More names that do an exercise's work, by exercise id (the exercise's own name, and the
@@ -321,7 +320,9 @@ def _imported(tree: ast.AST) -> dict[str, str]:
         if isinstance(node, ast.Import):
             for a in node.names:
                 if a.name.split(".")[0] in LIBRARIES:
-                    names[a.asname or a.name.split(".")[0]] = a.name if a.asname else a.name.split(".")[0]
+                    names[a.asname or a.name.split(".")[0]] = (
+                        a.name if a.asname else a.name.split(".")[0]
+                    )
         elif isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] in LIBRARIES:
             for a in node.names:
                 names[a.asname or a.name] = f"{node.module}.{a.name}"
@@ -339,6 +340,8 @@ def library_use(codes: list[str], exercise: Exercise) -> str | None:
     for tree in trees:
         imported.update(_imported(tree))
     forbidden = {_norm(exercise.id)} | {_norm(n) for n in LIBRARY_NAMES.get(exercise.id, ())}
+    if "attention" in exercise.id:  # any attention exercise: torch's fused attention does it
+        forbidden |= {_norm(n) for n in LIBRARY_NAMES["attention_head"]}
     for arg in exercise.args:
         forbidden.add(_norm(re.sub(r"^(my_?|My)", "", arg)))
     definitions = {}
@@ -388,7 +391,12 @@ class Sandbox:
         """The Python environment: the interpreter's prefixes and the packages' folders."""
         import aigc_course
 
-        paths = {sys.prefix, sys.base_prefix, sys.exec_prefix, str(Path(aigc_course.__file__).parents[1])}
+        paths = {
+            sys.prefix,
+            sys.base_prefix,
+            sys.exec_prefix,
+            str(Path(aigc_course.__file__).parents[1]),
+        }
         for entry in sys.path:  # site-packages and .pth entries, not the current folder
             if entry and Path(entry).is_dir() and "-packages" in entry:
                 paths.add(entry)
@@ -399,8 +407,15 @@ class Sandbox:
         """The prefix that runs a command in the sandbox, in ``workdir``."""
         # JPY_PARENT_PID: ipykernel exits when that process is gone, and in the sandbox's own
         # PID namespace it is
-        limits = ["env", "-u", "JPY_PARENT_PID", "prlimit", f"--as={self.memory_mb * 1024 * 1024}",
-                  f"--cpu={self.cpu_seconds}", "--"]
+        limits = [
+            "env",
+            "-u",
+            "JPY_PARENT_PID",
+            "prlimit",
+            f"--as={self.memory_mb * 1024 * 1024}",
+            f"--cpu={self.cpu_seconds}",
+            "--",
+        ]
         if not self.enabled:
             return limits
         cmd = ["bwrap", "--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL"]
@@ -410,8 +425,19 @@ class Sandbox:
                 cmd += ["--symlink", os.readlink(p), str(p)]
             elif p.exists():
                 cmd += ["--ro-bind", str(p), str(p)]
-        for name in ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "passwd", "group", "nsswitch.conf",
-                     "localtime", "alternatives", "fonts", "ssl", "mime.types"):
+        for name in (
+            "ld.so.cache",
+            "ld.so.conf",
+            "ld.so.conf.d",
+            "passwd",
+            "group",
+            "nsswitch.conf",
+            "localtime",
+            "alternatives",
+            "fonts",
+            "ssl",
+            "mime.types",
+        ):
             cmd += ["--ro-bind-try", f"/etc/{name}", f"/etc/{name}"]
         for path in self._python_paths():
             cmd += ["--ro-bind-try", path, path]
@@ -439,7 +465,11 @@ class Sandbox:
 def _kernel_environment(workdir: str) -> dict:
     """A small environment: none of the grader's own variables (tokens, paths) leak in."""
     keep = ("PATH", "LANG", "LC_ALL", "TZ", "VIRTUAL_ENV")
-    env = {k: v for k, v in os.environ.items() if k in keep or k.startswith(("OMP_", "MKL_", "OPENBLAS_", "NPY_", "ATEN_"))}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k in keep or k.startswith(("OMP_", "MKL_", "OPENBLAS_", "NPY_", "ATEN_"))
+    }
     env.update(
         HOME=workdir,
         TMPDIR=workdir,
@@ -527,7 +557,9 @@ class _Session:
             )
             reply = self.kernel.run(arm, 180)
             if reply["status"] != "ok":
-                raise SubmissionError(f"the grader's set-up failed: {reply.get('ename')}: {reply.get('evalue')}")
+                raise SubmissionError(
+                    f"the grader's set-up failed: {reply.get('ename')}: {reply.get('evalue')}"
+                )
             try:
                 self.judge, _ = listener.accept()
             except TimeoutError:
@@ -567,7 +599,9 @@ class _Session:
         }
         try:
             send(self.judge, job)
-            self.kernel.run("import aigc_course.exercises._verdict as _g\n_g.serve(globals())", timeout + 2)
+            self.kernel.run(
+                "import aigc_course.exercises._verdict as _g\n_g.serve(globals())", timeout + 2
+            )
             self.judge.settimeout(5)
             verdict = recv(self.judge)
         except (TimeoutError, OSError):
@@ -582,14 +616,22 @@ class _Session:
         self.kernel.close()
 
 
-def _run(nb: dict, ref: Reference, timeout: float, exercise_timeout: float, sandbox: Sandbox,
-         path: Path | None = None) -> list[tuple]:
+def _run(
+    nb: dict,
+    ref: Reference,
+    timeout: float,
+    exercise_timeout: float,
+    sandbox: Sandbox,
+    path: Path | None = None,
+) -> list[tuple]:
     """Execute the submission in a sandboxed kernel and return the judge's verdicts."""
     with tempfile.TemporaryDirectory(prefix="aigc-grade-") as workdir:
         os.chmod(workdir, 0o700)
         if path is not None:
             shutil.copy(path, Path(workdir) / "submission.ipynb")
-        codes = [_strip_checker_calls(_source(c)) for c in nb["cells"] if c.get("cell_type") == "code"]
+        codes = [
+            _strip_checker_calls(_source(c)) for c in nb["cells"] if c.get("cell_type") == "code"
+        ]
         rows, session, n = [], None, 0
         try:
             for exercise in ref.exercises:
@@ -660,7 +702,11 @@ def grade_notebook(
                 status = PASSED if allow_library else LIBRARY
                 feedback = (
                     f"uses the library's implementation ({used})"
-                    + (": counted (--allow-library)" if allow_library else ": not counted as passed")
+                    + (
+                        ": counted (--allow-library)"
+                        if allow_library
+                        else ": not counted as passed"
+                    )
                     + f"; the checker said: {feedback}"
                 )
             result.rows.append((x, status, feedback))
@@ -719,7 +765,9 @@ def apply_policy(results: list[Result], references: dict[str, Reference]) -> lis
         if len(group) == 1:
             continue
         best = max(group, key=lambda r: points(r, references)[0])  # max keeps the first
-        names = ", ".join(f"{r.path.name} ({points(r, references)[0]}/{points(r, references)[1]})" for r in group)
+        names = ", ".join(
+            f"{r.path.name} ({points(r, references)[0]}/{points(r, references)[1]})" for r in group
+        )
         for r in group:
             r.counted = r is best
             r.note = f"{len(group)} notebooks of chapter {r.chapter}: {names}; counted (best score): {best.path.name}"
@@ -751,7 +799,9 @@ def summary(results: list[Result]) -> str:
         )
     lines.append("")
     lines += [f"{i + 1:>2}: {c}.{x}" for i, (c, x) in enumerate(columns)]
-    lines.append("✓ passed  ✗ failed  · not attempted  E error  L uses the library's implementation")
+    lines.append(
+        "✓ passed  ✗ failed  · not attempted  E error  L uses the library's implementation"
+    )
     notes = sorted({f"{r.student}: {r.note}" for r in results if r.note})
     if notes:
         lines += ["", "policy: a student's best-scoring notebook of a chapter counts"] + notes
@@ -761,16 +811,37 @@ def summary(results: list[Result]) -> str:
 def write_long(path: Path, results: list[Result], references: dict[str, Reference]) -> None:
     with open(path, "w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f)
-        writer.writerow(["student", "chapter", "exercise", "stars", "points", "status", "feedback",
-                         "notebook", "counted"])
+        writer.writerow(
+            [
+                "student",
+                "chapter",
+                "exercise",
+                "stars",
+                "points",
+                "status",
+                "feedback",
+                "notebook",
+                "counted",
+            ]
+        )
         for r in results:
             for x, status, feedback in r.rows:
                 e = _exercise(references, r.chapter, x)
                 stars = "★" * e.stars if e else ""
-                earned = (e.points if e and status == PASSED else 0)
-                writer.writerow([r.student, r.chapter, x, stars, earned, status,
-                                 feedback + (f" [{r.note}]" if r.note else ""), r.path.name,
-                                 "yes" if r.counted else "no"])
+                earned = e.points if e and status == PASSED else 0
+                writer.writerow(
+                    [
+                        r.student,
+                        r.chapter,
+                        x,
+                        stars,
+                        earned,
+                        status,
+                        feedback + (f" [{r.note}]" if r.note else ""),
+                        r.path.name,
+                        "yes" if r.counted else "no",
+                    ]
+                )
 
 
 def write_wide(path: Path, results: list[Result], references: dict[str, Reference]) -> None:
@@ -790,7 +861,9 @@ def write_wide(path: Path, results: list[Result], references: dict[str, Referenc
         for s in sorted({r.student for r in counted}):
             row = [earned.get((s, c, x), 0) for c, x in columns]
             total = sum(row)
-            writer.writerow([s, *row, total, f"{100 * total / possible:.1f}" if possible else "0.0"])
+            writer.writerow(
+                [s, *row, total, f"{100 * total / possible:.1f}" if possible else "0.0"]
+            )
 
 
 def _hint(feedback: str) -> str:
@@ -818,29 +891,44 @@ def write_report(path: Path, results: list[Result], references: dict[str, Refere
             f'<rect x="200" y="{y + 3}" width="{rate * (width - 260):.1f}" height="{bar_h - 6}" fill="#3a7"/>'
             f'<text x="{205 + rate * (width - 260):.1f}" y="{y + 15}" font-size="12">{100 * rate:.0f}%</text>'
         )
-    svg = (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{bar_h * len(columns) + 4}" '
-           f'role="img" aria-label="pass rate per exercise">{"".join(bars)}</svg>')
+    svg = (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{bar_h * len(columns) + 4}" '
+        f'role="img" aria-label="pass rate per exercise">{"".join(bars)}</svg>'
+    )
     hints = Counter(
-        (f"{r.chapter}.{x}", _hint(f)) for r in counted for x, s, f in r.rows if s in (FAILED, ERROR, LIBRARY)
+        (f"{r.chapter}.{x}", _hint(f))
+        for r in counted
+        for x, s, f in r.rows
+        if s in (FAILED, ERROR, LIBRARY)
     )
     hint_rows = "".join(
         f"<tr><td>{n}</td><td>{html.escape(x)}</td><td>{html.escape(h)}</td></tr>"
         for (x, h), n in hints.most_common(15)
     )
-    head = "".join(f'<th title="{html.escape(f"{c}.{x}")}">{i + 1}</th>' for i, (c, x) in enumerate(columns))
+    head = "".join(
+        f'<th title="{html.escape(f"{c}.{x}")}">{i + 1}</th>' for i, (c, x) in enumerate(columns)
+    )
     colour = {PASSED: "#cfc", FAILED: "#fcc", ERROR: "#fdb", LIBRARY: "#ccf", NOT_ATTEMPTED: "#eee"}
     body = []
     for s in students:
         cells = []
         for c, x in columns:
             st, fb = status.get((s, c, x), ("", ""))
-            cells.append(f'<td style="background:{colour.get(st, "#fff")}" title="{html.escape(fb)}">'
-                         f"{STATUS_LETTER.get(st, '')}</td>")
+            cells.append(
+                f'<td style="background:{colour.get(st, "#fff")}" title="{html.escape(fb)}">'
+                f"{STATUS_LETTER.get(st, '')}</td>"
+            )
         got = sum(points(r, references)[0] for r in counted if r.student == s)
         possible = sum(points(r, references)[1] for r in counted if r.student == s)
         body.append(f"<tr><td>{html.escape(s)}</td>{''.join(cells)}<td>{got}/{possible}</td></tr>")
-    legend = "".join(f"<li>{i + 1}: {html.escape(f'{c}.{x}')}</li>" for i, (c, x) in enumerate(columns))
-    notes = "".join(f"<li>{html.escape(r.student)}: {html.escape(r.note)}</li>" for r in results if r.note and r.counted)
+    legend = "".join(
+        f"<li>{i + 1}: {html.escape(f'{c}.{x}')}</li>" for i, (c, x) in enumerate(columns)
+    )
+    notes = "".join(
+        f"<li>{html.escape(r.student)}: {html.escape(r.note)}</li>"
+        for r in results
+        if r.note and r.counted
+    )
     sandboxed = not any(NO_SANDBOX in f for r in results for _, _, f in r.rows)
     page = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>Grading report</title>
@@ -886,7 +974,9 @@ def write_feedback(folder: Path, results: list[Result], references: dict[str, Re
             for x, status, feedback in r.rows:
                 e = _exercise(references, r.chapter, x)
                 stars = f" ({'★' * e.stars})" if e else ""
-                lines.append(f"- {STATUS_LETTER.get(status, '?')} **{x}**{stars}: {status}. {feedback}")
+                lines.append(
+                    f"- {STATUS_LETTER.get(status, '?')} **{x}**{stars}: {status}. {feedback}"
+                )
             lines.append("")
         (folder / f"{_safe_name(student)}.md").write_text("\n".join(lines), encoding="utf-8")
 
@@ -906,8 +996,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--memory", type=int, default=6144, help="MiB of address space per kernel")
     parser.add_argument("--cpu-time", type=int, default=1800, help="CPU seconds per kernel")
     parser.add_argument("--no-sandbox", action="store_true", help="run without bubblewrap (unsafe)")
-    parser.add_argument("--allow-library", action="store_true",
-                        help="count solutions that use the library's implementation")
+    parser.add_argument(
+        "--allow-library",
+        action="store_true",
+        help="count solutions that use the library's implementation",
+    )
     args = parser.parse_args(argv)
 
     from tqdm import tqdm
@@ -915,9 +1008,12 @@ def main(argv: list[str] | None = None) -> int:
     sandbox = Sandbox(args.memory, args.cpu_time, enabled=not args.no_sandbox)
     problem = sandbox.problem()
     if problem:
-        print(f"error: the sandbox cannot start: {problem}\n"
-              "Grading runs students' code; refusing to run it unsandboxed. "
-              "Use --no-sandbox to run anyway (every row will say so).", file=sys.stderr)
+        print(
+            f"error: the sandbox cannot start: {problem}\n"
+            "Grading runs students' code; refusing to run it unsandboxed. "
+            "Use --no-sandbox to run anyway (every row will say so).",
+            file=sys.stderr,
+        )
         return 2
     if args.no_sandbox:
         print("warning: grading WITHOUT the sandbox (--no-sandbox)", file=sys.stderr)
@@ -954,8 +1050,10 @@ def main(argv: list[str] | None = None) -> int:
         written.append(args.feedback)
     print(summary(results))
     if results:
-        print(f"{len(results)} notebook(s) in {time.monotonic() - start:.0f} s, "
-              f"{sum(r.seconds for r in results) / len(results):.1f} s each on average")
+        print(
+            f"{len(results)} notebook(s) in {time.monotonic() - start:.0f} s, "
+            f"{sum(r.seconds for r in results) / len(results):.1f} s each on average"
+        )
     print("sandbox: " + ("bubblewrap" if sandbox.enabled else "NONE (--no-sandbox)"))
     print("wrote " + ", ".join(map(str, written)))
     return 0

@@ -94,7 +94,11 @@ def _array(a) -> dict:
     a = np.array(a, order="C", copy=True)  # (ascontiguousarray makes 0-d arrays 1-d)
     if a.dtype.kind not in "biufc":
         raise NotPlain(f"an array of dtype {a.dtype}")
-    return {"dtype": a.dtype.str, "shape": list(a.shape), "b64": base64.b64encode(a.tobytes()).decode()}
+    return {
+        "dtype": a.dtype.str,
+        "shape": list(a.shape),
+        "b64": base64.b64encode(a.tobytes()).decode(),
+    }
 
 
 def _unarray(d: dict):
@@ -140,7 +144,9 @@ def encode(value, depth: int = 0):
     if isinstance(value, list):
         return {"list": [encode(x, depth + 1) for x in list.__iter__(value)]}
     if isinstance(value, dict):
-        return {"dict": [[encode(k, depth + 1), encode(v, depth + 1)] for k, v in dict.items(value)]}
+        return {
+            "dict": [[encode(k, depth + 1), encode(v, depth + 1)] for k, v in dict.items(value)]
+        }
     if "numpy" in sys.modules:
         import numpy as np
 
@@ -185,7 +191,7 @@ def encode_argument(value):
 
 def decode(data):
     """The value that :func:`encode` described, built from exact types only."""
-    (tag, v), = data.items()
+    ((tag, v),) = data.items()
     if tag == "none":
         return None
     if tag in ("bool", "int", "float", "str"):
@@ -276,7 +282,7 @@ def _read(sock: socket.socket, n: int) -> bytes | None:
     return b"".join(chunks)
 
 
-# ------------------------------------------------------------------ the judge (never runs student code)
+# ------------------------------------------------ the judge (never runs student code)
 
 
 class _NeedsKernel(BaseException):
@@ -288,9 +294,22 @@ class _NeedsKernel(BaseException):
 _SAFE_ERRORS = {
     e.__name__: e
     for e in (
-        NotImplementedError, ValueError, TypeError, RuntimeError, IndexError, KeyError,
-        ZeroDivisionError, AttributeError, AssertionError, ArithmeticError, OverflowError,
-        LookupError, NameError, RecursionError, MemoryError, StopIteration,
+        NotImplementedError,
+        ValueError,
+        TypeError,
+        RuntimeError,
+        IndexError,
+        KeyError,
+        ZeroDivisionError,
+        AttributeError,
+        AssertionError,
+        ArithmeticError,
+        OverflowError,
+        LookupError,
+        NameError,
+        RecursionError,
+        MemoryError,
+        StopIteration,
     )
 }
 
@@ -339,7 +358,11 @@ class _KernelGone(BaseException):
 def _copy_back(mine, theirs) -> None:
     import numpy as np
 
-    if hasattr(mine, "shape") and hasattr(theirs, "shape") and tuple(mine.shape) == tuple(theirs.shape):
+    if (
+        hasattr(mine, "shape")
+        and hasattr(theirs, "shape")
+        and tuple(mine.shape) == tuple(theirs.shape)
+    ):
         if type(mine) is np.ndarray:
             mine[...] = theirs
         elif hasattr(mine, "copy_") and "torch" in type(mine).__module__:
@@ -386,11 +409,21 @@ def _judge(grader: socket.socket, kernel: socket.socket, checkers: dict) -> None
                 verdict = run_checker(exercise, checker, *proxies)
         except _NeedsKernel:
             where = "kernel"
-            send(kernel, {"op": "check", "exercise": exercise, "checker": job["checker"],
-                          "args": job["args"], "timeout": job.get("timeout", 60)})
+            send(
+                kernel,
+                {
+                    "op": "check",
+                    "exercise": exercise,
+                    "checker": job["checker"],
+                    "args": job["args"],
+                    "timeout": job.get("timeout", 60),
+                },
+            )
             reply = recv(kernel)
-            verdict = Verdict(exercise, ERROR, "the kernel stopped") if reply is None else Verdict(
-                exercise, str(reply["status"]), str(reply["feedback"])
+            verdict = (
+                Verdict(exercise, ERROR, "the kernel stopped")
+                if reply is None
+                else Verdict(exercise, str(reply["status"]), str(reply["feedback"]))
             )
         except _KernelGone:
             verdict = Verdict(exercise, ERROR, "the kernel stopped answering")
