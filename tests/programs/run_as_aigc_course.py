@@ -12,11 +12,16 @@ SUBMODULES = [
     "utils.data", "cuda", "backends", "backends.mps", "linalg", "autograd", "distributed",
 ]  # fmt: skip
 
-for path in SUBMODULES:
-    module = aigc_course
-    for part in filter(None, path.split(".")):
-        module = getattr(module, part)
-    sys.modules["torch" + ("." + path if path else "")] = module
 
-sys.argv = sys.argv[1:]
-runpy.run_path(sys.argv[0], run_name="__main__")
+def main() -> None:
+    for path in SUBMODULES:
+        module = aigc_course
+        for part in filter(None, path.split(".")):
+            module = getattr(module, part)
+        sys.modules["torch" + ("." + path if path else "")] = module
+    sys.argv = sys.argv[1:]
+    runpy.run_path(sys.argv[0], run_name="__main__")
+
+
+if __name__ == "__main__":
+    main()
