@@ -204,3 +204,126 @@ def test_as_strided_feedback():
         )
     with pytest.raises(ExerciseError, match=r"sliding windows .* shape differs"):
         ch01.check_as_strided(lambda st, size, stride, start: st[start:])
+
+
+# ---------------------------------------------------------------- view_strides
+
+
+def contiguous_strides(shape):
+    out, step = [], 1
+    for n in reversed(shape):
+        out.append(step)
+        step *= max(n, 1)
+    return tuple(reversed(out))
+
+
+def make_view_strides(
+    skip_old_ones=True, absorb_new_ones=True, refuse=True, new_base=True, empty_rule=True
+):
+    """The notebook's worked solution, with one switch per common mistake."""
+
+    def view_strides(shape, stride, new_shape):
+        if len(shape) == 0:
+            return (1,) * len(new_shape)
+        if empty_rule and 0 in shape:
+            return (
+                tuple(stride) if tuple(new_shape) == tuple(shape) else contiguous_strides(new_shape)
+            )
+        new_stride = [0] * len(new_shape)
+        v = len(new_shape) - 1
+        base, chunk_numel, view_numel = stride[-1], 1, 1
+        for d in range(len(shape) - 1, -1, -1):
+            chunk_numel *= shape[d]
+            if d == 0 or (
+                (shape[d - 1] != 1 or not skip_old_ones) and stride[d - 1] != chunk_numel * base
+            ):
+                while v >= 0 and (
+                    view_numel < chunk_numel or (absorb_new_ones and new_shape[v] == 1)
+                ):
+                    new_stride[v] = view_numel * base
+                    view_numel *= new_shape[v]
+                    v -= 1
+                if refuse and view_numel != chunk_numel:
+                    return None
+                if d > 0:
+                    chunk_numel, view_numel = 1, 1
+                    if new_base:
+                        base = stride[d - 1]
+        return tuple(new_stride) if v == -1 else None
+
+    return view_strides
+
+
+def torch_view_strides(shape, stride, new_shape):
+    try:
+        return torch.empty_strided(shape, stride).view(new_shape).stride()
+    except RuntimeError:
+        return None
+
+
+def test_view_strides_accepts_correct_answers(capsys):
+    ch01.check_view_strides(make_view_strides())
+    ch01.check_view_strides(torch_view_strides)  # a torch.Size
+    ch01.check_view_strides(lambda *a: None if (s := make_view_strides()(*a)) is None else list(s))
+    # any stride is accepted for a size-1 dimension of the view: it is never stepped along
+    ch01.check_view_strides(
+        lambda shape, stride, new: (
+            None
+            if (s := torch_view_strides(shape, stride, new)) is None
+            else tuple(-7 if n == 1 else x for x, n in zip(s, new, strict=True))
+        )
+    )
+    out = capsys.readouterr().out
+    assert out.count("✓ view_strides matches torch on 226 views (") == 4
+
+
+def test_view_strides_cases_come_from_torch():
+    """Torch's answers on the checker's cases, at run time: views and refusals both occur."""
+    cases = [c[1:] for c in ch01._VIEW_CASES] + ch01._random_view_cases(200)
+    answers = [torch_view_strides(*c) for c in cases]
+    assert 30 < sum(a is None for a in answers) < 150
+    assert make_view_strides() is not None
+    for case, answer in zip(cases, answers, strict=True):
+        assert ch01._view_strides(*case) == (None if answer is None else tuple(answer)), case
+
+
+def test_view_strides_feedback():
+    with pytest.raises(ExerciseError, match="not implemented yet"):
+        ch01.check_view_strides(not_written)
+    # assuming contiguity: the strides of a fresh tensor of the new shape
+    with pytest.raises(
+        ExerciseError, match=r"a transpose, flattened.*refuses.*fresh contiguous tensor"
+    ):
+        ch01.check_view_strides(lambda shape, stride, new: contiguous_strides(new))
+    # refusing every non-contiguous tensor
+    with pytest.raises(ExerciseError, match=r"a transpose with a dimension split.*not contiguous"):
+        ch01.check_view_strides(
+            lambda shape, stride, new: (
+                contiguous_strides(new) if tuple(stride) == contiguous_strides(shape) else None
+            )
+        )
+    # a size-1 dimension's stray stride taken to end a chunk
+    with pytest.raises(ExerciseError, match=r"stray stride.*size-1 dimension whose stride breaks"):
+        ch01.check_view_strides(make_view_strides(skip_old_ones=False))
+    # the new shape's size-1 dimensions left without a stride, then refused
+    with pytest.raises(
+        ExerciseError, match=r"size-1 dimensions in the new shape: .*new_shape has size-1"
+    ):
+        ch01.check_view_strides(make_view_strides(absorb_new_ones=False))
+    # never refusing: a new dimension that straddles two chunks gets a stride
+    with pytest.raises(ExerciseError, match=r"a transpose, flattened.*spans the boundary"):
+        ch01.check_view_strides(make_view_strides(refuse=False))
+    # each chunk's strides from the first chunk's innermost stride
+    with pytest.raises(
+        ExerciseError, match=r"a transpose with a dimension split.*you kept the previous chunk's"
+    ):
+        ch01.check_view_strides(make_view_strides(new_base=False))
+    # no special case for a tensor without elements
+    with pytest.raises(ExerciseError, match=r"empty \(0, 3\).*no elements has no memory"):
+        ch01.check_view_strides(make_view_strides(empty_rule=False))
+    with pytest.raises(ExerciseError, match=r"returned \[4\.0, 1\.0\]; return a tuple of ints"):
+        ch01.check_view_strides(
+            lambda shape, stride, new: [float(s) for s in contiguous_strides(new)]
+        )
+    with pytest.raises(ExerciseError, match="one stride per dimension of new_shape: 2, not 3"):
+        ch01.check_view_strides(lambda shape, stride, new: tuple(stride))

@@ -13,7 +13,9 @@ array); only its shape, dtype and values are compared.
 2. :func:`check_pairwise_sq_dists` (★★): all squared distances between two point sets, no loops.
 3. :func:`check_standardize_rows` (★★): each row to mean 0 and variance 1.
 4. :func:`check_sum_to_size` (★★): undo broadcasting, the reduction every backward pass needs.
-5. :func:`check_as_strided` (★★★): read any view (size, stride, offset) out of a storage.
+5. :func:`check_as_strided` (★★): read any view (size, stride, offset) out of a storage.
+6. :func:`check_view_strides` (★★★): the strides of ``x.view(new_shape)``, or ``None`` when
+   ``view`` must refuse (torch's ``computeStride``).
 
 See chapter 1.
 """
@@ -30,6 +32,7 @@ __all__ = [
     "check_pairwise_sq_dists",
     "check_standardize_rows",
     "check_sum_to_size",
+    "check_view_strides",
 ]
 
 _LIBRARIES = ("aigc_course", "torch")
@@ -389,3 +392,313 @@ def check_as_strided(fn, lib: str = "aigc_course") -> None:
                     hint = " (you paired each dimension with the other dimension's stride)"
             raise ExerciseError(f"{err}{hint}") from None
     passed("as_strided matches torch.as_strided on 7 views: windows, transpose, expand, offsets")
+
+
+# ------------------------------------------------------------------ 6. view_strides
+
+
+def _contiguous_strides(shape) -> tuple:
+    """Row-major strides, a size-0 dimension counted as 1 (as torch's ``computeStride``)."""
+    out, step = [], 1
+    for n in reversed(shape):
+        out.append(step)
+        step *= max(n, 1)
+    return tuple(reversed(out))
+
+
+def _view_strides(shape, stride, new_shape, skip_old_ones=True, absorb_new_ones=True):
+    """torch's ``computeStride`` (the reference the checker does *not* use: torch is), with two
+    switches that reproduce the usual mistakes, to recognise them in a wrong answer."""
+    if not shape:
+        return (1,) * len(new_shape)
+    if int(np.prod(shape)) == 0:
+        return tuple(stride) if tuple(new_shape) == tuple(shape) else _contiguous_strides(new_shape)
+    new_stride = [0] * len(new_shape)
+    v = len(new_shape) - 1
+    base, chunk, viewed = stride[-1], 1, 1
+    for d in range(len(shape) - 1, -1, -1):
+        chunk *= shape[d]
+        continues = d > 0 and (
+            (skip_old_ones and shape[d - 1] == 1) or stride[d - 1] == chunk * base
+        )
+        if continues:
+            continue
+        while v >= 0 and (viewed < chunk or (absorb_new_ones and new_shape[v] == 1)):
+            new_stride[v] = viewed * base
+            viewed *= new_shape[v]
+            v -= 1
+        if viewed != chunk:
+            return None
+        if d > 0:
+            base, chunk, viewed = stride[d - 1], 1, 1
+    return tuple(new_stride) if v == -1 else None
+
+
+def _factorisations(n: int, rng) -> tuple:
+    """A random shape with ``n`` elements: ``n``'s prime factors, shuffled and grouped."""
+    factors, p = [], 2
+    while n > 1:
+        while n % p == 0:
+            factors.append(p)
+            n //= p
+        p += 1
+    rng.shuffle(factors)
+    shape: list[int] = []
+    for f in factors:
+        if shape and rng.random() < 0.5:
+            shape[-1] *= f
+        else:
+            shape.append(f)
+    return tuple(shape)
+
+
+def _regroup(shape: tuple, rng) -> tuple:
+    """``shape`` with adjacent dimensions merged and others split: views that may well exist."""
+    out: list[int] = []
+    for n in shape:
+        if out and rng.random() < 0.4:
+            out[-1] *= n
+        elif n > 1 and rng.random() < 0.4:
+            out.extend(_factorisations(n, rng) or (n,))
+        else:
+            out.append(n)
+    return tuple(out)
+
+
+def _random_view_cases(count: int, seed: int = 6):
+    """Tensors made by slicing, permuting and expanding a contiguous one, and new shapes of
+    the same size: (shape, stride, new_shape) triples."""
+    import random
+
+    rng = random.Random(seed)
+    cases = []
+    while len(cases) < count:
+        parent = [rng.choice((1, 2, 2, 3, 4, 5)) for _ in range(rng.randint(1, 4))]
+        shape, stride = list(parent), list(_contiguous_strides(parent))
+        for d in range(len(shape)):  # slice: every other element, or a prefix
+            if shape[d] > 2 and rng.random() < 0.3:
+                if rng.random() < 0.5:
+                    shape[d], stride[d] = (shape[d] + 1) // 2, stride[d] * 2
+                else:
+                    shape[d] -= 1
+            elif shape[d] == 1 and rng.random() < 0.3:  # expand (stride 0) or any stride
+                shape[d], stride[d] = rng.choice(((3, 0), (1, rng.randint(2, 30))))
+        order = list(range(len(shape)))
+        if rng.random() < 0.5:
+            rng.shuffle(order)
+        shape = tuple(shape[d] for d in order)
+        stride = tuple(stride[d] for d in order)
+        if rng.random() < 0.5:
+            new_shape = _regroup(shape, rng)
+        else:
+            new_shape = _factorisations(int(np.prod(shape)), rng)
+        new_shape = list(new_shape)
+        for _ in range(rng.choice((0, 0, 1, 2))):  # size-1 dimensions anywhere
+            new_shape.insert(rng.randint(0, len(new_shape)), 1)
+        cases.append((shape, stride, tuple(new_shape)))
+    return cases
+
+
+_VIEW_CASES = [  # (description, shape, stride, new_shape)
+    ("a contiguous (2, 3, 4) as (6, 4)", (2, 3, 4), (12, 4, 1), (6, 4)),
+    ("a contiguous (2, 3, 4) as (4, 3, 2)", (2, 3, 4), (12, 4, 1), (4, 3, 2)),
+    ("a transpose, flattened", (3, 2), (1, 3), (6,)),
+    ("a transpose with a dimension split", (4, 6), (1, 4), (4, 2, 3)),
+    ("a transpose with dimensions merged", (4, 6), (1, 4), (2, 12)),
+    ("a column slice x[:, :2], flattened", (3, 2), (4, 1), (6,)),
+    ("a column slice x[:, :2], split", (3, 2), (4, 1), (3, 2, 1)),
+    ("every other row x[::2] of a (4, 3)", (2, 3), (6, 1), (6,)),
+    ("a slice x[:, :2] of a (2, 3, 4), merged", (2, 2, 4), (12, 4, 1), (2, 8)),
+    ("a slice x[:, :2] of a (2, 3, 4), across the slice", (2, 2, 4), (12, 4, 1), (4, 4)),
+    ("a slice x[:, :2] of a (2, 3, 4), split", (2, 2, 4), (12, 4, 1), (2, 2, 2, 2)),
+    ("a permute(1, 0, 2) of a (2, 3, 4)", (3, 2, 4), (4, 12, 1), (3, 2, 2, 2)),
+    ("a permute(1, 0, 2) of a (2, 3, 4), merged", (3, 2, 4), (4, 12, 1), (6, 4)),
+    ("a size-1 dimension with a stray stride", (2, 1, 3), (3, 7, 1), (6,)),
+    ("a size-1 dimension first, with a stray stride", (1, 4, 3), (50, 3, 1), (2, 6)),
+    ("a transposed (2, 1, 3) with a stray stride", (3, 1, 2), (1, 9, 3), (3, 2)),
+    ("size-1 dimensions in the new shape", (2, 3), (3, 1), (1, 2, 1, 3, 1)),
+    ("size-1 dimensions in a transposed view", (2, 3), (1, 2), (1, 2, 1, 3, 1)),
+    ("an expanded (3, 4) (stride 0), split", (3, 4), (0, 1), (3, 2, 2)),
+    ("an expanded (3, 4) (stride 0), flattened", (3, 4), (0, 1), (12,)),
+    ("an expanded (6, 4) (stride 0), its first dimension split", (6, 4), (0, 1), (2, 3, 4)),
+    ("a 0-d tensor as (1, 1)", (), (), (1, 1)),
+    ("a (1, 1) tensor as a 0-d tensor", (1, 1), (5, 9), ()),
+    ("an empty (0, 3) with its own shape", (0, 3), (5, 1), (0, 3)),
+    ("an empty (2, 0, 3) as (0, 2, 3)", (2, 0, 3), (1, 6, 2), (0, 2, 3)),
+    ("an empty (4, 0) as (2, 0, 2)", (4, 0), (1, 4), (2, 0, 2)),
+]
+_N_RANDOM_VIEWS = 200
+
+
+def _as_strides(got, what: str):
+    """The learner's answer as a tuple of ints, or None; feedback for anything else."""
+    from ._verdict import to_plain
+
+    try:
+        got = to_plain(got)
+    except (TypeError, ValueError):
+        raise ExerciseError(
+            f"{what} returned a {type(got).__name__}; return a tuple of ints, or None"
+        ) from None
+    if got is None:
+        return None
+    if hasattr(got, "tolist"):
+        got = got.tolist()
+    if not isinstance(got, (tuple, list)) or not all(
+        isinstance(s, (int, np.integer)) and not isinstance(s, bool) for s in got
+    ):
+        raise ExerciseError(f"{what} returned {got!r}; return a tuple of ints, or None")
+    return tuple(int(s) for s in got)
+
+
+def check_view_strides(fn) -> None:
+    r"""Check ``fn(shape, stride, new_shape)``: the strides of ``x.view(new_shape)`` for a
+    tensor ``x`` of this ``shape`` and ``stride``, or ``None`` when torch's ``view`` refuses
+    (no strides can describe the new shape over the same memory). This is torch's
+    ``computeStride``: the old dimensions fall into *chunks* of evenly spaced memory (where
+    ``stride[d - 1] == shape[d] * stride[d]``, a size-1 dimension never breaking a chunk), and
+    every new dimension must fit inside one chunk.
+
+    Contract: ``new_shape`` holds as many elements as ``shape``, with no ``-1``. A 0-d tensor
+    (shape ``()``) gives strides of 1. A tensor with no elements keeps its strides when
+    ``new_shape == shape``, and otherwise gets the contiguous strides of ``new_shape``,
+    a size-0 dimension counted as 1. The stride of a size-1 dimension of ``new_shape`` is
+    never used, so any value is accepted there; every other stride must equal torch's.
+
+    The reference is torch itself, at run time: ``torch.empty_strided(shape, stride)
+    .view(new_shape).stride()``, a ``RuntimeError`` meaning ``None``, on 26 named cases
+    (transposed, sliced, permuted, expanded, size-1 dimensions with stray strides, 0-d and
+    empty tensors) and 200 random ones.
+
+    >>> import torch
+    >>> def view_strides(shape, stride, new_shape):
+    ...     try:
+    ...         return torch.empty_strided(shape, stride).view(new_shape).stride()
+    ...     except RuntimeError:
+    ...         return None
+    >>> check_view_strides(view_strides)
+    ✓ view_strides matches torch on 226 views (sliced, permuted, expanded, empty: 55 refused)
+
+    See chapter 1.
+    """
+    torch = _torch()
+    cases = list(_VIEW_CASES) + [
+        (f"random case {k + 1}", *case)
+        for k, case in enumerate(_random_view_cases(_N_RANDOM_VIEWS))
+    ]
+    what = "your view_strides"
+    refusals = 0
+    for name, shape, stride, new_shape in cases:
+        try:
+            expected = tuple(torch.empty_strided(shape, stride).view(new_shape).stride())
+        except RuntimeError:
+            expected = None
+        refusals += expected is None
+        got = _as_strides(run_learner(fn, shape, stride, new_shape, what=what), what)
+        if _same_strides(got, expected, new_shape):
+            continue
+        where = f"for {name}: shape {shape}, stride {stride}, new_shape {new_shape}"
+        if expected is None:
+            message = f"{where}, torch's view refuses (None); {what} says {got}"
+        elif got is None:
+            message = f"{where}, the view has strides {expected}; {what} says None"
+        else:
+            message = f"{where}, the view has strides {expected}; {what} says {got}"
+        raise ExerciseError(message + _view_strides_hint(got, expected, shape, stride, new_shape))
+    passed(
+        f"view_strides matches torch on {len(cases)} views (sliced, permuted, expanded, empty: "
+        f"{refusals} refused)"
+    )
+
+
+def _same_strides(got, expected, new_shape) -> bool:
+    if got is None or expected is None:
+        return got is None and expected is None
+    return len(got) == len(expected) and all(
+        g == e or n == 1 for g, e, n in zip(got, expected, new_shape)
+    )
+
+
+def _view_strides_hint(got, expected, shape, stride, new_shape) -> str:
+    """Name the likely mistake behind a wrong answer."""
+    if got is not None and len(got) != len(new_shape):
+        return f" (return one stride per dimension of new_shape: {len(new_shape)}, not {len(got)})"
+    if not shape and got is None:
+        return " (a 0-d tensor holds one element: it views as any shape of one element)"
+    if int(np.prod(shape)) == 0:
+        return (
+            " (a tensor with no elements has no memory to agree with: it views as any shape "
+            "with no elements; keep its strides if new_shape == shape, else give new_shape's "
+            "contiguous strides, a size-0 dimension counted as 1)"
+        )
+    contiguous = _contiguous_strides(new_shape)
+    if got is not None and _same_strides(got, contiguous, new_shape):
+        return (
+            " (those are the strides of a fresh contiguous tensor of shape new_shape, but this "
+            "tensor is not contiguous; a view keeps the old memory, so its strides come from "
+            "the old ones: inside a chunk, the chunk's innermost stride times the new sizes to "
+            "its right)"
+        )
+    if expected is None:  # a new dimension that spans two chunks
+        return (
+            " (a new dimension spans the boundary between two chunks of the old dimensions: "
+            "memory is evenly spaced within a chunk, not across one, so no single stride can "
+            "step along it; when the new sizes you collect in a chunk overshoot its number of "
+            "elements instead of hitting it exactly, return None)"
+        )
+    if got is None:
+        if _view_strides(shape, stride, new_shape, absorb_new_ones=False) is None:
+            return (
+                " (new_shape has size-1 dimensions: they hold no memory, so they fit in any "
+                "chunk; give them a stride (any) instead of refusing)"
+            )
+        if _view_strides(shape, stride, new_shape, skip_old_ones=False) is None:
+            return (
+                " (the tensor has a size-1 dimension whose stride breaks your chunk: nothing "
+                "ever steps along a size-1 dimension, so its stride means nothing; skip it "
+                "when you test whether a chunk goes on)"
+            )
+        if tuple(stride) != _contiguous_strides(shape):
+            return (
+                " (the tensor is not contiguous, but a view does not need that: it only needs "
+                "every new dimension to fit inside one chunk of evenly spaced memory)"
+            )
+        return ""
+    if _same_strides(got, _stale_base(shape, stride, new_shape), new_shape):
+        return (
+            " (each chunk starts again from its own innermost stride, stride[d] at the "
+            "chunk's last dimension d; you kept the previous chunk's)"
+        )
+    return ""
+
+
+def _stale_base(shape, stride, new_shape):
+    """The strides with the first chunk's base stride used for every chunk (a mistake)."""
+    ref = _view_strides(shape, stride, new_shape)
+    if ref is None or not shape:
+        return None
+    out, base = list(ref), stride[-1]
+    chunks = _chunk_bases(shape, stride)
+    if all(chunk_base == base for _, chunk_base in chunks):
+        return None  # one base stride throughout: keeping it is no mistake here
+    # rescale each new dimension's stride from its chunk's base to the first chunk's base
+    v = len(new_shape) - 1
+    for chunk_numel, _ in chunks:
+        viewed = 1
+        while v >= 0 and (viewed < chunk_numel or new_shape[v] == 1):
+            out[v] = viewed * base
+            viewed *= new_shape[v]
+            v -= 1
+    return tuple(out)
+
+
+def _chunk_bases(shape, stride):
+    """[(number of elements, innermost stride)] of each chunk, innermost chunk first."""
+    chunks, base, numel = [], stride[-1], 1
+    for d in range(len(shape) - 1, -1, -1):
+        numel *= shape[d]
+        if d == 0 or (shape[d - 1] != 1 and stride[d - 1] != numel * base):
+            chunks.append((numel, base))
+            if d > 0:
+                base, numel = stride[d - 1], 1
+    return chunks
