@@ -51,8 +51,12 @@ def test_writes_go_to_the_working_folder_only(tmp_path):
     )
     proc = _in_sandbox(tmp_path, code)
     assert proc.returncode == 0, proc.stderr
-    # the repository and /usr refuse; /tmp is the sandbox's own (a private tmpfs)
-    assert proc.stdout.count("refused") >= 2 and f"WROTE {ROOT}" not in proc.stdout
+    # /usr refuses, and so does the repository, unless it lives under /tmp: then its path
+    # exists inside the sandbox's own private /tmp (a tmpfs), and a write lands there, never
+    # in the real repository (checked below)
+    assert "refused" in proc.stdout.splitlines()[-1]  # /usr
+    if not str(ROOT).startswith("/tmp/"):
+        assert proc.stdout.count("refused") >= 2 and f"WROTE {ROOT}" not in proc.stdout
     assert (tmp_path / "work" / "mine.txt").read_text() == "ok"
     assert not outside.exists() and not (ROOT / "planted.txt").exists()
 

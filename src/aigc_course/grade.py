@@ -439,9 +439,11 @@ class Sandbox:
             "mime.types",
         ):
             cmd += ["--ro-bind-try", f"/etc/{name}", f"/etc/{name}"]
+        # the private /tmp first, then the environment on top of it: a checkout (and its venv)
+        # that lives under /tmp must stay visible
+        cmd += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/dev/shm", "--tmpfs", "/tmp"]
         for path in self._python_paths():
             cmd += ["--ro-bind-try", path, path]
-        cmd += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/dev/shm", "--tmpfs", "/tmp"]
         cmd += ["--bind", workdir, workdir, "--chdir", workdir, "--remount-ro", "/"]
         return cmd + ["--"] + limits
 
