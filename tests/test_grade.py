@@ -443,7 +443,9 @@ def test_an_int_whose_eq_always_says_yes_fails(gradebook):
 
 def test_a_loop_that_swallows_base_exception_loses_only_itself(gradebook):
     rows = gradebook["baseexception"]
-    assert rows["sum_to_size"] == ("error", "timed out after 3 s")
+    # the reference's shown ✓ for it is also pointed out (forged or stale): it was not earned
+    assert rows["sum_to_size"][0] == "error"
+    assert rows["sum_to_size"][1].startswith("timed out after 3 s")
     # the exercise after it is graded in a new kernel, the ones before it are kept
     assert {x: s for x, (s, _) in rows.items() if x != "sum_to_size"} == {
         x: "passed" for x in EXERCISES01 if x != "sum_to_size"

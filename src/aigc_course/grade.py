@@ -551,6 +551,7 @@ class _Session:
         listener.settimeout(120)
         self.kernel = _Kernel(workdir, sandbox, n)
         self.first_error = ""
+        self.errors: list[tuple[int, str]] = []  # (code cell index, "ename: evalue")
         try:
             hello = secrets.token_hex(16)
             arm = (
@@ -580,8 +581,12 @@ class _Session:
         try:
             for k, code in enumerate(codes):
                 reply = self.kernel.run(code, deadline - time.monotonic())
-                if reply["status"] == "error" and not self.first_error:
-                    self.first_error = f"{reply['ename']}: {reply['evalue']} (in code cell {k + 1})"
+                if reply["status"] == "error":
+                    self.errors.append((k, f"{reply['ename']}: {reply['evalue']}"))
+                    if not self.first_error:
+                        self.first_error = (
+                            f"{reply['ename']}: {reply['evalue']} (in code cell {k + 1})"
+                        )
         except TimeoutError:
             self.close()
             raise SubmissionError(f"timed out after {timeout:g} s (an infinite loop?)") from None
@@ -640,19 +645,34 @@ def _run(
                 if session is None:
                     n += 1
                     session = _Session(workdir, sandbox, n, ref.chapter, codes, timeout)
-                graded = session.grade(exercise, exercise_timeout)
+                broken = _defining_cell_error(exercise, codes, session.errors)
+                graded = (ERROR, broken) if broken else session.grade(exercise, exercise_timeout)
                 if graded is None:  # ran over: a new kernel for the next exercise
                     session.close()
                     session = None
                     graded = (ERROR, f"timed out after {exercise_timeout:g} s")
                 status, feedback = graded
-                if status == ERROR and session is not None and session.first_error:
+                if status == ERROR and not broken and session is not None and session.first_error:
                     feedback += f" [the notebook raised {session.first_error}]"
                 rows.append((exercise.id, status, feedback))
         finally:
             if session is not None:
                 session.close()
         return rows
+
+
+def _defining_cell_error(exercise: Exercise, codes: list[str], errors) -> str | None:
+    """The error of the code cell that should have defined one of the exercise's arguments
+    (a SyntaxError there leaves the name undefined, which is an error, not a wrong answer)."""
+    for k, error in errors:
+        for name in exercise.args:
+            if re.search(
+                rf"^\s*(def|class)\s+{re.escape(name)}\b|^{re.escape(name)}\s*=",
+                codes[k],
+                re.MULTILINE,
+            ):
+                return f"{error} (in code cell {k + 1}, which defines {name})"
+    return None
 
 
 def grade_notebook(
