@@ -384,9 +384,12 @@ class GoodRAdam(Optimizer):
                     t, m, v = state["t"], state["m"], state["v"]
                     m.mul_(beta1).add_((1 - beta1) * g)
                     v.mul_(beta2).add_((1 - beta2) * g * g)
-                    m_hat = m / (1 - beta1**t)
+                    m_hat = self.corrected(m, beta1, t)
                     rho_t = rho_inf - 2 * t * beta2**t / (1 - beta2**t)
                     p.sub_(lr * m_hat * self.scale(v, rho_t, rho_inf, beta2, t, eps))
+
+    def corrected(self, m, beta1, t):
+        return m / (1 - beta1**t)
 
     def scale(self, v, rho_t, rho_inf, beta2, t, eps):
         if not self.rectify(rho_t):
@@ -417,24 +420,8 @@ class AdamDenominatorRAdam(GoodRAdam):
 
 
 class NoBiasCorrectionRAdam(GoodRAdam):
-    def step(self):
-        with ac.no_grad():
-            for group in self.param_groups:
-                lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
-                rho_inf = 2 / (1 - beta2) - 1
-                for p in group["params"]:
-                    if p.grad is None:
-                        continue
-                    g, state = p.grad, self.state[p]
-                    if not state:
-                        state["t"] = 0
-                        state["m"], state["v"] = ac.zeros_like(p), ac.zeros_like(p)
-                    state["t"] += 1
-                    t, m, v = state["t"], state["m"], state["v"]
-                    m.mul_(beta1).add_((1 - beta1) * g)
-                    v.mul_(beta2).add_((1 - beta2) * g * g)
-                    rho_t = rho_inf - 2 * t * beta2**t / (1 - beta2**t)
-                    p.sub_(lr * m * self.scale(v, rho_t, rho_inf, beta2, t, eps))
+    def corrected(self, m, beta1, t):
+        return m  # the momentum used without its bias correction
 
 
 class TodoRAdam(GoodRAdam):
