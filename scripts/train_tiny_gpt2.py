@@ -46,6 +46,7 @@ import aigc_course as ac
 import aigc_course.nn.functional as F
 from aigc_course.datasets import TextWindowDataset
 from aigc_course.models.gpt2 import GPT2Config, GPT2LMHeadModel
+from aigc_course.models.quality import pair_counts
 from aigc_course.tokenizers import BPETokenizer
 from aigc_course.tokenizers.docstrings import EOS, SOURCES, docstring_documents, is_held_out
 from aigc_course.utils.data import DataLoader
@@ -414,7 +415,7 @@ def save_ngram_counts(out: Path, train_ids: np.ndarray, vocab_size: int) -> None
     can fit the counting baselines of :class:`aigc_course.models.quality.NGram` without
     rebuilding the corpus. A bigram ``(a, b)`` is stored as the key ``a * vocab_size + b``."""
     ids = np.asarray(train_ids, dtype=np.int64)
-    keys, counts = np.unique(ids[:-1] * vocab_size + ids[1:], return_counts=True)
+    keys, counts = pair_counts(ids, vocab_size)
     np.savez_compressed(
         out / "ngram_counts.npz",
         unigram=np.bincount(ids, minlength=vocab_size).astype(np.uint32),
@@ -516,6 +517,7 @@ def main(argv: list[str] | None = None) -> Path:
     args = parse_args(argv)
     if args.ngrams_only:
         corpus = build_corpus(args)
+        Path(args.out).mkdir(parents=True, exist_ok=True)
         save_ngram_counts(Path(args.out), corpus["train"], corpus["tokenizer"].vocab_size)
         return Path(args.out)
     with threadpool_limits(args.threads):

@@ -172,10 +172,20 @@ class NGram:
 
 def bigram_counts(ids: np.ndarray, vocab_size: int) -> dict[int, tuple[np.ndarray, np.ndarray]]:
     """``{a: (next ids, counts)}`` for every pair ``(a, b)`` of neighbours in ``ids``."""
-    pairs = np.asarray(ids[:-1], dtype=np.int64) * vocab_size + np.asarray(ids[1:])
-    keys, counts = np.unique(pairs, return_counts=True)
+    keys, counts = pair_counts(ids, vocab_size)
     first, second = np.divmod(keys, vocab_size)
     return _group(first, second, counts)
+
+
+def pair_counts(ids, vocab_size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Every distinct neighbour pair ``(a, b)`` of ``ids`` as the key ``a * vocab_size + b``
+    (sorted), with its count.
+
+    >>> pair_counts([0, 1, 0, 1], vocab_size=2)
+    (array([1, 2]), array([2, 1]))
+    """
+    ids = np.asarray(ids, dtype=np.int64)
+    return np.unique(ids[:-1] * vocab_size + ids[1:], return_counts=True)
 
 
 def _group(first: np.ndarray, second: np.ndarray, counts: np.ndarray) -> dict:
