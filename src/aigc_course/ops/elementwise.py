@@ -364,7 +364,7 @@ def _gelu_float32_kernel(x, z, g, t, h, e) -> None:
     np.abs(x, out=t)
     t *= _AS_P / math.sqrt(2)
     t += 1
-    np.reciprocal(t, out=t)  # t = 1 / (1 + p u)
+    np.divide(1, t, out=t)  # t = 1 / (1 + p u); np.reciprocal has no SIMD loop, 2x slower
     np.multiply(t, a5, out=h)
     for a in (a4, a3, a2, a1):  # Horner
         h += a
@@ -374,13 +374,23 @@ def _gelu_float32_kernel(x, z, g, t, h, e) -> None:
     np.exp(e, out=e)  # e^{-x^2/2} = e^{-u^2}
     h *= e  # Phi(-|x|)
     np.subtract(0.5, h, out=h)
-    np.copysign(h, x, out=h)
+    _times_sign_float32(h, x, sign=t.view(np.uint32))
     h += 0.5  # Phi(x)
     np.multiply(x, h, out=z)
     if g is not None:
         e *= 1 / math.sqrt(2 * math.pi)  # phi(x)
         np.multiply(e, x, out=g)
         g += h
+
+
+def _times_sign_float32(h, x, sign) -> None:
+    r"""$h \leftarrow \operatorname{sign}(x)\,h$ for float32 arrays: the sign bit of $x$ XORed
+    into the bits of $h$ (``sign`` is a uint32 scratch buffer). Like
+    ``np.copysign(h, x, out=h)`` for $h \ge 0$, in half its time: numpy's copysign has no SIMD
+    loop, its integer AND and XOR have."""
+    np.bitwise_and(x.view(np.uint32), 0x80000000, out=sign)
+    bits = h.view(np.uint32)
+    np.bitwise_xor(bits, sign, out=bits)
 
 
 def _gelu_tanh_kernel(x, z, g, u, t, w) -> None:
