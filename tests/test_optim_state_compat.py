@@ -103,3 +103,23 @@ def test_torch_checkpoint_file_resumes_in_ours(tmp_path):
     run(ac, op, oopt, GRADS[2:])
     for o, t in zip(values(op), values(tp)):
         np.testing.assert_allclose(o, t, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "config",
+    [*CONFIGS.values(), ("SGD", dict(lr=0.1)), ("Adam", dict(lr=0.05, maximize=True))],
+    ids=[*CONFIGS, "SGD plain", "Adam maximize"],
+)
+def test_state_is_created_for_the_parameters_that_step_as_torch(config):
+    """The shared step preamble (``Optimizer._gradients``): a parameter without a gradient
+    gets no state and does not move; SGD without momentum keeps no state at all; the others
+    keep torch's keys from their first step."""
+    (tp, topt), (op, oopt) = make(torch, *config), make(ac, *config)
+    for lib, params, opt in ((torch, tp, topt), (ac, op, oopt)):
+        for _ in range(2):
+            params[0].grad = lib.tensor(GRADS[0][0])  # params[1] has no gradient
+            opt.step()
+    check_same_state(oopt.state_dict()["state"], topt.state_dict()["state"])
+    for o, t in zip(values(op), values(tp)):
+        np.testing.assert_allclose(o, t, rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(values(op)[1], START[1])

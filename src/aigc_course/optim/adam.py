@@ -37,7 +37,7 @@ from collections.abc import Callable, Iterable
 import numpy as np
 
 from .._tensor import Tensor
-from .optimizer import Optimizer, check_betas, check_hyperparameter, zeros_like
+from .optimizer import Optimizer, check_betas, check_hyperparameter
 
 __all__ = ["Adam"]
 
@@ -55,8 +55,6 @@ class Adam(Optimizer):
 
     See chapter 4.
     """
-
-    decoupled_weight_decay = False  # AdamW sets it
 
     def __init__(
         self,
@@ -83,43 +81,26 @@ class Adam(Optimizer):
         )
         super().__init__(params, defaults)
 
+    def _state_keys(self, group):
+        # torch's names: m is exp_avg, v is exp_avg_sq
+        return ("exp_avg", "exp_avg_sq") + (("max_exp_avg_sq",) if group["amsgrad"] else ())
+
     def step(self, closure: Callable[[], float] | None = None):
         """One update of every parameter that has a ``.grad``; returns ``closure()``'s loss."""
         loss = self._evaluate(closure)
-        for group in self.param_groups:
+        for group, theta, g, state in self._gradients():  # g: maximize and weight decay applied
             lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
-            lam = group["weight_decay"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                theta, g = p._data, p.grad._data  # numpy arrays; theta is updated in place
-                state = self.state[p]
-                if "exp_avg" not in state:  # torch's names: m is exp_avg, v is exp_avg_sq
-                    state["step"] = Tensor._make(np.zeros((), dtype=np.float32))
-                    state["exp_avg"], state["exp_avg_sq"] = zeros_like(p), zeros_like(p)
-                    if group["amsgrad"]:
-                        state["max_exp_avg_sq"] = zeros_like(p)
-                state["step"] += 1  # a 0-d float32 tensor, as torch keeps it
-                t = float(state["step"])
-                m, v = state["exp_avg"]._data, state["exp_avg_sq"]._data
-
-                if group["maximize"]:
-                    g = -g
-                if lam != 0:
-                    if self.decoupled_weight_decay:
-                        theta *= 1 - lr * lam  # AdamW: shrink the weights, apart from g
-                    else:
-                        g = g + lam * theta  # Adam: L2 penalty, added to the gradient
-                m *= beta1
-                m += (1 - beta1) * g
-                v *= beta2
-                v += (1 - beta2) * (g * g)
-                if group["amsgrad"]:
-                    v_max = state["max_exp_avg_sq"]._data
-                    np.maximum(v_max, v, out=v_max)
-                    v = v_max
-                m_hat = m / (1 - beta1**t)
-                v_hat = v / (1 - beta2**t)
-                theta -= lr * m_hat / (np.sqrt(v_hat) + eps)
-                p._bump_version()
+            t = float(state["step"])  # this parameter's step count, 1 on its first step
+            m, v = state["exp_avg"]._data, state["exp_avg_sq"]._data
+            m *= beta1
+            m += (1 - beta1) * g
+            v *= beta2
+            v += (1 - beta2) * (g * g)
+            if group["amsgrad"]:
+                v_max = state["max_exp_avg_sq"]._data
+                np.maximum(v_max, v, out=v_max)
+                v = v_max
+            m_hat = m / (1 - beta1**t)
+            v_hat = v / (1 - beta2**t)
+            theta -= lr * m_hat / (np.sqrt(v_hat) + eps)
         return loss

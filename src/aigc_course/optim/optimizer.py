@@ -11,7 +11,10 @@ An optimizer owns three things:
 - ``defaults``: the options a group gets when it does not set them.
 
 ``step()`` reads each parameter's ``.grad`` and updates the parameter in place; a parameter
-whose ``.grad`` is ``None`` is skipped, as in torch. ``state_dict()`` and
+whose ``.grad`` is ``None`` is skipped, as in torch. What every algorithm does before its own
+maths (skip, ``maximize``, weight decay, a fresh parameter's state, the step count) is written
+once, in :meth:`Optimizer._gradients`, and each ``step`` is a loop over what it yields.
+``state_dict()`` and
 ``load_state_dict()`` save and restore both the options and the state, so training resumes
 exactly where it stopped (chapter 6).
 
@@ -26,7 +29,7 @@ from __future__ import annotations
 import copy
 import warnings
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import numpy as np
@@ -50,9 +53,11 @@ required = _Required()
 class Optimizer:
     """Base class of all optimizers: param groups, state, ``zero_grad``, ``state_dict``.
 
-    A subclass calls ``super().__init__(params, defaults)`` and implements ``step``.
-    See chapter 4.
+    A subclass calls ``super().__init__(params, defaults)`` and implements ``step``, usually
+    as a loop over :meth:`_gradients`. See chapter 4.
     """
+
+    decoupled_weight_decay = False  # AdamW: weight decay shrinks theta instead of adding to g
 
     def __init__(self, params: Iterable[Tensor] | Iterable[dict], defaults: dict[str, Any]):
         self.defaults = defaults
@@ -132,6 +137,46 @@ class Optimizer:
     def step(self, closure: Callable[[], Any] | None = None):
         """Update every parameter that has a gradient; subclasses implement it."""
         raise NotImplementedError
+
+    def _state_keys(self, group: dict[str, Any]) -> tuple[str, ...]:
+        """torch's names for the running averages each parameter keeps, all zeros at first
+        (Adam's ``exp_avg`` and ``exp_avg_sq``). An optimizer that keeps any also counts its
+        steps, in ``step``. SGD keeps none here: its momentum buffer starts as the first
+        gradient, which is part of its maths."""
+        return ()
+
+    def _gradients(self) -> Iterator[tuple[dict[str, Any], np.ndarray, np.ndarray, dict]]:
+        """The preamble that every ``step`` shares. For each parameter that has a gradient,
+        yield ``(group, theta, g, state)``: its group's options, the parameter's numpy array
+        (to update in place), the gradient as the maths uses it (negated under ``maximize``,
+        with the L2 term added), and its state, created on its first step under torch's keys.
+        """
+        for group in self.param_groups:
+            lr, lam = group["lr"], group["weight_decay"]
+            keys = self._state_keys(group)
+            for p in group["params"]:
+                if p.grad is None:
+                    continue  # as in torch: no gradient, no update
+                theta, g = p._data, p.grad._data  # numpy arrays; theta is updated in place
+                if group["maximize"]:
+                    g = -g
+                if lam != 0:
+                    if self.decoupled_weight_decay:
+                        theta *= 1 - lr * lam  # AdamW: shrink the weights, apart from g
+                    else:
+                        g = g + lam * theta  # L2 penalty, added to the gradient
+                state = self.state.get(p, {})
+                if keys:
+                    if not state:  # the first step, as torch tests it
+                        state["step"] = Tensor._make(np.zeros((), dtype=np.float32))
+                        state.update({key: zeros_like(p) for key in keys})
+                    state["step"] += 1  # a 0-d float32 tensor, as torch keeps it
+                yield group, theta, g, state
+                # subtle: a generator resumes here when the loop asks for the next parameter,
+                # that is, after the step's update of this one
+                if state:  # SGD without momentum keeps no state, as torch
+                    self.state[p] = state
+                p._bump_version()  # a graph that saved the old theta now refuses to backward
 
     def _evaluate(self, closure: Callable[[], Any] | None):
         """Run ``closure`` (which recomputes the loss and its gradients) with grad enabled."""

@@ -35,7 +35,7 @@ from collections.abc import Callable, Iterable
 import numpy as np
 
 from .._tensor import Tensor
-from .optimizer import Optimizer, check_hyperparameter, zeros_like
+from .optimizer import Optimizer, check_hyperparameter
 
 __all__ = ["RMSprop"]
 
@@ -82,46 +82,31 @@ class RMSprop(Optimizer):
         )
         super().__init__(params, defaults)
 
+    def _state_keys(self, group):
+        # torch's names: v is square_avg, b momentum_buffer, g_avg grad_avg
+        momentum = ("momentum_buffer",) if group["momentum"] > 0 else ()
+        return ("square_avg",) + momentum + (("grad_avg",) if group["centered"] else ())
+
     def step(self, closure: Callable[[], float] | None = None):
         """One update of every parameter that has a ``.grad``; returns ``closure()``'s loss."""
         loss = self._evaluate(closure)
-        for group in self.param_groups:
-            lr, alpha, eps = group["lr"], group["alpha"], group["eps"]
-            lam, mu = group["weight_decay"], group["momentum"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                theta, g = p._data, p.grad._data  # numpy arrays; theta is updated in place
-                state = self.state[p]
-                if "square_avg" not in state:  # torch's names: v is square_avg, b momentum_buffer
-                    state["step"] = Tensor._make(np.zeros((), dtype=np.float32))
-                    state["square_avg"] = zeros_like(p)
-                    if mu > 0:
-                        state["momentum_buffer"] = zeros_like(p)
-                    if group["centered"]:
-                        state["grad_avg"] = zeros_like(p)
-                state["step"] += 1  # a 0-d float32 tensor, as torch keeps it
-
-                if group["maximize"]:
-                    g = -g
-                if lam != 0:
-                    g = g + lam * theta
-                v = state["square_avg"]._data
-                v *= alpha
-                v += (1 - alpha) * (g * g)
-                v_tilde = v
-                if group["centered"]:
-                    g_avg = state["grad_avg"]._data
-                    g_avg *= alpha
-                    g_avg += (1 - alpha) * g
-                    v_tilde = v - g_avg * g_avg
-                denom = np.sqrt(v_tilde) + eps
-                if mu > 0:
-                    b = state["momentum_buffer"]._data
-                    b *= mu
-                    b += g / denom
-                    theta -= lr * b
-                else:
-                    theta -= lr * g / denom
-                p._bump_version()
+        for group, theta, g, state in self._gradients():  # g: maximize and weight decay applied
+            lr, alpha, eps, mu = group["lr"], group["alpha"], group["eps"], group["momentum"]
+            v = state["square_avg"]._data
+            v *= alpha
+            v += (1 - alpha) * (g * g)
+            v_tilde = v
+            if group["centered"]:
+                g_avg = state["grad_avg"]._data
+                g_avg *= alpha
+                g_avg += (1 - alpha) * g
+                v_tilde = v - g_avg * g_avg
+            denom = np.sqrt(v_tilde) + eps
+            if mu > 0:
+                b = state["momentum_buffer"]._data
+                b *= mu
+                b += g / denom
+                theta -= lr * b
+            else:
+                theta -= lr * g / denom
         return loss

@@ -79,27 +79,16 @@ class SGD(Optimizer):
     def step(self, closure: Callable[[], float] | None = None):
         """One update of every parameter that has a ``.grad``; returns ``closure()``'s loss."""
         loss = self._evaluate(closure)
-        for group in self.param_groups:
+        for group, theta, g, state in self._gradients():  # g: maximize and weight decay applied
             lr, mu, tau = group["lr"], group["momentum"], group["dampening"]
-            lam = group["weight_decay"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                theta, g = p._data, p.grad._data  # numpy arrays; theta is updated in place
-                if group["maximize"]:
-                    g = -g
-                if lam != 0:
-                    g = g + lam * theta
-                if mu != 0:
-                    state = self.state[p]  # b is torch's momentum_buffer
-                    if "momentum_buffer" not in state:
-                        state["momentum_buffer"] = Tensor._make(g.copy())
-                    else:
-                        b = state["momentum_buffer"]._data
-                        b *= mu
-                        b += (1 - tau) * g
+            if mu != 0:
+                if "momentum_buffer" not in state:  # b is torch's momentum_buffer
+                    state["momentum_buffer"] = Tensor._make(g.copy())  # b_1 = g_1
+                else:
                     b = state["momentum_buffer"]._data
-                    g = g + mu * b if group["nesterov"] else b
-                theta -= lr * g
-                p._bump_version()
+                    b *= mu
+                    b += (1 - tau) * g
+                b = state["momentum_buffer"]._data
+                g = g + mu * b if group["nesterov"] else b
+            theta -= lr * g
         return loss
