@@ -29,6 +29,7 @@ import re
 import shutil
 import sys
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
@@ -86,38 +87,68 @@ def translate_markdown(source: str, messages: list[tuple[str, str]]) -> tuple[st
     return "".join(out), missing
 
 
-def catalogue_by_cell(page: str) -> dict[int, list[tuple[str, str]]]:
-    """``{cell index: [(english, chinese), ...]}`` for a notebook page, in source order.
+def translate_tables(source: str, cells: dict[str, str], used: set[str]) -> str:
+    """Translate the cells of the markdown tables in ``source`` (Sphinx records no line number
+    for a table cell, so they are matched by their exact text, wherever they are)."""
+    lines = source.split("\n")
+    for i, line in enumerate(lines):
+        if not line.lstrip().startswith("|"):
+            continue
+        parts = line.split("|")
+        for j, part in enumerate(parts):
+            text = part.strip()
+            if text in cells:
+                parts[j] = part.replace(text, cells[text], 1)
+                used.add(text)
+        lines[i] = "|".join(parts)
+    return "\n".join(lines)
 
-    myst-nb numbers a notebook's lines as ``10000 * (cell index + 1) + line``; for a markdown
-    page (``chapters/index.md``) everything is cell 0.
-    """
+
+@dataclass
+class PageCatalogue:
+    """A page's translations: by notebook cell, in source order, and the table cells."""
+
+    by_cell: dict[int, list[tuple[str, str]]]
+    table_cells: dict[str, str]
+
+
+def page_catalogue(page: str) -> PageCatalogue:
+    """Read a page's catalogue. myst-nb numbers a notebook's lines as
+    ``10000 * (cell index + 1) + line``; for a markdown page everything is cell 0."""
     cells: dict[int, list[tuple[int, str, str]]] = {}
+    table_cells: dict[str, str] = {}
     for message in entries(load(page)):
         if not message.string or message.fuzzy:
             raise SystemExit(f"{page}: untranslated entry {message.id[:60]!r}")
-        chinese = message.string.replace("\\. ", ". ", 1) if re.match(
-            r"\d+\\\. ", message.string) else message.string
+        chinese = message.string
+        if re.match(r"\d+\\\. ", chinese):  # "4\\. 优化器": markdown keeps a heading a heading
+            chinese = chinese.replace("\\. ", ". ", 1)
         for _, line in message.locations:
+            if line is None:
+                table_cells[message.id] = chinese
+                continue
             cell, line_in_cell = (line // 10000 - 1, line % 10000) if line >= 10000 else (0, line)
             cells.setdefault(cell, []).append((line_in_cell, message.id, chinese))
-    return {
+    by_cell = {
         cell: [(en, zh) for _, en, zh in sorted(items, key=lambda item: item[0])]
         for cell, items in cells.items()
     }
+    return PageCatalogue(by_cell, table_cells)
 
 
 def translate_notebook(path: Path) -> nbformat.NotebookNode:
     page = path.relative_to(ROOT).with_suffix("").as_posix()
     nb = nbformat.read(path, as_version=4)
-    by_cell = catalogue_by_cell(page)
-    problems = []
+    catalogue = page_catalogue(page)
+    problems, used = [], set()
     for index, cell in enumerate(nb.cells):
         if cell.cell_type != "markdown":
             continue
-        cell.source, missing = translate_markdown(cell.source, by_cell.get(index, []))
+        source, missing = translate_markdown(cell.source, catalogue.by_cell.get(index, []))
+        cell.source = translate_tables(source, catalogue.table_cells, used)
         problems += [f"{path.name} cell {index}: not found: {m[:70]!r}" for m in missing]
-    nb.metadata["language_info"] = nb.metadata.get("language_info", {})
+    problems += [f"{path.name}: table cell not found: {m[:70]!r}"
+                 for m in set(catalogue.table_cells) - used]
     nb.metadata["aigc_course"] = {"language": LANGUAGE}
     if problems:
         raise SystemExit("\n".join(problems))
@@ -126,8 +157,11 @@ def translate_notebook(path: Path) -> nbformat.NotebookNode:
 
 def translate_page(path: Path) -> str:
     page = path.relative_to(ROOT).with_suffix("").as_posix()
-    messages = catalogue_by_cell(page).get(0, [])
-    text, missing = translate_markdown(path.read_text(encoding="utf-8"), messages)
+    catalogue, used = page_catalogue(page), set()
+    text, missing = translate_markdown(path.read_text(encoding="utf-8"),
+                                       catalogue.by_cell.get(0, []))
+    text = translate_tables(text, catalogue.table_cells, used)
+    missing += sorted(set(catalogue.table_cells) - used)
     if missing:
         raise SystemExit("\n".join(f"{path.name}: not found: {m[:70]!r}" for m in missing))
     return text

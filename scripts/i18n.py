@@ -200,7 +200,8 @@ def prose(text: str) -> str:
     return _CODE_OR_MATH.sub(" ", text)
 
 
-def glossary_problems(page: str, terms: list[Term] | None = None) -> list[str]:
+def glossary_problems(page: str, terms: list[Term] | None = None,
+                      catalog: Catalog | None = None) -> list[str]:
     """Entries whose English uses a glossary term that their Chinese does not render.
 
     A term counts when its English form occurs in the message's prose (not in code or math);
@@ -209,8 +210,9 @@ def glossary_problems(page: str, terms: list[Term] | None = None) -> list[str]:
     another sense, e.g. "view" as in "point of view"), which keeps the exception visible.
     """
     terms = glossary() if terms is None else terms
+    catalog = load(page) if catalog is None else catalog
     problems = []
-    for message in entries(load(page)):
+    for message in entries(catalog):
         if not message.string or message.fuzzy:
             continue
         english = prose(message.id)

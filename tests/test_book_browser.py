@@ -121,3 +121,58 @@ def test_introduction_links_work(page, base_url):
     page.locator(f"article a[href$='{Path(CHAPTERS[0]).name}.html']").first.click()
     page.wait_for_load_state()
     assert page.url.endswith(f"{Path(CHAPTERS[0]).name}.html")
+
+
+# ---------------------------------------------------------------------------------------------
+# The Chinese edition (issue 21), built into _build/html/zh by scripts/build_zh_book.py
+
+ZH = HTML / "zh"
+#: font families that carry Chinese glyphs (Debian's fonts-noto-cjk gives "Noto Sans CJK SC")
+CJK_FONTS = ("CJK", "WenQuanYi", "Droid Sans Fallback", "Source Han", "AR PL")
+zh_built = pytest.mark.skipif(
+    os.environ.get("CI") != "true" and not (ZH / "chapters" / "index.html").exists(),
+    reason="the Chinese book is not built",
+)
+
+
+@zh_built
+@pytest.mark.parametrize("chapter", ["chapters/index", CHAPTERS[3]])
+def test_language_switch_goes_to_the_same_page_and_back(page, base_url, chapter):
+    page.goto(f"{base_url}/{chapter}.html")
+    assert page.evaluate("document.documentElement.lang") == "en"
+    english_title = page.locator("article h1").first.inner_text()
+    page.locator("a.language-switch-link", has_text="中文").click()
+    page.wait_for_load_state()
+    assert page.url == f"{base_url}/zh/{chapter}.html"
+    assert page.evaluate("document.documentElement.lang") == "zh-CN"
+    chinese_title = page.locator("article h1").first.inner_text()
+    assert chinese_title != english_title
+    assert any("\u4e00" <= ch <= "\u9fff" for ch in chinese_title), chinese_title
+    page.locator("a.language-switch-link", has_text="English").click()
+    page.wait_for_load_state()
+    assert page.url == f"{base_url}/{chapter}.html"
+    assert page.locator("article h1").first.inner_text() == english_title
+    assert not _unexpected(page.errors), page.errors
+
+
+@zh_built
+@pytest.mark.parametrize("chapter", ["chapters/index", CHAPTERS[0], CHAPTERS[-1]])
+def test_chinese_text_renders_with_a_cjk_font_not_boxes(page, base_url, chapter):
+    """Which fonts Chromium really drew the glyphs with (DevTools' platform fonts): every
+    Chinese character of the title and first paragraph must come from a CJK font, not the
+    last-resort font that draws a box."""
+    page.goto(f"{base_url}/zh/{chapter}.html")
+    client = page.context.new_cdp_session(page)
+    client.send("DOM.enable")
+    client.send("CSS.enable")
+    root = client.send("DOM.getDocument", {"depth": -1})["root"]["nodeId"]
+    for selector in ("article h1", "article section > p"):
+        node = client.send("DOM.querySelector", {"nodeId": root, "selector": selector})["nodeId"]
+        text = page.locator(selector).first.inner_text()
+        chinese = sum("\u4e00" <= ch <= "\u9fff" for ch in text)
+        assert chinese > 0, f"{selector} has no Chinese: {text[:80]!r}"
+        fonts = client.send("CSS.getPlatformFontsForNode", {"nodeId": node})["fonts"]
+        cjk = sum(f["glyphCount"] for f in fonts if any(k in f["familyName"] for k in CJK_FONTS))
+        assert cjk >= chinese, f"{selector}: {chinese} Chinese characters, fonts used: {fonts}"
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"zh-{Path(chapter).name}.png"))
