@@ -47,6 +47,14 @@ def student_config(branch: str = "student") -> dict:
     config["title"] += OVERLAY["title_suffix"]
     config["repository"].update(OVERLAY["repository"], branch=branch)
     config["exclude_patterns"] = ["_build", "_build/**", "**.ipynb_checkpoints"]
+    # The student book has no Chinese twin to switch to (the Chinese student edition is
+    # notebooks only, scripts/build_zh_book.py), so its pages carry no language switch.
+    sphinx_config = config["sphinx"]["config"]
+    sphinx_config.pop("templates_path", None)
+    sphinx_config["html_sidebars"] = {
+        pattern: [t for t in templates if t != "language-switch.html"]
+        for pattern, templates in sphinx_config.get("html_sidebars", {}).items()
+    }
     return config
 
 
