@@ -95,6 +95,8 @@ CHAPTERS = Path(__file__).resolve().parents[2] / "chapters"
 FAILED, LIBRARY = "failed", "uses the library"
 STATUS_LETTER = {PASSED: "✓", FAILED: "✗", NOT_ATTEMPTED: "·", ERROR: "E", LIBRARY: "L"}
 NO_SANDBOX = " [graded WITHOUT the sandbox (--no-sandbox)]"
+#: the note on an exercise whose checker still runs in the submission's kernel (forgeable)
+IN_KERNEL = " [judged inside the submission's kernel]"
 
 
 @dataclass(frozen=True)
@@ -594,8 +596,9 @@ class _Session:
             self.close()
             raise
 
-    def grade(self, exercise: Exercise, timeout: float) -> tuple[str, str] | None:
-        """(status, feedback), or None when the kernel must be restarted (it ran over)."""
+    def grade(self, exercise: Exercise, timeout: float, seed: int) -> tuple[str, str] | None:
+        """(status, feedback), or None when the kernel must be restarted (it ran over).
+        ``seed`` is the run's secret: it goes to the judge only, never to the kernel."""
         proxy = all(k == "def" for k in exercise.kinds) and not exercise.kwargs
         job = {
             "exercise": exercise.id,
@@ -603,6 +606,7 @@ class _Session:
             "args": list(exercise.args),
             "mode": "proxy" if proxy else "kernel",
             "timeout": timeout,
+            "seed": seed,
         }
         try:
             send(self.judge, job)
@@ -615,7 +619,10 @@ class _Session:
             return None
         if verdict is None:
             return ERROR, "the judge stopped (killed by the submission?)"
-        return str(verdict["status"]), str(verdict["feedback"])
+        feedback = str(verdict["feedback"])
+        if verdict.get("judged") == "kernel":
+            feedback += IN_KERNEL
+        return str(verdict["status"]), feedback
 
     def close(self) -> None:
         with contextlib.suppress(Exception):
@@ -640,13 +647,16 @@ def _run(
             _strip_checker_calls(_source(c)) for c in nb["cells"] if c.get("cell_type") == "code"
         ]
         rows, session, n = [], None, 0
+        # the secret seed of this run: the judge draws the inputs from it; it is never in the
+        # kernel's environment, files, arguments or memory
+        seed = secrets.randbits(63)
         try:
             for exercise in ref.exercises:
                 if session is None:
                     n += 1
                     session = _Session(workdir, sandbox, n, ref.chapter, codes, timeout)
                 broken = _defining_cell_error(exercise, codes, session.errors)
-                graded = (ERROR, broken) if broken else session.grade(exercise, exercise_timeout)
+                graded = (ERROR, broken) if broken else session.grade(exercise, exercise_timeout, seed)
                 if graded is None:  # ran over: a new kernel for the next exercise
                     session.close()
                     session = None

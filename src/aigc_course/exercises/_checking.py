@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+
 import numpy as np
 
 from ..testing import difference
@@ -55,3 +59,68 @@ def as_numpy(value) -> np.ndarray:
 
 def passed(message: str) -> None:
     print(f"✓ {message}")
+
+
+# ------------------------------------------------------------------ seeds and protocols
+
+#: The run's secret seed. ``None`` in a notebook (the checkers' fixed seeds); set only in the
+#: grader's judge (``aigc_course.grade``), a process that never runs the learner's code, so
+#: the inputs the learner's code is given cannot be known in advance.
+_SECRET: list[int | None] = [None]
+
+
+def seeded(n: int) -> int:
+    """The seed a checker draws its inputs from: ``n`` itself in a notebook; in the grader,
+    ``n`` mixed with the run's secret seed (63 bits).
+
+    >>> seeded(3)
+    3
+    """
+    secret = _SECRET[0]
+    if secret is None:
+        return n
+    digest = hashlib.blake2b(f"{secret}:{n}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") >> 1
+
+
+@dataclass(frozen=True)
+class Protocol:
+    """The one definition of an exercise whose answer is an object (a class, an optimizer, a
+    sampler...), or whose checker must hand the learner's code objects (a model, a config).
+
+    - ``inputs(seed)``: plain data (numbers, strings, lists, numpy arrays) drawn from ``seed``;
+    - ``run(inputs, *learner_objects)``: the fixed protocol, run where the learner's code
+      lives (in the grader: the submission's kernel). It builds what it needs from the
+      inputs, calls the learner's code, and returns only plain data (a trajectory, a list of
+      batches...). It may raise :class:`ExerciseError` (the learner's code failed);
+    - ``judge(inputs, outputs)``: compares the outputs with the reference and returns the
+      ``✓`` message, or raises :class:`ExerciseError` with a hint. In the grader it runs in the
+      judge, never where the learner's code runs.
+
+    In a notebook, the checker runs all three in turn with a fixed seed; outputs go through
+    the same plain-data wire as in the grader. A checker declares its protocol with
+    :func:`uses`, which is where the grader finds it.
+    """
+
+    inputs: Callable[[int], object]
+    run: Callable[..., object]
+    judge: Callable[[object, object], str]
+
+    def check(self, *objects) -> None:
+        from ._verdict import to_plain
+
+        data = self.inputs(seeded(0))
+        outputs = to_plain(self.run(to_plain(data), *objects))
+        passed(self.judge(data, outputs))
+
+
+
+def uses(protocol: Protocol):
+    """Decorate a checker that is ``protocol.check``: the grader runs the protocol instead,
+    split between the submission's kernel (``run``) and its judge (``inputs``, ``judge``)."""
+
+    def mark(checker):
+        checker.protocol = protocol
+        return checker
+
+    return mark

@@ -39,7 +39,8 @@ import struct
 import sys
 from dataclasses import asdict, dataclass
 
-from ._checking import ExerciseError
+from . import _checking
+from ._checking import ExerciseError, passed, seeded
 
 __all__ = ["Verdict", "run_checker", "to_plain"]
 
@@ -391,17 +392,52 @@ def _copy_back(mine, theirs) -> None:
                 mine[k] = b
 
 
+def _raise_reply(reply: dict):
+    """Raise, in the judge, the exception the kernel reported (as a safe builtin type)."""
+    name, message = str(reply["raise"])[:100], str(reply.get("message", ""))[:4000]
+    if name == "ExerciseError":  # the learner's code failed: feedback, never a pass
+        raise ExerciseError(message)
+    error = _SAFE_ERRORS.get(name, RuntimeError)
+    if error is RuntimeError and name != "RuntimeError":
+        message = f"{name}: {message}"
+    raise error(message)
+
+
+def _remote(checker: str, protocol, names: list[str], kernel: socket.socket):
+    """The checker as the judge runs it: the inputs drawn here (from the run's secret seed),
+    the protocol run in the kernel on them, its plain-data outputs judged here."""
+
+    def check() -> None:
+        data = protocol.inputs(seeded(0))
+        message = {"op": "run", "checker": checker, "args": names, "inputs": encode(data)}
+        send(kernel, message)
+        reply = recv(kernel)
+        if reply is None:
+            raise _KernelGone
+        if "raise" in reply:
+            _raise_reply(reply)
+        passed(protocol.judge(data, decode(reply["result"])))
+
+    return check
+
+
 def _judge(grader: socket.socket, kernel: socket.socket, checkers: dict) -> None:
     """The judge's loop: one job per exercise from the grader, one verdict back."""
     while True:
         job = recv(grader)
         if job is None:
             return
+        if job.get("seed") is not None:  # the run's secret: it never leaves this process
+            _checking._SECRET[0] = int(job["seed"])
         exercise, checker = job["exercise"], checkers.get(job["checker"])
         where = "judge"
         try:
             if checker is None:
                 verdict = Verdict(exercise, ERROR, f"no checker {job['checker']}")
+            elif getattr(checker, "protocol", None) is not None:
+                where = "protocol"
+                remote = _remote(job["checker"], checker.protocol, list(job["args"]), kernel)
+                verdict = run_checker(exercise, remote)
             elif job["mode"] != "proxy":
                 raise _NeedsKernel(job["mode"])
             else:
@@ -531,6 +567,12 @@ def arm(chapter: str, address: str | None = None, hello: str = "") -> None:
 
     module = importlib.import_module(f"aigc_course.exercises.ch{chapter}")
     _armed["checkers"] = {k: getattr(module, k) for k in dir(module) if k.startswith("check_")}
+    _armed["module"] = module
+    _armed["runs"] = {
+        k: (c.protocol.run, c.protocol.run.__code__)
+        for k, c in _armed["checkers"].items()
+        if getattr(c, "protocol", None) is not None
+    }
     _armed["snapshot"] = _snapshot()
     if address:
         _armed["channel"] = _start_judge(address, hello, dict(_armed["checkers"]))
@@ -581,6 +623,9 @@ def serve(namespace: dict) -> None:
         if request["op"] == "check":
             send(channel, asdict(_check_here(request, namespace)))
             continue
+        if request["op"] == "run":
+            send(channel, _run_protocol(request, namespace))
+            continue
         try:
             args = [decode(a) for a in request["args"]]
             kwargs = {k: decode(v) for k, v in request["kwargs"].items()}
@@ -593,6 +638,36 @@ def serve(namespace: dict) -> None:
         except NotPlain as e:
             reply = {"raise": "TypeError", "message": f"it returned {e}, which is not plain data"}
         send(channel, reply)
+
+
+def _run_protocol(request: dict, namespace: dict) -> dict:
+    """Run an exercise's protocol (its kernel half) on the judge's inputs; plain data back.
+
+    What this returns is only ever *compared* by the judge: a reply that claims a pass does
+    not exist. Replacing the protocol (or what it calls in ``aigc_course``, ``torch``,
+    ``numpy``) with code that computes the reference's answer is caught here as tampering,
+    when it is done in the plain way; it is not prevented (this is the submission's process)."""
+    name = str(request["checker"])
+    run, code = _armed["runs"].get(name, (None, None))
+    try:
+        if run is None:
+            raise RuntimeError(f"no protocol for {name}")
+        objects = [eval(a, namespace) for a in request["args"]]  # noqa: S307 (the student's names)
+        reply = {"result": encode(run(decode(request["inputs"]), *objects))}
+    except ExerciseError as e:
+        reply = {"raise": "ExerciseError", "message": str(e)}
+    except NotPlain as e:
+        reply = {"raise": "TypeError", "message": f"the protocol's outputs hold {e}"}
+    except BaseException as e:  # noqa: BLE001 (even SystemExit: the judge waits for a reply)
+        reply = {"raise": type(e).__name__, "message": str(e)}
+    tampered = _tampered(_armed["snapshot"])
+    current = getattr(getattr(_armed["module"], name, None), "protocol", None)
+    if run is not None and (getattr(current, "run", None) is not run or run.__code__ is not code):
+        tampered.append(f"{_armed['module'].__name__}.{name}.protocol.run")
+    if tampered:
+        message = "the submission replaced what the protocol uses: " + ", ".join(tampered[:5])
+        reply = {"raise": "Tampered", "message": message}
+    return reply
 
 
 def _encode_or_none(value):

@@ -24,7 +24,7 @@ from collections.abc import Callable
 import numpy as np
 
 from .._creation import tensor
-from ._checking import ExerciseError, passed, run_learner
+from ._checking import ExerciseError, Protocol, passed, run_learner, uses
 
 __all__ = [
     "check_adam",
@@ -50,6 +50,51 @@ def _problem(seed: int = 0):
     start = [rng.standard_normal(s).astype(np.float32) for s in SHAPES]
     grads = [[rng.standard_normal(s).astype(np.float32) for s in SHAPES] for _ in range(STEPS)]
     return start, grads
+
+
+def _inputs(seed: int) -> dict:
+    start, grads = _problem(seed)
+    return {"start": start, "grads": grads}
+
+
+def _trajectory_outputs(outputs, what: str) -> list[list[np.ndarray]]:
+    """The learner's trajectory as the judge received it, refused unless it is one float
+    array of each parameter's shape for each of the 30 steps."""
+    ok = isinstance(outputs, list) and len(outputs) == STEPS
+    ok = ok and all(
+        isinstance(step, list)
+        and len(step) == len(SHAPES)
+        and all(
+            isinstance(a, np.ndarray) and a.shape == s and a.dtype.kind == "f"
+            for a, s in zip(step, SHAPES)
+        )
+        for step in outputs
+    )
+    if not ok:
+        raise ExerciseError(
+            f"{what}'s trajectory did not come back as {STEPS} steps of {len(SHAPES)} float "
+            f"arrays of shapes {SHAPES}"
+        )
+    return outputs
+
+
+def _optimizer_protocol(kwargs, torch_name, torch_kwargs, what, mistakes, message) -> Protocol:
+    """The fixed protocol of an optimizer exercise: ``_problem``'s parameters and 30
+    gradients as inputs; the learner's trajectory (30 steps of parameters, in the kernel) as
+    outputs; compared with ``torch.optim.<torch_name>``'s run in float64 in the judge."""
+
+    def run(inputs, cls):
+        return _learner_trajectory(cls, kwargs, inputs["start"], inputs["grads"], what)
+
+    def judge(inputs, outputs) -> str:
+        ours = _trajectory_outputs(outputs, what)
+        torch_cls = getattr(_torch().optim, torch_name)
+        _compare_trajectory(
+            ours, inputs["start"], inputs["grads"], torch_cls, torch_kwargs, what, mistakes
+        )
+        return message
+
+    return Protocol(_inputs, run, judge)
 
 
 def _torch_trajectory(torch_cls, kwargs, start, grads):
@@ -111,11 +156,9 @@ def _same(ours, ref):
     return _first_divergence(ours, ref, equal_nan=True) is None
 
 
-def _check_trajectory(cls, kwargs, torch_cls, torch_kwargs, what, mistakes) -> None:
+def _compare_trajectory(ours, start, grads, torch_cls, torch_kwargs, what, mistakes) -> None:
     """Compare step by step; ``mistakes`` maps a hint to a numpy reference of that mistake
     (a dict, or a list of (hint, reference) pairs when two mistakes share a hint)."""
-    start, grads = _problem()
-    ours = _learner_trajectory(cls, kwargs, start, grads, what)
     theirs = _torch_trajectory(torch_cls, torch_kwargs, start, grads)
     found = _first_divergence(ours, theirs)
     if found is None:
@@ -168,25 +211,26 @@ def _sgd_mistake(kind: str):
     return lambda start, grads: _numpy_run(update, start, grads)
 
 
+SGD_PROTOCOL = _optimizer_protocol(
+    SGD_KWARGS,
+    "SGD",
+    SGD_KWARGS,
+    "your SGD",
+    {
+        "you averaged the gradient, b = momentum * b + (1 - momentum) * g; torch's SGD "
+        "adds the whole gradient (heavy-ball momentum): b = momentum * b + g": _sgd_mistake("ema"),
+        "you moved p with the buffer from the previous step; update b first, then "
+        "p = p - lr * b": _sgd_mistake("stale"),
+    },
+    "your SGD with momentum follows torch.optim.SGD for 30 steps (2 parameters)",
+)
+
+
+@uses(SGD_PROTOCOL)
 def check_sgd_momentum(cls) -> None:
     """``cls(params, lr, momentum)`` must update like ``torch.optim.SGD(params, lr, momentum)``
     (no dampening, no weight decay): b = momentum * b + g, then p = p - lr * b."""
-    _check_trajectory(
-        cls,
-        SGD_KWARGS,
-        _torch().optim.SGD,
-        SGD_KWARGS,
-        "your SGD",
-        {
-            "you averaged the gradient, b = momentum * b + (1 - momentum) * g; torch's SGD "
-            "adds the whole gradient (heavy-ball momentum): b = momentum * b + g": _sgd_mistake(
-                "ema"
-            ),
-            "you moved p with the buffer from the previous step; update b first, then "
-            "p = p - lr * b": _sgd_mistake("stale"),
-        },
-    )
-    passed("your SGD with momentum follows torch.optim.SGD for 30 steps (2 parameters)")
+    SGD_PROTOCOL.check(cls)
 
 
 # ------------------------------------------------------------------ 2. Adam
@@ -256,20 +300,21 @@ ADAM_HINTS = [  # (hint, the mistake's kind); the first whose trajectory matches
 ]
 
 
+ADAM_PROTOCOL = _optimizer_protocol(
+    ADAM_KWARGS,
+    "Adam",
+    ADAM_KWARGS,
+    "your Adam",
+    [(hint, _adam_mistake(kind)) for hint, kind in ADAM_HINTS],
+    "your Adam follows torch.optim.Adam for 30 steps (2 parameters), bias correction included",
+)
+
+
+@uses(ADAM_PROTOCOL)
 def check_adam(cls) -> None:
     """``cls(params, lr, betas, eps)`` must update like ``torch.optim.Adam`` (no weight decay);
     feedback names the first step and element where the trajectories part."""
-    _check_trajectory(
-        cls,
-        ADAM_KWARGS,
-        _torch().optim.Adam,
-        ADAM_KWARGS,
-        "your Adam",
-        [(hint, _adam_mistake(kind)) for hint, kind in ADAM_HINTS],
-    )
-    passed(
-        "your Adam follows torch.optim.Adam for 30 steps (2 parameters), bias correction included"
-    )
+    ADAM_PROTOCOL.check(cls)
 
 
 # ------------------------------------------------------------------ 3. warm-up then cosine
@@ -380,22 +425,23 @@ RADAM_HINTS = [
 ]
 
 
+RADAM_PROTOCOL = _optimizer_protocol(
+    RADAM_KWARGS,
+    "RAdam",
+    RADAM_KWARGS,
+    "your RAdam",
+    [(hint, _radam_mistake(kind)) for hint, kind in RADAM_HINTS],
+    "your RAdam follows torch.optim.RAdam for 30 steps (2 parameters), through both of "
+    "its phases (plain momentum while rho_t <= 5, then rectified)",
+)
+
+
+@uses(RADAM_PROTOCOL)
 def check_radam(cls) -> None:
     """``cls(params, lr, betas, eps)`` must update like ``torch.optim.RAdam`` (no weight decay):
     Adam's averages, then the rectified adaptive step when rho_t > 5 and the plain momentum
     step before. Feedback names the first step and element where the trajectories part."""
-    _check_trajectory(
-        cls,
-        RADAM_KWARGS,
-        _torch().optim.RAdam,
-        RADAM_KWARGS,
-        "your RAdam",
-        [(hint, _radam_mistake(kind)) for hint, kind in RADAM_HINTS],
-    )
-    passed(
-        "your RAdam follows torch.optim.RAdam for 30 steps (2 parameters), through both of "
-        "its phases (plain momentum while rho_t <= 5, then rectified)"
-    )
+    RADAM_PROTOCOL.check(cls)
 
 
 # ------------------------------------------------------------------ AdamW (not in the chapter)
@@ -403,22 +449,25 @@ def check_radam(cls) -> None:
 ADAMW_KWARGS = {**ADAM_KWARGS, "weight_decay": 0.5}
 
 
+_WD = ADAMW_KWARGS["weight_decay"]
+ADAMW_PROTOCOL = _optimizer_protocol(
+    ADAMW_KWARGS,
+    "AdamW",
+    ADAMW_KWARGS,
+    "your AdamW",
+    {
+        "you added weight_decay * p to the gradient: that is Adam's L2 penalty, which is "
+        "then divided by sqrt(v_hat). AdamW shrinks p directly: p = p * (1 - lr * "
+        "weight_decay)": _adam_mistake("coupled", _WD),
+        "you decayed the weights after the Adam update; torch decays them first, from the "
+        "parameters the gradient was computed at": _adam_mistake("decay_after", _WD),
+        ADAM_HINT_NO_BIAS: _adam_mistake("no_bias_correction", _WD),
+    },
+    "your AdamW follows torch.optim.AdamW for 30 steps (2 parameters)",
+)
+
+
+@uses(ADAMW_PROTOCOL)
 def check_adamw(cls) -> None:
     """``cls(params, lr, betas, eps, weight_decay)`` must update like ``torch.optim.AdamW``."""
-    wd = ADAMW_KWARGS["weight_decay"]
-    _check_trajectory(
-        cls,
-        ADAMW_KWARGS,
-        _torch().optim.AdamW,
-        ADAMW_KWARGS,
-        "your AdamW",
-        {
-            "you added weight_decay * p to the gradient: that is Adam's L2 penalty, which is "
-            "then divided by sqrt(v_hat). AdamW shrinks p directly: p = p * (1 - lr * "
-            "weight_decay)": _adam_mistake("coupled", wd),
-            "you decayed the weights after the Adam update; torch decays them first, from the "
-            "parameters the gradient was computed at": _adam_mistake("decay_after", wd),
-            ADAM_HINT_NO_BIAS: _adam_mistake("no_bias_correction", wd),
-        },
-    )
-    passed("your AdamW follows torch.optim.AdamW for 30 steps (2 parameters)")
+    ADAMW_PROTOCOL.check(cls)

@@ -22,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._creation import from_numpy
-from ._checking import ExerciseError, as_numpy, passed, run_learner
+from ._checking import ExerciseError, as_numpy, passed, run_learner, seeded
 
 __all__ = [
     "check_cached_attention",
@@ -45,7 +45,7 @@ def _same(got: np.ndarray, expected: np.ndarray) -> bool:
 
 
 def _logits_cases(seed: int) -> list[np.ndarray]:
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(seeded(seed))
     cases = [rng.standard_normal((2, 10)).astype(np.float32) * 2 for _ in range(3)]
     cases.append(rng.standard_normal((3, 50)).astype(np.float32) * 3)
     ties = np.array([[1.0, 3.0, 2.0, 3.0, 0.5, 2.0, -1.0, 2.0]], dtype=np.float32)
@@ -183,7 +183,7 @@ def check_greedy_generate(greedy_generate) -> None:
     import torch
 
     hf, ours = _greedy_problem()
-    rng = np.random.default_rng(2)
+    rng = np.random.default_rng(seeded(2))
     for B, T, n in [(1, 4, 12), (2, 7, 10)]:
         prompt = rng.integers(0, 97, (B, T))
         with torch.no_grad():
@@ -246,7 +246,7 @@ def check_cached_attention(cached_attention) -> None:
     time, appending to a key/value cache, and return the (T, d) outputs of the causal head."""
     import torch
 
-    rng = np.random.default_rng(3)
+    rng = np.random.default_rng(seeded(3))
     for T, d in [(1, 4), (5, 8), (9, 6)]:
         arrays = [rng.standard_normal((T, d)).astype(np.float32) for _ in range(3)]
         good, mistakes = _cached_variants(*map(torch.from_numpy, arrays))
@@ -386,7 +386,7 @@ def check_cached_generate(cached_generate) -> None:
     import torch
 
     hf, ours = _greedy_problem()
-    rng = np.random.default_rng(5)
+    rng = np.random.default_rng(seeded(5))
     for B, T, n in [(1, 4, 12), (2, 7, 10)]:
         prompt = rng.integers(0, 97, (B, T))
         with torch.no_grad():  # the mask says no token is padding, though some ids are 0

@@ -25,7 +25,7 @@ import numpy as np
 
 from .._creation import from_numpy, tensor
 from ..autograd.grad_mode import no_grad
-from ._checking import ExerciseError, as_numpy, check_tensor, passed, run_learner
+from ._checking import ExerciseError, as_numpy, check_tensor, passed, run_learner, seeded
 
 __all__ = [
     "check_add_noise",
@@ -67,7 +67,7 @@ def check_add_noise(add_noise) -> None:
     timestep per image."""
     torch = _torch()
     ref = _reference_scheduler()
-    g = torch.Generator().manual_seed(0)
+    g = torch.Generator().manual_seed(seeded(0))
     x0 = torch.rand(6, 8, 8, generator=g) * 2 - 1
     noise = torch.randn(6, 8, 8, generator=g)
     t = torch.tensor([0, 1, 10, 250, 600, 999])
@@ -194,7 +194,7 @@ STEP_TIMESTEPS = (999, 500, 100, 5, 1, 0)
 
 def _step_inputs(t: int):
     """The checker's float32 inputs at timestep ``t`` (eps large enough that x0 needs clipping)."""
-    rng = np.random.default_rng(1000 + t)
+    rng = np.random.default_rng(seeded(1000 + t))
     x = (rng.standard_normal((4, 8, 8)) * (1.0 if t > 100 else 0.6)).astype(np.float32)
     eps = (rng.standard_normal((4, 8, 8)) * 1.5).astype(np.float32)
     noise = rng.standard_normal((4, 8, 8)).astype(np.float32)
@@ -263,7 +263,7 @@ def check_cfg(cfg) -> None:
     $\epsilon_\varnothing + w(\epsilon_y - \epsilon_\varnothing)$, where the unconditional
     prediction uses the label ``model.null_label``."""
     model = _small_denoiser()
-    x = from_numpy(np.random.default_rng(0).standard_normal((4, 8, 8)).astype(np.float32))
+    x = from_numpy(np.random.default_rng(seeded(0)).standard_normal((4, 8, 8)).astype(np.float32))
     labels = tensor([0, 3, 7, 9])
     null = tensor([model.null_label] * 4)
     with no_grad():
@@ -436,9 +436,9 @@ def sampler_inputs(n_steps: int, labels: list[int], seed: int = 0):
     import torch
 
     shape = (len(labels), 8, 8)
-    x_T = torch.randn(shape, generator=torch.Generator().manual_seed(seed)).numpy()
+    x_T = torch.randn(shape, generator=torch.Generator().manual_seed(seeded(seed))).numpy()
     noises = [
-        torch.randn(shape, generator=torch.Generator().manual_seed(seed + 1 + j)).numpy()
+        torch.randn(shape, generator=torch.Generator().manual_seed(seeded(seed + 1 + j))).numpy()
         for j in range(n_steps)
     ]
     return x_T, noises

@@ -29,7 +29,7 @@ from contextlib import contextmanager
 
 import numpy as np
 
-from ._checking import ExerciseError, passed, run_learner
+from ._checking import ExerciseError, passed, run_learner, seeded
 
 __all__ = [
     "Ring",
@@ -423,7 +423,7 @@ def check_ring_all_reduce(ring_all_reduce: Callable) -> None:
     """``ring_all_reduce(ring)`` must return, for every rank, the sum of all ranks' vectors,
     using only ``ring.send_right`` to communicate, in 2(N-1) rounds of messages of one chunk
     (``len(vector) / N`` numbers) each."""
-    rng = np.random.default_rng(0)
+    rng = np.random.default_rng(seeded(0))
     for N, size in ((2, 4), (3, 6), (4, 8), (5, 15)):
         data = [rng.integers(-9, 10, size).astype(np.float64) for _ in range(N)]
         ring = Ring([d.copy() for d in data])
