@@ -209,6 +209,28 @@ def test_kv_cache_refuses_to_overflow():
     assert cache.length == 3
 
 
+def test_kv_cache_owns_its_write_advance_and_position_check():
+    """Every layer writes at the same positions until the model advances the cache once; the
+    decoding path's numpy arrays land in the same buffers; nothing moves past max_length."""
+    config = GPT2Config(**CONFIGS["1 layer, 5 heads, V=101"])
+    nh, hs = config.n_head, config.n_embd // config.n_head
+    cache = KVCache(config, batch_size=1, max_length=4)
+    k = ac.ones(1, nh, 3, hs)
+    keys, values = cache.update(0, k, 2 * k)
+    assert tuple(keys.shape) == (1, nh, 3, hs) and cache.length == 0  # not advanced yet
+    np.testing.assert_array_equal(values.numpy(), 2 * k.numpy())
+    cache.advance(3)
+    assert cache.length == 3 and cache.positions(1) == slice(3, 4)
+    k1 = np.full((1, nh, 1, hs), 5.0, dtype=np.float32)
+    keys, _ = cache.update(0, k1, k1)  # numpy in: views of the buffers out
+    assert isinstance(keys, np.ndarray) and np.shares_memory(keys, cache.k.numpy())
+    np.testing.assert_array_equal(keys[:, :, 3], k1[:, :, 0])
+    for fail in (lambda: cache.advance(2), lambda: cache.update(0, ac.ones(1, nh, 2, hs), k)):
+        with pytest.raises(ValueError, match="holds 4 positions, but 5"):
+            fail()
+    assert cache.length == 3
+
+
 # ---------------------------------------------------------------------- generate
 
 

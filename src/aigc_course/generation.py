@@ -150,6 +150,10 @@ class KVCache:
     It is meant for inference, under ``no_grad``: with autograd on, the writes are recorded
     as in-place copies, and a backward through an earlier step refuses to run, because the
     buffer it saved has been written since (autograd's version check, chapter 2).
+
+    A forward pass of T new positions calls :meth:`update` once per layer, each writing at
+    the same positions ``length .. length + T - 1``, then :meth:`advance` once, after the last
+    layer. Both check the positions with :meth:`positions`.
     """
 
     def __init__(self, config, batch_size: int, max_length: int):
@@ -157,14 +161,28 @@ class KVCache:
         shape = (config.n_layer, batch_size, nh, max_length, hs)  # (L, B, nh, maxT, hs)
         self.k, self.v = zeros(shape), zeros(shape)
         self.max_length = max_length
-        self.length = 0  # positions filled; the model advances it after all layers
+        self.length = 0  # positions filled: only advance() moves it
 
-    def update(self, layer: int, k: Tensor, v: Tensor) -> tuple[Tensor, Tensor]:
-        """Store ``k`` and ``v`` (B, nh, T, hs) after the cached positions and return every
-        key and value so far, (B, nh, length + T, hs) each."""
-        start, end = self.length, self.length + k.shape[2]
+    def positions(self, T: int) -> slice:
+        """The next ``T`` positions, after the filled ones; ``ValueError`` if they do not fit."""
+        end = self.length + T
         if end > self.max_length:
             raise ValueError(f"the cache holds {self.max_length} positions, but {end} were asked")
-        self.k[layer, :, :, start:end] = k
-        self.v[layer, :, :, start:end] = v
-        return self.k[layer, :, :, :end], self.v[layer, :, :, :end]  # 2 x (B, nh, S, hs)
+        return slice(self.length, end)
+
+    def update(self, layer: int, k: Tensor | np.ndarray, v: Tensor | np.ndarray):
+        """Store ``k`` and ``v`` (B, nh, T, hs) of ``layer`` at the next T positions and return
+        every key and value so far, (B, nh, length + T, hs) each: Tensors for Tensors, numpy
+        arrays (views of the buffers) for numpy arrays."""
+        new = self.positions(k.shape[2])
+        if isinstance(k, Tensor):
+            keys, values = self.k, self.v
+        else:  # numpy arrays, from the decoding path: written into the buffers' own arrays
+            keys, values = self.k.numpy(), self.v.numpy()
+        keys[layer, :, :, new] = k
+        values[layer, :, :, new] = v
+        return keys[layer, :, :, : new.stop], values[layer, :, :, : new.stop]  # 2 x (B, nh, S, hs)
+
+    def advance(self, T: int) -> None:
+        """Count the ``T`` positions that every layer has now written as filled."""
+        self.length = self.positions(T).stop

@@ -188,7 +188,7 @@ class GPT2Model(nn.Module):
         for block in self.h:
             x = block(x, cache)
         if cache is not None:
-            cache.length += T
+            cache.advance(T)  # every layer has written its T new keys and values
         return self.ln_f(x)  # (B, T, C)
 
 
@@ -366,8 +366,6 @@ class GPT2LMHeadModel(nn.Module):
                 f"n_positions={cfg.n_positions}"
             )
         S = past + T
-        if cache is not None and S > cache.max_length:
-            raise ValueError(f"the cache holds {cache.max_length} positions, but {S} were asked")
         x = _np(tr.wte.weight)[ids] + _np(tr.wpe.weight)[past:S]  # (B, T, C)
         hidden = np.arange(S)[None, :] > np.arange(past, S)[:, None]  # (T, S): future keys
         for i, block in enumerate(tr.h):
@@ -378,9 +376,7 @@ class GPT2LMHeadModel(nn.Module):
             k = k.reshape(B, T, nh, hs).transpose(0, 2, 1, 3)  # (B, nh, T, hs)
             v = v.reshape(B, T, nh, hs).transpose(0, 2, 1, 3)  # (B, nh, T, hs)
             if cache is not None:  # write into the preallocated buffers; read all S positions
-                cache.k.numpy()[i, :, :, past:S] = k
-                cache.v.numpy()[i, :, :, past:S] = v
-                k, v = cache.k.numpy()[i, :, :, :S], cache.v.numpy()[i, :, :, :S]  # (B, nh, S, hs)
+                k, v = cache.update(i, k, v)  # (B, nh, S, hs), numpy views of the buffers
             att = (q @ k.transpose(0, 1, 3, 2)) * attn.scale  # (B, nh, T, S)
             att[..., hidden] = -np.inf
             att = np.exp(att - att.max(axis=-1, keepdims=True))
@@ -394,7 +390,7 @@ class GPT2LMHeadModel(nn.Module):
                 h = mlp.act(from_numpy(h)).numpy()
             x = x + _linear(h, mlp.c_proj)  # (B, T, C)
         if cache is not None:
-            cache.length = S
+            cache.advance(T)
         x = _layer_norm(x[:, -1], tr.ln_f)  # (B, C): only the last position is needed
         return x @ _np(tr.wte.weight).T  # (B, V)
 
