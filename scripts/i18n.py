@@ -235,6 +235,54 @@ def glossary_problems(page: str, terms: list[Term] | None = None,
 
 
 # ---------------------------------------------------------------------------------------------
+# The markup lint
+
+
+def _markup(text: str) -> tuple[dict[str, int], int]:
+    """Counts of the inline markup in ``text`` (code, links, math, bold, italics, roles) and
+    the number of ``*`` left as plain text after parsing (a bold or italic that did not
+    close: CommonMark's flanking rules break ``**时间：**阅读``, a bold that ends with
+    punctuation right before a Chinese character)."""
+    from markdown_it import MarkdownIt
+    from mdit_py_plugins.dollarmath import dollarmath_plugin
+
+    md = MarkdownIt("commonmark").use(dollarmath_plugin)
+    counts: dict[str, int] = {}
+    stars = 0
+    for token in md.parseInline(text)[0].children or []:
+        if token.type == "text":
+            stars += token.content.count("*")
+        elif token.type in ("code_inline", "link_open", "math_inline", "strong_open", "em_open"):
+            counts[token.type] = counts.get(token.type, 0) + 1
+    return counts, stars
+
+
+def markup_problems(page: str, catalog: Catalog | None = None) -> list[str]:
+    """Entries whose translation lost markup: fewer inline code spans or formulas than the
+    English, a different number of links, or a ``*`` that shows as a character because a bold or
+    italic did not parse. (Italic and bold counts may differ: Chinese rarely italicises.)"""
+    catalog = load(page) if catalog is None else catalog
+    problems = []
+    for number, message in enumerate(entries(catalog)):
+        if not message.string or message.fuzzy or "\n" in message.id.strip():
+            continue  # literal blocks (math, code listings) are not inline markdown
+        english, english_stars = _markup(message.id)
+        chinese, chinese_stars = _markup(message.string)
+        for kind in ("code_inline", "link_open", "math_inline"):
+            # a link more or less breaks Sphinx's reference check; a code span or formula
+            # fewer loses one (the Chinese may add one, to set a word as code)
+            en, zh = english.get(kind, 0), chinese.get(kind, 0)
+            if zh < en or (kind == "link_open" and zh != en):
+                problems.append(f"{page} #{number}: {kind} {english.get(kind, 0)} in English, "
+                                f"{chinese.get(kind, 0)} in Chinese: {message.string[:70]!r}")
+        if chinese_stars > english_stars:
+            problems.append(f"{page} #{number}: a bold or italic did not parse (a stray '*'; "
+                            f"put a space between it and the Chinese, or move the punctuation "
+                            f"outside): {message.string[:70]!r}")
+    return problems
+
+
+# ---------------------------------------------------------------------------------------------
 # Commands
 
 
@@ -252,6 +300,7 @@ def cmd_check(args) -> int:
             for msgid in getattr(status, kind):
                 failures.append(f"{page}: {kind}: {msgid[:70]!r}")
         failures.extend(glossary_problems(page))
+        failures.extend(markup_problems(page))
         print(f"{page:32s} {status.translated:4d} / {status.total:4d} translated")
     for failure in failures:
         print("error:", failure, file=sys.stderr)
@@ -340,10 +389,10 @@ def cmd_fill(args) -> int:
 
 
 def cmd_lint(args) -> int:
-    problems = glossary_problems(args.page)
+    problems = glossary_problems(args.page) + markup_problems(args.page)
     for problem in problems:
         print(problem)
-    print(f"{len(problems)} glossary problems")
+    print(f"{len(problems)} glossary and markup problems")
     return 1 if problems else 0
 
 
