@@ -219,7 +219,12 @@ def build_html(out: Path, warnings_are_errors: bool = True) -> int:
             work / "html",
             noconfig=True,
             path_config=str(config),
-            confoverrides=sphinx_overrides(language=LANGUAGE),
+            confoverrides=sphinx_overrides(
+                language=LANGUAGE,
+                # myst-nb's fold labels ("Show code cell source") are not in the catalogues
+                nb_code_prompt_show="显示代码单元格",
+                nb_code_prompt_hide="隐藏代码单元格",
+            ),
             builder="html",
             doctreedir=work / ".doctrees",
             freshenv=True,

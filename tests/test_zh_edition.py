@@ -72,6 +72,17 @@ def test_glossary_lint_flags_a_term_not_rendered_and_honours_a_skip():
     assert len(problems) == 1 and "tensors?" in problems[0] and "数组" in problems[0]
 
 
+def test_markup_lint_catches_a_bold_that_does_not_close_and_lost_code_or_links():
+    catalog = Catalog(locale="zh_CN")
+    catalog.add("**Time:** 50 min.", "**时间：**50分钟。")  # does not parse: a stray '*'
+    catalog.add("**Time**: 50 min.", "**时间**：50分钟。")  # fine
+    catalog.add("Call `f` on $x$.", "对$x$调用f。")  # a code span lost
+    catalog.add("See [here](a.md).", "见此处。")  # a link lost
+    catalog.add("Use `view`.", "使用`view`（`Tensor.view`）。")  # a code span more is fine
+    problems = i18n.markup_problems("p", catalog)
+    assert [p.split(":")[0] for p in problems] == ["p #0", "p #2", "p #3"], problems
+
+
 def test_the_glossary_holds_the_articles_terms():
     terms = {t.english: t.chinese for t in i18n.glossary()}
     for english, chinese in [("tensors?", "张量"), ("optimizers?", "优化器"),
