@@ -83,6 +83,9 @@ from .ops.arithmetic import (  # noqa: E402
     eq,
     ge,
     gt,
+    isfinite,
+    isinf,
+    isnan,
     le,
     logical_and,
     logical_not,
@@ -97,6 +100,7 @@ from .ops.arithmetic import (  # noqa: E402
     sub,
     true_divide,
 )
+from .ops.einsum import einsum  # noqa: E402
 from .ops.elementwise import (  # noqa: E402
     abs,
     clamp,
@@ -115,7 +119,15 @@ from .ops.elementwise import (  # noqa: E402
     tanh,
     where,
 )
-from .ops.indexing import gather, narrow, scatter, scatter_add, tril, triu  # noqa: E402
+from .ops.indexing import (  # noqa: E402
+    gather,
+    index_select,
+    narrow,
+    scatter,
+    scatter_add,
+    tril,
+    triu,
+)
 from .ops.integer import (  # noqa: E402
     bitwise_and,
     bitwise_not,
@@ -128,6 +140,8 @@ from .ops.linalg import bmm, matmul, mm, norm  # noqa: E402
 from .ops.rearrange import flip, repeat_interleave, roll  # noqa: E402
 from .ops.reduction import (  # noqa: E402
     all,
+    amax,
+    amin,
     any,
     argmax,
     argmin,
@@ -155,6 +169,7 @@ from .ops.shape import (  # noqa: E402
     stack,
     t,
     transpose,
+    unbind,
     unsqueeze,
 )
 from .ops.sorting import argsort, sort, topk, unique  # noqa: E402
@@ -182,7 +197,8 @@ _OUT_FUNCTIONS = """
     add sub mul div true_divide pow neg maximum minimum eq ne lt le gt ge
     logical_and logical_or logical_not bitwise_and bitwise_or bitwise_xor bitwise_not
     floor_divide remainder abs exp log sqrt sin cos tanh sigmoid sign erf clamp clip where
-    gather tril triu matmul mm bmm norm sum mean max min argmax argmin logsumexp all any
+    gather index_select tril triu matmul mm bmm norm sum mean max min amax amin argmax argmin
+    logsumexp all any
     std var cumsum cumprod cat stack sort topk multinomial
     zeros ones full empty arange linspace eye rand randn randint randperm
 """.split()

@@ -19,12 +19,14 @@ class dtype:
     (aigc_course.float32, True, aigc_course.int64)
     """
 
-    def __init__(self, name: str, numpy_dtype: type, category: int):
+    def __init__(self, name: str, numpy_dtype: type, category: int, scalar_name: str, c_name: str):
         self.name = name
         self.numpy_dtype = np.dtype(numpy_dtype)
         self.category = category  # 0 bool, 1 integer, 2 floating point: the promotion order
         self.is_floating_point = category == 2
         self.itemsize = self.numpy_dtype.itemsize
+        self.scalar_name = scalar_name  # torch's messages say 'Float', 'Long'...
+        self.c_name = c_name  # ... or, in some, the C type: 'float', 'long int'
 
     def __repr__(self) -> str:
         return f"aigc_course.{self.name}"
@@ -33,15 +35,16 @@ class dtype:
         return (_by_name.__getitem__, (self.name,))
 
 
-bool_ = dtype("bool", np.bool_, 0)
-uint8 = dtype("uint8", np.uint8, 1)
-int8 = dtype("int8", np.int8, 1)
-int16 = dtype("int16", np.int16, 1)
-int32 = dtype("int32", np.int32, 1)
-int64 = dtype("int64", np.int64, 1)
-float16 = dtype("float16", np.float16, 2)
-float32 = dtype("float32", np.float32, 2)
-float64 = dtype("float64", np.float64, 2)
+# The one table of dtype names: ours, numpy's, the promotion category, and torch's two names
+bool_ = dtype("bool", np.bool_, 0, "Bool", "bool")
+uint8 = dtype("uint8", np.uint8, 1, "Byte", "unsigned char")
+int8 = dtype("int8", np.int8, 1, "Char", "signed char")
+int16 = dtype("int16", np.int16, 1, "Short", "short int")
+int32 = dtype("int32", np.int32, 1, "Int", "int")
+int64 = dtype("int64", np.int64, 1, "Long", "long int")
+float16 = dtype("float16", np.float16, 2, "Half", "c10::Half")
+float32 = dtype("float32", np.float32, 2, "Float", "float")
+float64 = dtype("float64", np.float64, 2, "Double", "double")
 
 _all = (bool_, uint8, int8, int16, int32, int64, float16, float32, float64)
 _by_name = {d.name: d for d in _all}
@@ -96,19 +99,12 @@ def promote_types(a: dtype, b: dtype) -> dtype:
     return a if a.itemsize >= b.itemsize else b
 
 
-# torch's legacy tensor-type names, which ``Tensor.type()`` returns and accepts
-tensor_type_names = {
-    "float32": "torch.FloatTensor",
-    "float64": "torch.DoubleTensor",
-    "float16": "torch.HalfTensor",
-    "int64": "torch.LongTensor",
-    "int32": "torch.IntTensor",
-    "int16": "torch.ShortTensor",
-    "int8": "torch.CharTensor",
-    "uint8": "torch.ByteTensor",
-    "bool": "torch.BoolTensor",
-}
-_by_tensor_type = {v: _by_name[k] for k, v in tensor_type_names.items()}
+def tensor_type(d: dtype) -> str:
+    """torch's legacy tensor-type name of ``d`` (``'torch.FloatTensor'``), for ``Tensor.type``."""
+    return f"torch.{d.scalar_name}Tensor"
+
+
+_by_tensor_type = {tensor_type(d): d for d in _all}
 
 
 def from_tensor_type(name: str) -> dtype:

@@ -387,7 +387,7 @@ class Tensor:
         """Without ``dtype``, torch's name of this tensor's type (``'torch.FloatTensor'``);
         with one (a dtype or such a name), this tensor converted to it."""
         if dtype is None:
-            return _dtypes.tensor_type_names[self.dtype.name]
+            return _dtypes.tensor_type(self.dtype)
         if isinstance(dtype, str):
             dtype = _dtypes.from_tensor_type(dtype)
         return self.to(dtype)
@@ -511,6 +511,15 @@ class Tensor:
     def ge(self, other):
         return A.ge(self, other)
 
+    def isnan(self):
+        return A.isnan(self)
+
+    def isinf(self):
+        return A.isinf(self)
+
+    def isfinite(self):
+        return A.isfinite(self)
+
     def logical_not(self):
         return A.logical_not(self)
 
@@ -588,6 +597,12 @@ class Tensor:
     def min(self, dim=None, keepdim=False):
         return R.min(self, dim, keepdim)
 
+    def amax(self, dim=(), keepdim=False):
+        return R.amax(self, dim, keepdim)
+
+    def amin(self, dim=(), keepdim=False):
+        return R.amin(self, dim, keepdim)
+
     def argmax(self, dim=None, keepdim=False):
         return R.argmax(self, dim, keepdim)
 
@@ -641,6 +656,9 @@ class Tensor:
     def flip(self, *dims):
         return M.flip(self, dims[0] if len(dims) == 1 and not isinstance(dims[0], int) else dims)
 
+    def repeat(self, *repeats):
+        return M.repeat(self, *repeats)
+
     def repeat_interleave(self, repeats=None, dim=None, *, output_size=None):
         return M.repeat_interleave(self, repeats, dim, output_size=output_size)
 
@@ -689,6 +707,9 @@ class Tensor:
 
     def split(self, split_size, dim=0):
         return S.split(self, split_size, dim)
+
+    def unbind(self, dim=0):
+        return S.unbind(self, dim)
 
     def chunk(self, chunks, dim=0):
         return S.chunk(self, chunks, dim)
@@ -845,6 +866,9 @@ class Tensor:
 
     def scatter_add_(self, dim, index, src):
         return X.scatter_add_(self, dim, index, src)
+
+    def index_select(self, dim, index):
+        return X.index_select(self, dim, index)
 
     def narrow(self, dim, start, length):
         return X.narrow(self, dim, start, length)

@@ -36,17 +36,7 @@ from ._tensor import Tensor
 __all__ = ["load", "save"]
 
 # storage class names in the pickle, by dtype (torch.FloatStorage holds float32...)
-_STORAGE_NAMES = {
-    "float32": "FloatStorage",
-    "float64": "DoubleStorage",
-    "float16": "HalfStorage",
-    "int64": "LongStorage",
-    "int32": "IntStorage",
-    "int16": "ShortStorage",
-    "int8": "CharStorage",
-    "uint8": "ByteStorage",
-    "bool": "BoolStorage",
-}
+_STORAGE_NAMES = {d.name: f"{d.scalar_name}Storage" for d in _dtypes._all}
 _STORAGE_DTYPES = {name: _dtypes._by_name[d] for d, name in _STORAGE_NAMES.items()}
 
 

@@ -568,10 +568,8 @@ def cross_entropy(
             return loss.sum() / (input.numel() // C)
         return loss.sum() if reduction == "sum" else loss
     if target.dtype.name not in ("int64", "uint8"):
-        kind = {"int32": "Int", "int16": "Short", "int8": "Char", "bool": "Bool"}
         raise RuntimeError(
-            "expected target dtype to be Long or Byte, but got "
-            f"{kind.get(target.dtype.name, target.dtype.name)}"
+            f"expected target dtype to be Long or Byte, but got {target.dtype.scalar_name}"
         )
     nll = nll_loss(logp, target, weight, ignore_index, reduction)
     if label_smoothing == 0.0:

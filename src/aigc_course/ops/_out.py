@@ -40,8 +40,8 @@ def write_out(name: str, result, out):
         )
     if not _can_cast(result.dtype, out.dtype):
         raise RuntimeError(
-            f"result type {_C_TYPE[result.dtype.name]} can't be cast to the desired output "
-            f"type {_C_TYPE[out.dtype.name]}"
+            f"result type {result.dtype.scalar_name} can't be cast to the desired output "
+            f"type {out.dtype.scalar_name}"
         )
     if out._data.shape != result._data.shape:
         if out._data.size:
@@ -59,12 +59,6 @@ def write_out(name: str, result, out):
     np.copyto(out._data, result._data, casting="unsafe")
     out._bump_version()
     return out
-
-
-_C_TYPE = {
-    "float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int",
-    "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool",
-}  # fmt: skip
 
 
 def with_out(fn):

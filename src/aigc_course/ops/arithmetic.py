@@ -333,6 +333,29 @@ def logical_not(input: Tensor) -> Tensor:
     return Tensor._make(np.logical_not(input._data))
 
 
+def _classify(name: str, ufunc, input: Tensor) -> Tensor:
+    if not isinstance(input, Tensor):
+        raise TypeError(
+            f"{name}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}"
+        )
+    return Tensor._make(np.asarray(ufunc(input._data)))
+
+
+def isnan(input: Tensor) -> Tensor:
+    """Where ``input`` is NaN, as a bool tensor (never, for integers and bools)."""
+    return _classify("isnan", np.isnan, input)
+
+
+def isinf(input: Tensor) -> Tensor:
+    r"""Where ``input`` is $+\infty$ or $-\infty$, as a bool tensor."""
+    return _classify("isinf", np.isinf, input)
+
+
+def isfinite(input: Tensor) -> Tensor:
+    """Where ``input`` is neither infinite nor NaN, as a bool tensor."""
+    return _classify("isfinite", np.isfinite, input)
+
+
 def _is_bool(v) -> bool:
     """A bool tensor or a Python bool."""
     return type(v) is bool or (isinstance(v, Tensor) and v._data.dtype.kind == "b")

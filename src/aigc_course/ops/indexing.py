@@ -1,5 +1,6 @@
 r"""Picking elements by index along one dimension: ``gather``, ``scatter``, ``scatter_add``,
-and the two triangle masks ``tril``/``triu``; also ``narrow``, a slice along one dimension.
+``index_select``, and the two triangle masks ``tril``/``triu``; also ``narrow``, a slice along
+one dimension.
 
 ``gather`` and ``scatter_add`` are each other's backward: reading $x$ at an index sends the
 gradient back by *adding* it at that index (a position read twice gets both gradients), and
@@ -20,6 +21,7 @@ from .._checks import _check_dim
 from .._tensor import Tensor
 from ..autograd.function import Function
 from .integer import in_place
+from .shape import IndexAdd
 
 
 def _coords(index: np.ndarray, dim: int) -> tuple[np.ndarray, ...]:
@@ -98,6 +100,22 @@ class Scatter(Function):
         if ctx.needs_input_grad[1]:
             dsrc = Gather.apply(dz, dim=ctx.dim, index=ctx.index)
         return dx, dsrc
+
+
+class IndexSelect(Function):
+    r"""$z_{\dots j \dots} = x_{\dots\,\text{index}_j\,\dots}$: whole slices of $x$ along
+    ``dim``, picked by a vector of positions. A position picked twice gets both gradients:
+    $dx$ = zeros with $dz$ *added* at those slices (:class:`~aigc_course.ops.shape.IndexAdd`).
+    """
+
+    @staticmethod
+    def forward(ctx, x, dim, index):
+        ctx.in_shape, ctx.steps = x.shape, [(slice(None),) * dim + (index,)]
+        return np.take(x, index, axis=dim)
+
+    @staticmethod
+    def backward(ctx, dz):
+        return IndexAdd.apply(dz, shape=ctx.in_shape, steps=ctx.steps)
 
 
 class Tril(Function):
@@ -200,6 +218,37 @@ def gather(input: Tensor, dim: int, index: Tensor) -> Tensor:
     """
     dim = _check_index("gather", input, dim, index)
     return Gather.apply(input, dim=dim, index=_index_array(index))
+
+
+def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
+    r"""The slices of ``input`` along ``dim`` at the positions in ``index`` (a vector, or a
+    single position), in that order: ``x.index_select(0, i)`` is ``x[i]``.
+
+    >>> import aigc_course as ac
+    >>> x = ac.tensor([[1, 2], [3, 4], [5, 6]])
+    >>> ac.index_select(x, 0, ac.tensor([2, 0, 2]))
+    tensor([[5, 6],
+            [1, 2],
+            [5, 6]])
+    """
+    if not isinstance(index, Tensor):
+        raise TypeError(
+            f"index_select(): argument 'index' (position 2) must be Tensor, not "
+            f"{type(index).__name__}"
+        )
+    dim = _check_dim(dim, input._data.ndim)
+    if index._data.ndim > 1:
+        raise IndexError("index_select(): Index is supposed to be a vector")
+    if index._data.dtype.kind not in "iu" or index._data.dtype.itemsize < 4:
+        raise RuntimeError("index_select(): Expected dtype int32 or int64 for index")
+    positions = index._data.reshape(-1).astype(np.int64, copy=False)
+    size = input._data.shape[dim] if input._data.ndim else 1
+    if ((positions < 0) | (positions >= size)).any():
+        bad = positions[(positions < 0) | (positions >= size)][0]
+        raise IndexError(f"index out of range in self (index {bad}, size {size} along dim {dim})")
+    if input._data.ndim == 0:
+        return input.reshape(1)[Tensor._make(positions)].reshape(())
+    return IndexSelect.apply(input, dim=dim, index=positions)
 
 
 def _source(name: str, input: Tensor, index: Tensor, src, value) -> Tensor:

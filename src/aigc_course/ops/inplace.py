@@ -35,18 +35,6 @@ from . import elementwise as E
 from ._promotion import result_type
 from .shape import Index, _numpy_steps
 
-_TORCH_NAMES = {
-    "bool": "Bool",
-    "uint8": "Byte",
-    "int8": "Char",
-    "int16": "Short",
-    "int32": "Int",
-    "int64": "Long",
-    "float16": "Half",
-    "float32": "Float",
-    "float64": "Double",
-}
-
 
 class IndexPut(Function):
     r"""$z = x$, then $z[\text{index}] = v$: what ``x[index] = v`` records (torch's CopySlices).
@@ -94,8 +82,8 @@ def _check_writable(self: Tensor) -> None:
 def _check_cast(self: Tensor, dt) -> None:
     if dt.category > self.dtype.category:
         raise RuntimeError(
-            f"result type {_TORCH_NAMES[dt.name]} can't be cast to the desired output type "
-            f"{_TORCH_NAMES[self.dtype.name]}"
+            f"result type {dt.scalar_name} can't be cast to the desired output type "
+            f"{self.dtype.scalar_name}"
         )
 
 

@@ -22,7 +22,6 @@ from .._tensor import Tensor
 from ..autograd.function import Function
 from ._promotion import _as_tensor, result_type
 from .inplace import (
-    _TORCH_NAMES,  # torch's names for dtypes ('Bool', 'Long'...), as its messages use them
     _check_cast,
     _check_shape,
     _old_values,
@@ -90,7 +89,7 @@ def _as_tensor_wrapping(v, dt) -> Tensor:
 
 
 def _not_for(kernel: str, dt) -> NotImplementedError:
-    return NotImplementedError(f"\"{kernel}_cpu\" not implemented for '{_TORCH_NAMES[dt.name]}'")
+    return NotImplementedError(f"\"{kernel}_cpu\" not implemented for '{dt.scalar_name}'")
 
 
 def _check_integer_divisor(b: Tensor) -> None:

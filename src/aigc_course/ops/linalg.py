@@ -175,14 +175,10 @@ class Bmm(Matmul):
 
 def _same_dtype(a: Tensor, b: Tensor) -> None:
     if a._data.dtype != b._data.dtype:
-        names = [_C_NAMES.get(t.dtype.name, t.dtype.name) for t in (a, b)]
         raise RuntimeError(
-            f"expected m1 and m2 to have the same dtype, but got: {names[0]} != {names[1]}"
+            "expected m1 and m2 to have the same dtype, but got: "
+            f"{a.dtype.c_name} != {b.dtype.c_name}"
         )
-
-
-# torch names dtypes by their C types in some messages
-_C_NAMES = {"float32": "float", "float64": "double", "int64": "long int", "int32": "int"}
 
 
 def mm(input: Tensor, mat2: Tensor) -> Tensor:
@@ -304,10 +300,9 @@ def vector_norm(x: Tensor, ord: float = 2, dim=None, keepdim: bool = False, *, d
     if dtype is not None:
         x = x.to(dtype)
     if x._data.dtype.kind != "f":
-        name = {"int64": "Long", "int32": "Int", "bool": "Bool", "uint8": "Byte"}
         raise RuntimeError(
             "linalg.vector_norm: Expected a floating point or complex tensor as input. Got "
-            f"{name.get(x.dtype.name, x.dtype.name)}"
+            f"{x.dtype.scalar_name}"
         )
     if isinstance(ord, str) or not isinstance(ord, (int, float, np.number)):
         raise TypeError(f"linalg.vector_norm(): argument 'ord' must be a number, not {ord!r}")

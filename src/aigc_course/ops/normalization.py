@@ -11,7 +11,6 @@ import numpy as np
 
 from ..autograd import grad_mode
 from ..autograd.function import Function
-from .inplace import _TORCH_NAMES
 
 
 class LayerNorm(Function):
@@ -81,7 +80,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-
     dtype = input._data.dtype
     if dtype.kind != "f":
         raise NotImplementedError(
-            f"\"LayerNormKernelImpl\" not implemented for '{_TORCH_NAMES[dtype.name]}'"
+            f"\"LayerNormKernelImpl\" not implemented for '{input.dtype.scalar_name}'"
         )
     if any(p is not None and p._data.dtype != dtype for p in (weight, bias)):
         raise RuntimeError(

@@ -1,15 +1,15 @@
-r"""Moving elements without arithmetic: ``roll``, ``flip`` and ``repeat_interleave``.
+r"""Moving elements without arithmetic: ``roll``, ``flip``, ``repeat`` and ``repeat_interleave``.
 
 Each backward sends every gradient back to the position its value came from: a roll by
 $-s$ undoes a roll by $s$, a flip undoes itself, and a repeated element collects the sum of
-its copies' gradients. Unlike ``permute`` or ``expand``, all three copy (as torch's do).
+its copies' gradients. Unlike ``permute`` or ``expand``, all four copy (as torch's do).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .._checks import _check_dim, _check_dims
+from .._checks import _check_dim, _check_dims, _size_args
 from .._tensor import Tensor
 from ..autograd.function import Function
 
@@ -39,6 +39,25 @@ class Flip(Function):
     @staticmethod
     def backward(ctx, dz):
         return Flip.apply(dz, dims=ctx.dims)
+
+
+class Repeat(Function):
+    r"""$z$ = $x$ tiled ``repeats[d]`` times along each axis $d$ (``np.tile``), so each $x$
+    has one copy per tile and $dx$ = the sum of $dz$ over the tiles: $dz$ reshaped to
+    $(r_0, n_0, r_1, n_1, \dots)$ and summed over the $r$ axes.
+    """
+
+    @staticmethod
+    def forward(ctx, x, repeats):
+        ctx.repeats, ctx.in_shape = repeats, x.shape
+        ctx.padded = (1,) * (len(repeats) - x.ndim) + x.shape  # new leading axes of size 1
+        return np.tile(x.reshape(ctx.padded), repeats)
+
+    @staticmethod
+    def backward(ctx, dz):
+        split = [n for pair in zip(ctx.repeats, ctx.padded) for n in pair]  # (r0, n0, r1, ...)
+        dx = dz.reshape(split).sum(tuple(range(0, len(split), 2)))  # (n0, n1, ...)
+        return dx.reshape(ctx.in_shape)
 
 
 def _int_list(v, what: str, fn: str, position: int) -> tuple[int, ...]:
@@ -89,6 +108,32 @@ def flip(input: Tensor, dims) -> Tensor:
         )
     dims = _check_dims(_int_list(dims, "dims", "flip", 2), input._data.ndim) or ()
     return Flip.apply(input, dims=dims)
+
+
+def repeat(input: Tensor, *repeats) -> Tensor:
+    """``input`` tiled ``repeats[d]`` times along each dimension $d$ (a copy, unlike
+    ``expand``). Extra leading counts add new leading dimensions.
+
+    >>> import aigc_course as ac
+    >>> ac.tensor([1, 2]).repeat(2, 2)
+    tensor([[1, 2, 1, 2],
+            [1, 2, 1, 2]])
+    """
+    if not repeats:
+        raise TypeError('repeat() missing 1 required positional arguments: "repeats"')
+    if len(repeats) > 1 and not all(isinstance(n, (int, np.integer)) for n in repeats):
+        raise TypeError(f"repeat() takes 1 positional argument but {len(repeats)} were given")
+    repeats = _size_args(repeats, "repeats")
+    if len(repeats) < input._data.ndim:
+        raise RuntimeError(
+            "Number of dimensions of repeat dims can not be smaller than number of dimensions "
+            "of tensor"
+        )
+    padded = (1,) * (len(repeats) - input._data.ndim) + input._data.shape
+    if any(r < 0 for r in repeats):
+        sizes = [n * r for n, r in zip(padded, repeats)]
+        raise RuntimeError(f"Trying to create tensor with negative dimension {min(sizes)}: {sizes}")
+    return Repeat.apply(input, repeats=repeats)
 
 
 def repeat_interleave(input: Tensor, repeats=None, dim: int | None = None, *, output_size=None):

@@ -100,6 +100,34 @@ class Min(Max):
     arg = staticmethod(np.argmin)
 
 
+class Amax(Function):
+    r"""$z = \max_i x_i$ over the reduced axes. Unlike ``max(dim)``, ties share: each of the
+    $k$ maxima gets $dz / k$, as in torch (``amax`` picks no index).
+    """
+
+    reduce = staticmethod(np.max)
+
+    @classmethod
+    def forward(cls, ctx, x, dim, keepdim):
+        ctx.dim, ctx.keepdim, ctx.in_shape = dim, keepdim, x.shape
+        z = cls.reduce(x, axis=dim, keepdims=True)
+        if ctx.needs_input_grad[0]:  # the share of dz that each element gets
+            hit = x == z
+            ctx.save_for_backward((hit / np.sum(hit, axis=dim, keepdims=True)).astype(x.dtype))
+        return np.asarray(z if keepdim else np.squeeze(z, axis=dim))
+
+    @staticmethod
+    def backward(ctx, dz):
+        (share,) = ctx.saved_tensors
+        return _expand_back(ctx, dz) * share
+
+
+class Amin(Amax):
+    r"""$z = \min_i x_i$ over the reduced axes; ties share the gradient, as in :class:`Amax`."""
+
+    reduce = staticmethod(np.min)
+
+
 class Softmax(Function):
     r"""$y_i = e^{x_i - m} / \sum_j e^{x_j - m}$ with $m = \max_j x_j$ (the shift changes nothing
     mathematically and prevents overflow). Its vector-Jacobian product is
@@ -246,6 +274,43 @@ def min(input: Tensor, dim=None, keepdim: bool = False):
     return _max_min(Min, "min", input, dim, keepdim)
 
 
+def _amax_amin(fn, name: str, input: Tensor, dim, keepdim: bool) -> Tensor:
+    dims = _reduce_dims(dim, input._data.ndim)
+    shape = input._data.shape
+    if dims is None:
+        if input._data.size == 0:
+            raise RuntimeError(
+                f"{name}(): Expected reduction dim to be specified for input.numel() == 0. "
+                "Specify the reduction dim with the 'dim' argument."
+            )
+        dims = tuple(range(len(shape)))
+    for d in dims:
+        if shape[d] == 0:
+            raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
+    return fn.apply(input, dim=dims, keepdim=keepdim)
+
+
+def amax(input: Tensor, dim=(), keepdim: bool = False) -> Tensor:
+    """The largest values along ``dim`` (one or several dimensions; all of them by default),
+    without indices; tied maxima share the gradient.
+
+    >>> import aigc_course as ac
+    >>> ac.tensor([[1, 5], [7, 2]]).amax(1)
+    tensor([5, 7])
+    """
+    return _amax_amin(Amax, "amax", input, dim, keepdim)
+
+
+def amin(input: Tensor, dim=(), keepdim: bool = False) -> Tensor:
+    """The smallest values along ``dim`` (all dimensions by default), without indices.
+
+    >>> import aigc_course as ac
+    >>> ac.tensor([[1, 5], [7, 2]]).amin(0)
+    tensor([1, 2])
+    """
+    return _amax_amin(Amin, "amin", input, dim, keepdim)
+
+
 def _arg(np_fn, name: str, input: Tensor, dim, keepdim: bool, bools: bool = False) -> Tensor:
     a = input._data
     if a.dtype.kind == "b" and not bools:  # max/min of bools are fine, argmax/argmin are not
@@ -296,8 +361,9 @@ def _check_floating(kernel: str, input: Tensor, dim: int) -> int:
     d = _check_dim(dim, input._data.ndim)
     if input._data.dtype.kind != "f":
         where = "lastdim_" if d == input._data.ndim - 1 or input._data.ndim == 0 else ""
-        name = {"int64": "Long", "int32": "Int", "bool": "Bool"}.get(input.dtype.name, "Int")
-        raise NotImplementedError(f"\"{kernel}_{where}kernel_impl\" not implemented for '{name}'")
+        raise NotImplementedError(
+            f"\"{kernel}_{where}kernel_impl\" not implemented for '{input.dtype.scalar_name}'"
+        )
     return d
 
 

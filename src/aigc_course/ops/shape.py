@@ -401,6 +401,19 @@ def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
     return split(input, builtins.max(math.ceil(n / chunks), 1), dim)
 
 
+def unbind(input: Tensor, dim: int = 0) -> tuple[Tensor, ...]:
+    """The slices along ``dim``, each without that dimension: views, ``x[i]`` for each ``i``.
+
+    >>> import aigc_course as ac
+    >>> ac.tensor([[1, 2], [3, 4]]).unbind(1)
+    (tensor([1, 3]), tensor([2, 4]))
+    """
+    if input._data.ndim == 0:
+        raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
+    d = _check_dim(dim, input._data.ndim)
+    return tuple([getitem(input, (slice(None),) * d + (i,)) for i in range(input._data.shape[d])])
+
+
 def cat(tensors, dim: int = 0) -> Tensor:
     """Join tensors along an existing axis."""
     if isinstance(tensors, Tensor):
