@@ -16,7 +16,7 @@ Usage::
 ``todo`` prints the entries still to translate, each after a line ``@@ N`` (N is the entry's
 number in its catalogue). ``fill`` reads the same format back: the text after ``@@ N`` up to
 the next ``@@`` line is entry N's translation; ``@@ N =`` copies the English unchanged (for
-a formula with nothing to translate). A block may start with ``## glossary-skip: <term>``
+every display formula and code listing, which must stay as they are: see ``is_block``). A block may start with ``## glossary-skip: <term>``
 lines, for a glossary word used in another sense (``lint PAGE`` lists the glossary problems). Writing the translations as plain text this way means
 no PO escaping by hand: backslashes and quotes are written as they are.
 
@@ -105,6 +105,14 @@ def save(catalog: Catalog, page: str) -> None:
     buffer = io.BytesIO()
     write_po(buffer, catalog, width=0, include_previous=True, sort_output=False)
     path.write_bytes(buffer.getvalue())
+
+
+def is_block(message) -> bool:
+    """A display-math block (its text starts with a newline) or a code listing from an output
+    (``\\begin{Verbatim}``): never translated. Sphinx 7.4 wraps a translated math block in
+    ``::``, which MyST does not read back, and the formula then renders as ``\\[::\\]``
+    without any warning. ``\\text{...}`` in inline ``$...$`` math may be translated."""
+    return message.id.startswith("\n") or message.id.startswith("\\begin{")
 
 
 def entries(catalog: Catalog) -> list:
@@ -213,7 +221,7 @@ def glossary_problems(page: str, terms: list[Term] | None = None,
     catalog = load(page) if catalog is None else catalog
     problems = []
     for message in entries(catalog):
-        if not message.string or message.fuzzy:
+        if not message.string or message.fuzzy or is_block(message):
             continue
         english = prose(message.id)
         skips = {
@@ -264,8 +272,13 @@ def markup_problems(page: str, catalog: Catalog | None = None) -> list[str]:
     catalog = load(page) if catalog is None else catalog
     problems = []
     for number, message in enumerate(entries(catalog)):
-        if not message.string or message.fuzzy or "\n" in message.id.strip():
-            continue  # literal blocks (math, code listings) are not inline markdown
+        if not message.string or message.fuzzy:
+            continue
+        if is_block(message):
+            if message.string != message.id:
+                problems.append(f"{page} #{number}: a display formula or code listing must be "
+                                f"copied unchanged (@@ {number} =): {message.string[:70]!r}")
+            continue
         english, english_stars = _markup(message.id)
         chinese, chinese_stars = _markup(message.string)
         for kind in ("code_inline", "link_open", "math_inline"):
