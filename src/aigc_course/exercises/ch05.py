@@ -23,7 +23,7 @@ import numpy as np
 
 from .. import random as _random
 from .._tensor import Tensor
-from ._checking import ExerciseError, passed, run_learner
+from ._checking import ExerciseError, Protocol, passed, run_learner, uses
 
 __all__ = [
     "check_batch_sampler",
@@ -48,40 +48,91 @@ def _drain(iterable, what: str) -> list:
 # ------------------------------------------------------------------ 1. BatchSampler
 
 
+def _batch_sampler_inputs(seed: int) -> list:
+    """(sampler, batch_size, drop_last) cases: for n = 0..9, indices in an order drawn from
+    ``seed`` (never 0, 1, 2, ...), five batch sizes, with and without drop_last."""
+    rng = np.random.default_rng(seed)
+    cases = []
+    for n in range(0, 10):
+        sampler = [int(i) for i in rng.permutation(n)]
+        if n > 1 and sampler == list(range(n)):
+            sampler.reverse()
+        cases += [[sampler, b, d] for b in (1, 2, 3, 4, 12) for d in (False, True)]
+    return cases
+
+
+def _batch_sampler_run(cases: list, cls) -> list[dict]:
+    """The kernel's half: for each case, the batches the learner's sampler yields, whether a
+    yielded list was reused, and its len; a failure is recorded and ends the run."""
+    records = []
+    for sampler, batch_size, drop_last in cases:
+        name = f"your BatchSampler({sampler}, batch_size={batch_size}, drop_last={drop_last})"
+        record: dict = {}
+        records.append(record)
+        try:
+            ours = run_learner(cls, sampler, batch_size, drop_last, what=name)
+            got = _drain(ours, f"iterating {name}")
+            record["got"] = got
+            record["reused"] = len({id(b) for b in got}) < len(got)
+            record["len"] = run_learner(len, ours, what=f"len({name})")
+        except ExerciseError as e:
+            record["error"] = str(e)
+            break
+    return records
+
+
+def _recorded(record, key: str):
+    """A field of the kernel's record, or the learner's failure recorded in its place."""
+    if not isinstance(record, dict):
+        raise ExerciseError("the protocol's record of a case did not come back as a dict")
+    if key in record:
+        return record[key]
+    raise ExerciseError(str(record.get("error") or f"no {key!r} came back for this case"))
+
+
+def _batch_sampler_judge(cases: list, records) -> str:
+    tud = _torch().utils.data
+    what = "your BatchSampler"
+    if not isinstance(records, list):
+        raise ExerciseError("the protocol's records did not come back as a list")
+    for k, (sampler, batch_size, drop_last) in enumerate(cases):
+        record = records[k] if k < len(records) else {"error": "the run stopped early"}
+        n = len(sampler)
+        name = f"{what}({sampler}, batch_size={batch_size}, drop_last={drop_last})"
+        got = _recorded(record, "got")
+        expected = list(tud.BatchSampler(sampler, batch_size, drop_last))
+        _compare_batches(
+            got, expected, name, sampler, batch_size, drop_last, bool(record.get("reused"))
+        )
+        length = _recorded(record, "len")
+        if length != len(expected):
+            hint = ""
+            if not drop_last and length == n // batch_size:
+                hint = (
+                    ": without drop_last the short last batch counts too, "
+                    "ceil(n / batch_size) = (n + batch_size - 1) // batch_size"
+                )
+            elif drop_last and length == -(-n // batch_size):
+                hint = ": with drop_last the short batch is dropped, n // batch_size"
+            raise ExerciseError(f"len({name}) is {length}; expected {len(expected)}{hint}")
+    return f"your BatchSampler gives torch's batches and len() in all {len(cases)} cases"
+
+
+#: The protocol: 100 (sampler, batch_size, drop_last) cases in; the batches and len() out;
+#: compared with ``torch.utils.data.BatchSampler`` in the judge.
+BATCH_SAMPLER_PROTOCOL = Protocol(_batch_sampler_inputs, _batch_sampler_run, _batch_sampler_judge)
+
+
+@uses(BATCH_SAMPLER_PROTOCOL)
 def check_batch_sampler(cls) -> None:
     """``cls(sampler, batch_size, drop_last)``: yields lists of ``batch_size`` indices taken from
     ``sampler`` in order (the last shorter, unless ``drop_last``); ``len`` counts the batches."""
-    tud = _torch().utils.data
-    what = "your BatchSampler"
-    cases = 0
-    for n in range(0, 10):
-        sampler = list(range(n))[::-1]  # indices in a non-trivial order: 9, 8, ..., 0
-        for batch_size in (1, 2, 3, 4, 12):
-            for drop_last in (False, True):
-                name = f"{what}({sampler}, batch_size={batch_size}, drop_last={drop_last})"
-                ours = run_learner(cls, sampler, batch_size, drop_last, what=name)
-                got = _drain(ours, f"iterating {name}")
-                expected = list(tud.BatchSampler(sampler, batch_size, drop_last))
-                _compare_batches(got, expected, name, sampler, batch_size, drop_last)
-                length = run_learner(len, ours, what=f"len({name})")
-                if length != len(expected):
-                    hint = ""
-                    if not drop_last and length == n // batch_size:
-                        hint = (
-                            ": without drop_last the short last batch counts too, "
-                            "ceil(n / batch_size) = (n + batch_size - 1) // batch_size"
-                        )
-                    elif drop_last and length == -(-n // batch_size):
-                        hint = ": with drop_last the short batch is dropped, n // batch_size"
-                    raise ExerciseError(f"len({name}) is {length}; expected {len(expected)}{hint}")
-                cases += 1
-    passed(f"your BatchSampler gives torch's batches and len() in all {cases} cases")
+    BATCH_SAMPLER_PROTOCOL.check(cls)
 
 
-def _compare_batches(got, expected, name, sampler, batch_size, drop_last) -> None:
+def _compare_batches(got, expected, name, sampler, batch_size, drop_last, reused) -> None:
     if got == expected:
         return
-    reused = len({id(b) for b in got}) < len(got)
     emptied = len(got) == len(expected) and any(b == [] for b in got)
     if reused or emptied:
         raise ExerciseError(
@@ -254,85 +305,183 @@ class _KeepGlobalRng:
         _random._rng = self.saved
 
 
-def check_random_sampler(cls) -> None:
-    """``cls(data_source, generator=None)``: each ``iter`` is a fresh permutation of
-    ``range(len(data_source))``, drawn from ``generator``, or from the global generator when it
-    is ``None``; ``len`` is ``len(data_source)``."""
+def _random_sampler_inputs(seed: int) -> dict:
+    """The generators' seeds the protocol uses (drawn from ``seed``)."""
+    rng = np.random.default_rng(seed)
+    return {
+        name: int(rng.integers(0, 2**31)) for name in ("small", "epochs", "same", "own", "glob")
+    }
+
+
+def _random_sampler_run(seeds: dict, cls) -> dict:
+    """The kernel's half: what the learner's sampler yields in each situation of the protocol
+    (orders and lengths; the global stream's next number, untouched and after sampling)."""
     import aigc_course as ac
 
     what = "your RandomSampler"
-    with _KeepGlobalRng():
-        for n in (1, 5, 20):
-            g = ac.Generator().manual_seed(n)
-            sampler = run_learner(cls, range(n), g, what=f"{what}(range({n}), generator)")
-            order = _drain(sampler, f"iterating {what}(range({n}))")
-            if sorted(order) != list(range(n)):
-                hint = (
-                    " (repeats: randint draws with replacement; use randperm)"
-                    if len(set(order)) < len(order)
-                    else ""
+    out: dict = {}
+    try:
+        with _KeepGlobalRng():
+            small = out["small"] = []
+            for k, n in enumerate((1, 5, 20)):
+                g = ac.Generator().manual_seed(seeds["small"] + k)
+                sampler = run_learner(cls, range(n), g, what=f"{what}(range({n}), generator)")
+                order = _drain(sampler, f"iterating {what}(range({n}))")
+                small.append({"n": n, "order": order})
+                small[-1]["len"] = run_learner(len, sampler, what=f"len({what})")
+            g = ac.Generator().manual_seed(seeds["epochs"])
+            sampler = run_learner(cls, range(20), g, what=what)
+            out["epochs"] = [_drain(sampler, what), _drain(sampler, what)]
+            out["same"] = [
+                _drain(
+                    run_learner(
+                        cls, range(20), ac.Generator().manual_seed(seeds["same"]), what=what
+                    ),
+                    what,
                 )
-                raise ExerciseError(
-                    f"{what}(range({n})) yields {order}; expected a permutation of "
-                    f"0..{n - 1}, each index once{hint}"
+                for _ in range(2)
+            ]
+            ac.manual_seed(seeds["glob"])
+            untouched = ac.rand(1).item()  # the global stream's next number
+            ac.manual_seed(seeds["glob"])
+            g = ac.Generator().manual_seed(seeds["own"])
+            _drain(run_learner(cls, range(20), g, what=what), what)
+            out["own"] = [untouched, ac.rand(1).item()]
+            out["global"] = []
+            for _ in range(2):
+                ac.manual_seed(seeds["glob"])
+                out["global"].append(
+                    _drain(run_learner(cls, range(20), None, what=f"{what}(range(20), None)"), what)
                 )
-            if run_learner(len, sampler, what=f"len({what})") != n:
-                raise ExerciseError(f"len({what}(range({n}))) should be {n}")
-        g = ac.Generator().manual_seed(0)
-        sampler = run_learner(cls, range(20), g, what=what)
-        first, second = _drain(sampler, what), _drain(sampler, what)
-        if first == second:
+    except ExerciseError as e:
+        out["error"] = str(e)
+    return out
+
+
+def _random_sampler_judge(seeds: dict, out) -> str:
+    what = "your RandomSampler"
+    if not isinstance(out, dict):
+        raise ExerciseError("the protocol's record did not come back as a dict")
+    small = _recorded(out, "small")
+    for k, n in enumerate((1, 5, 20)):
+        record = small[k] if isinstance(small, list) and k < len(small) else {}
+        order = _recorded({**record, "error": out.get("error")}, "order")
+        try:
+            wrong = sorted(order) != list(range(n))
+            repeats = len(set(order)) < len(order)
+        except TypeError:
             raise ExerciseError(
-                f"{what} gives the same order in two epochs: draw the permutation in "
-                "__iter__, not once in __init__, so that each epoch reshuffles"
-            )
-        a = _drain(run_learner(cls, range(20), ac.Generator().manual_seed(7), what=what), what)
-        b = _drain(run_learner(cls, range(20), ac.Generator().manual_seed(7), what=what), what)
-        if a != b:
+                f"{what}(range({n})) yields {order!r}; expected a permutation of 0..{n - 1}"
+            ) from None
+        if wrong:
+            hint = " (repeats: randint draws with replacement; use randperm)" if repeats else ""
             raise ExerciseError(
-                f"two {what}s with generators seeded alike give different orders: draw from "
-                "the generator (randperm(n, generator=self.generator))"
+                f"{what}(range({n})) yields {order}; expected a permutation of "
+                f"0..{n - 1}, each index once{hint}"
             )
-        ac.manual_seed(1)
-        reference = ac.rand(1).item()  # the global stream's next number, untouched
-        ac.manual_seed(1)
-        _drain(run_learner(cls, range(20), ac.Generator().manual_seed(3), what=what), what)
-        if ac.rand(1).item() != reference:
-            raise ExerciseError(
-                f"{what} drew from the global generator although it was given its own: "
-                "pass generator=self.generator"
-            )
-        ac.manual_seed(11)
-        a = _drain(run_learner(cls, range(20), None, what=f"{what}(range(20), None)"), what)
-        ac.manual_seed(11)
-        b = _drain(run_learner(cls, range(20), None, what=f"{what}(range(20), None)"), what)
-        if a != b:
-            raise ExerciseError(
-                f"with generator=None, {what} does not follow aigc_course.manual_seed: draw "
-                "from the global generator (generator=None), not from a fresh unseeded one"
-            )
-    passed(
+        if _recorded({**record, "error": out.get("error")}, "len") != n:
+            raise ExerciseError(f"len({what}(range({n}))) should be {n}")
+    first, second = _pair(out, "epochs")
+    if first == second:
+        raise ExerciseError(
+            f"{what} gives the same order in two epochs: draw the permutation in "
+            "__iter__, not once in __init__, so that each epoch reshuffles"
+        )
+    a, b = _pair(out, "same")
+    if a != b:
+        raise ExerciseError(
+            f"two {what}s with generators seeded alike give different orders: draw from "
+            "the generator (randperm(n, generator=self.generator))"
+        )
+    untouched, after = _pair(out, "own")
+    if after != untouched:
+        raise ExerciseError(
+            f"{what} drew from the global generator although it was given its own: "
+            "pass generator=self.generator"
+        )
+    a, b = _pair(out, "global")
+    if a != b:
+        raise ExerciseError(
+            f"with generator=None, {what} does not follow aigc_course.manual_seed: draw "
+            "from the global generator (generator=None), not from a fresh unseeded one"
+        )
+    return (
         "your RandomSampler reshuffles every epoch, repeats with a seed, and leaves the "
         "global generator alone when it has its own"
     )
 
 
+def _pair(out: dict, key: str) -> tuple:
+    value = _recorded(out, key)
+    if isinstance(value, list) and len(value) < 2 and "error" in out:
+        raise ExerciseError(str(out["error"]))
+    if not (isinstance(value, list) and len(value) == 2):
+        raise ExerciseError(f"the protocol's {key!r} did not come back as a pair")
+    return value[0], value[1]
+
+
+#: The protocol: generator seeds in; the orders the learner's sampler yields in each situation
+#: out; the properties (a permutation, a reshuffle per epoch, reproducible with a seed, the
+#: global stream left alone) judged in the judge.
+RANDOM_SAMPLER_PROTOCOL = Protocol(
+    _random_sampler_inputs, _random_sampler_run, _random_sampler_judge
+)
+
+
+@uses(RANDOM_SAMPLER_PROTOCOL)
+def check_random_sampler(cls) -> None:
+    """``cls(data_source, generator=None)``: each ``iter`` is a fresh permutation of
+    ``range(len(data_source))``, drawn from ``generator``, or from the global generator when it
+    is ``None``; ``len`` is ``len(data_source)``."""
+    RANDOM_SAMPLER_PROTOCOL.check(cls)
+
+
 # ------------------------------------------------------------------ 4. sliding windows
 
 
-def check_text_windows(cls) -> None:
-    """``cls(ids, block_size, stride)``: ``len`` windows; ``ds[i] == (x, y)``, int64 Tensors of
-    shape ``(block_size,)`` starting at ``i * stride``, ``y`` being ``x`` shifted by one;
-    checked against ``torch.Tensor.unfold``."""
+TEXT_WINDOW_CASES = ((4, 4), (4, 1), (3, 5), (22, 1), (1, 2))  # (block_size, stride)
+
+
+def _text_windows_inputs(seed: int) -> list[int]:
+    """23 token ids drawn from ``seed``."""
+    return [int(i) for i in np.random.default_rng(seed).integers(0, 256, 23)]
+
+
+def _text_windows_run(ids: list[int], cls) -> list[dict]:
+    """The kernel's half: for each (block_size, stride), the dataset's len and every sample
+    (as plain data: Tensors cross as arrays, with their dtype); a failure ends the run."""
+    records = []
+    for block_size, stride in TEXT_WINDOW_CASES:
+        name = (
+            f"your text-window dataset(ids of length {len(ids)}, block_size={block_size}, "
+            f"stride={stride})"
+        )
+        record: dict = {}
+        records.append(record)
+        try:
+            ds = run_learner(cls, list(ids), block_size, stride, what=name)
+            record["len"] = n = run_learner(len, ds, what=f"len({name})")
+            record["samples"] = samples = []
+            for i in range(n if isinstance(n, int) and 0 <= n <= 10 * len(ids) else 0):
+                samples.append(run_learner(ds.__getitem__, i, what=f"{name}[{i}]"))
+        except ExerciseError as e:
+            record["error"] = str(e)
+            break
+    return records
+
+
+def _text_windows_judge(ids: list[int], records) -> str:
     torch = _torch()
     what = "your text-window dataset"
-    ids = np.random.default_rng(0).integers(0, 256, 23)
+    ids = np.array(ids)
+    if not isinstance(records, list):
+        raise ExerciseError("the protocol's records did not come back as a list")
     cases = 0
-    for block_size, stride in ((4, 4), (4, 1), (3, 5), (22, 1), (1, 2)):
+    for k, (block_size, stride) in enumerate(TEXT_WINDOW_CASES):
+        record = records[k] if k < len(records) else {"error": "the run stopped early"}
         name = f"{what}(ids of length {len(ids)}, block_size={block_size}, stride={stride})"
         windows = torch.tensor(ids).unfold(0, block_size + 1, stride)  # (n, T + 1)
-        ds = run_learner(cls, ids.tolist(), block_size, stride, what=name)
-        n = run_learner(len, ds, what=f"len({name})")
+        n = _recorded(record, "len")
         if n != windows.shape[0]:
             hint = ""
             if n == windows.shape[0] + 1:
@@ -343,8 +492,12 @@ def check_text_windows(cls) -> None:
             elif n == len(ids) - block_size and stride > 1:
                 hint = ": windows start every `stride` ids, so divide by the stride"
             raise ExerciseError(f"len({name}) is {n}; expected {windows.shape[0]}{hint}")
+        samples = record.get("samples")
+        samples = samples if isinstance(samples, list) else []
         for i in range(n):
-            sample = run_learner(ds.__getitem__, i, what=f"{name}[{i}]")
+            if i >= len(samples):
+                _recorded(record, "error")  # the learner's failure at this sample
+            sample = samples[i]
             if not (isinstance(sample, tuple) and len(sample) == 2):
                 raise ExerciseError(f"{name}[{i}] should be a tuple (x, y)")
             x, y = sample
@@ -375,7 +528,20 @@ def check_text_windows(cls) -> None:
                         f"{name}[{i}]'s {label} is {got.tolist()}; expected {exp.tolist()}{hint}"
                     )
         cases += 1
-    passed(f"your windows equal torch's unfold for {cases} (block_size, stride) pairs")
+    return f"your windows equal torch's unfold for {cases} (block_size, stride) pairs"
+
+
+#: The protocol: token ids in; each dataset's len and samples out; compared with torch's
+#: ``unfold`` in the judge.
+TEXT_WINDOWS_PROTOCOL = Protocol(_text_windows_inputs, _text_windows_run, _text_windows_judge)
+
+
+@uses(TEXT_WINDOWS_PROTOCOL)
+def check_text_windows(cls) -> None:
+    """``cls(ids, block_size, stride)``: ``len`` windows; ``ds[i] == (x, y)``, int64 Tensors of
+    shape ``(block_size,)`` starting at ``i * stride``, ``y`` being ``x`` shifted by one;
+    checked against ``torch.Tensor.unfold``."""
+    TEXT_WINDOWS_PROTOCOL.check(cls)
 
 
 # ------------------------------------------------------------------ 5. prefetching map

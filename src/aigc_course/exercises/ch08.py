@@ -24,7 +24,16 @@ import math
 import numpy as np
 
 from .._creation import from_numpy
-from ._checking import ExerciseError, as_numpy, check_tensor, passed, run_learner, seeded
+from ._checking import (
+    ExerciseError,
+    Protocol,
+    as_numpy,
+    check_tensor,
+    passed,
+    run_learner,
+    seeded,
+    uses,
+)
 
 __all__ = [
     "check_attention",
@@ -297,11 +306,24 @@ def check_grouped_query_attention(grouped_query_attention) -> None:
 # ------------------------------------------------------------------ 4. the parameter count
 
 
-_CONFIGS = [
-    dict(vocab_size=50, n_positions=16, n_embd=8, n_layer=1, n_head=2),
-    dict(vocab_size=101, n_positions=32, n_embd=12, n_layer=3, n_head=3),
-    dict(vocab_size=64, n_positions=24, n_embd=16, n_layer=2, n_head=4, n_inner=40),
-]
+def _configs(seed: int) -> list[dict]:
+    """Three small GPT-2 configurations drawn from ``seed``; the third sets ``n_inner`` (not
+    4 * n_embd), so that a count that ignores it is caught."""
+    rng = np.random.default_rng(seed)
+    configs = []
+    for k in range(3):
+        n_head, head_size = int(rng.integers(1, 5)), int(rng.integers(2, 6))
+        config = dict(
+            vocab_size=int(rng.integers(30, 200)),
+            n_positions=int(rng.integers(8, 64)),
+            n_embd=n_head * head_size,
+            n_layer=int(rng.integers(1, 4)),
+            n_head=n_head,
+        )
+        if k == 2:
+            config["n_inner"] = 4 * n_head * head_size + int(rng.integers(1, 30))
+        configs.append(config)
+    return configs
 
 
 def _count_variants(c) -> dict[str, int]:
@@ -324,26 +346,56 @@ def _count_variants(c) -> dict[str, int]:
     }
 
 
-def check_num_params(num_params) -> None:
-    """``num_params(config)`` for a ``transformers.GPT2Config`` must equal the number of
-    parameters of ``transformers.GPT2LMHeadModel(config)``."""
+def _num_params_run(configs: list[dict], num_params) -> list:
+    """The kernel's half: the learner's counts for the given configurations (plain numbers)."""
+    from transformers import GPT2Config
+
+    return [
+        run_learner(num_params, GPT2Config(**kwargs), what=f"num_params(GPT2Config({kwargs}))")
+        for kwargs in configs
+    ]
+
+
+def _num_params_judge(configs: list[dict], counts) -> str:
+    """The judge's half: each count against transformers' ``GPT2LMHeadModel``, with hints."""
+    import numbers
+
     import torch
     from transformers import GPT2Config, GPT2LMHeadModel
 
-    torch.manual_seed(0)
-    for kwargs in _CONFIGS:
-        config = GPT2Config(**kwargs)
-        expected = sum(p.numel() for p in GPT2LMHeadModel(config).parameters())
-        got = run_learner(num_params, config, what=f"num_params(GPT2Config({kwargs}))")
-        if got == expected:
-            continue
-        variants = _count_variants(config)
-        assert variants.pop("good") == expected  # the hints are computed from the right formula
-        for hint, wrong in variants.items():
-            if got == wrong and wrong != expected:
-                raise ExerciseError(f"num_params(GPT2Config({kwargs})) = {got}: {hint}")
-        raise ExerciseError(
-            f"num_params(GPT2Config({kwargs})) = {got}, transformers' model has {expected} "
-            f"(difference {got - expected:+d})"
-        )
-    passed("num_params matches transformers' GPT2LMHeadModel on 3 configurations")
+    if not (isinstance(counts, list) and len(counts) == len(configs)):
+        raise ExerciseError(f"expected {len(configs)} counts back, one per configuration")
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        for kwargs, got in zip(configs, counts):
+            config = GPT2Config(**kwargs)
+            expected = sum(p.numel() for p in GPT2LMHeadModel(config).parameters())
+            if not isinstance(got, numbers.Number) or isinstance(got, bool):
+                raise ExerciseError(
+                    f"num_params(GPT2Config({kwargs})) returned a {type(got).__name__}; "
+                    "expected an int"
+                )
+            if got == expected:
+                continue
+            variants = _count_variants(config)
+            assert variants.pop("good") == expected  # the hints come from the right formula
+            for hint, wrong in variants.items():
+                if got == wrong and wrong != expected:
+                    raise ExerciseError(f"num_params(GPT2Config({kwargs})) = {got}: {hint}")
+            raise ExerciseError(
+                f"num_params(GPT2Config({kwargs})) = {got}, transformers' model has "
+                f"{expected} (difference {got - expected:+g})"
+            )
+    return "num_params matches transformers' GPT2LMHeadModel on 3 configurations"
+
+
+#: The protocol: three configurations (drawn from the seed) in; the learner's three counts
+#: out; compared with transformers' models in the judge.
+NUM_PARAMS_PROTOCOL = Protocol(_configs, _num_params_run, _num_params_judge)
+
+
+@uses(NUM_PARAMS_PROTOCOL)
+def check_num_params(num_params) -> None:
+    """``num_params(config)`` for a ``transformers.GPT2Config`` must equal the number of
+    parameters of ``transformers.GPT2LMHeadModel(config)``."""
+    NUM_PARAMS_PROTOCOL.check(num_params)
