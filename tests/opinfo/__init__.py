@@ -13,7 +13,10 @@ against torch; float64 central differences; and the exception type torch raises 
 Adding an op: append an ``OpInfo`` to its topic's list, with a ``samples(dtype, rng)``
 generator (``samples.unary``, ``binary``, ``reduction`` or your own ``Sample``s of ``Arg``
 inputs) and ``errors`` (``ErrorInput``s: the call torch refuses, and the values our message
-must name). The test files pick it up.
+must name). The test files pick it up, and ``tests/test_opinfo_coverage.py`` fails for a public
+op that no entry calls (``registry.py``: the public ops, and the short list of callables that are
+not ops). One-off tests that the two call forms cannot express use the same checks through
+``both``, ``check_grads``, ``gradcheck``, ``raises_like`` and ``parity`` (``core.py``).
 """
 
 from .core import *  # noqa: F403

@@ -12,6 +12,8 @@ sliced, which makes a non-contiguous leaf).
 from __future__ import annotations
 
 import contextlib
+import functools
+import re
 import warnings
 import zlib
 from collections.abc import Callable, Iterable, Sequence
@@ -254,8 +256,11 @@ def assert_same(ours, theirs, rtol=None, atol=None, what="output", strides=False
         assert ours.dtype.name == theirs_dtype, (
             f"{what}: dtype {ours.dtype.name} != torch's {theirs_dtype}"
         )
-        if rtol is None and theirs_dtype in VALUE_TOL:
-            rtol, atol = VALUE_TOL[theirs_dtype]
+        if theirs_dtype in VALUE_TOL:  # a tolerance given alone keeps the other's default
+            rtol = VALUE_TOL[theirs_dtype][0] if rtol is None else rtol
+            atol = VALUE_TOL[theirs_dtype][1] if atol is None else atol
+        elif (rtol is None) != (atol is None):  # integers and bools: exact unless both given
+            rtol, atol = rtol or 0.0, atol or 0.0
         torch.testing.assert_close(
             torch.from_numpy(_np(ours)),
             theirs.detach(),
@@ -510,8 +515,14 @@ def builtin_type(cls: type) -> type:
 
 
 def _expect_same_error(
-    torch_error: Exception, fn: Callable, args, kwargs, names: tuple, label: str = ""
-):
+    torch_error: Exception,
+    fn: Callable,
+    args,
+    kwargs,
+    names: tuple,
+    label: str = "",
+    match: str | None = None,
+) -> Exception:
     expected = builtin_type(type(torch_error))
     try:
         with quiet():
@@ -535,7 +546,9 @@ def _expect_same_error(
         )
         for name in names:
             assert str(name) in str(e), f"{label}: message {str(e)!r} does not name {name!r}"
-        return
+        if match is not None:
+            assert re.search(match, str(e)), f"{label}: message {str(e)!r} does not match {match!r}"
+        return e
     raise AssertionError(
         f"{label}: no error; torch raises {type(torch_error).__name__}: {torch_error}"
     )
@@ -646,12 +659,67 @@ def error_cases(ops: Iterable[OpInfo]):
     ]
 
 
-# ---------------------------------------------------------------- the old helpers' one-call form
+# ---------------------------------------------------------------- one-off tests
+
+
+def one_off(fn: Callable, name: str = "one-off") -> OpInfo:
+    """An OpInfo for a one-off program ``fn(lib, *tensors)``, so that a test the registry's two
+    call forms cannot express still runs the registry's checks on it."""
+    return OpInfo(name, samples=lambda dtype, rng: (), fn=lambda lib: functools.partial(fn, lib))
+
+
+def inputs(*arrays) -> Sample:
+    """A Sample of tensor arguments: numpy arrays (dtype kept) or ``Arg``s (a layout too)."""
+    return Sample(tuple(a if isinstance(a, Arg) else Arg(a) for a in arrays))
+
+
+def both(fn: Callable, *arrays, requires_grad: bool = False) -> tuple:
+    """``fn(lib, *tensors)`` in aigc_course and in torch, each on its own tensors holding the
+    same data; returns (ours, theirs). Without arrays it runs a whole program ``fn(lib)``."""
+    sample = inputs(*arrays)
+    ours = fn(ac, *sample.build(ac, requires_grad)[0])
+    theirs = fn(torch, *sample.build(torch, requires_grad)[0])
+    return ours, theirs
+
+
+def check_grads(fn: Callable, *arrays, rtol=None, atol=None):
+    """Gradients of ``fn(lib, *tensors)`` (every differentiable output, a random upstream
+    gradient) and their derivatives, with respect to the inputs and to that upstream gradient,
+    against torch's: :func:`check_grad` and :func:`check_gradgrad` on a one-off op."""
+    op, sample = one_off(fn), inputs(*arrays)
+    if rtol is not None or atol is not None:
+        op.grad_tol = op.tol = {dt: (rtol, atol) for dt in FLOATS}
+    check_grad(op, sample)
+    check_gradgrad(op, sample)
+
+
+def gradcheck(fn: Callable, *arrays):
+    """Central differences of our own forward in float64 (a torch-free second oracle):
+    :func:`check_central_differences` on a one-off op, float inputs cast to float64."""
+    arrays = [np.asarray(a) for a in arrays]
+    arrays = [a.astype(np.float64) if a.dtype.kind == "f" else a for a in arrays]
+    check_central_differences(one_off(fn), inputs(*arrays))
+
+
+def raises_like(fn: Callable, *arrays, match: str | None = None) -> Exception:
+    """torch refuses ``fn(lib, *tensors)``; ours must raise the same (builtin) exception type,
+    its message matching the regex ``match``. Returns our exception."""
+    sample = inputs(*arrays)
+    try:
+        with quiet():
+            fn(torch, *sample.build(torch)[0])
+    except Exception as e:  # noqa: BLE001 - whatever torch raises is the spec
+        torch_error = e
+    else:
+        raise AssertionError("torch does not raise on this input")
+    args = sample.build(ac)[0]
+    return _expect_same_error(torch_error, functools.partial(fn, ac), args, {}, (), match=match)
 
 
 def parity(fn, *arrays, grad=True, rtol=None, atol=None, seed=0):
-    """Run ``fn(lib, *tensors)`` on torch and aigc_course and compare output and gradients;
-    returns (ours, theirs). One-off tests use it; the registry uses the checks above."""
+    """Run ``fn(lib, *tensors)`` on torch and aigc_course and compare output and gradients
+    (summed against one random upstream gradient, through ``backward``); returns
+    (ours, theirs)."""
     sample = Sample(tuple(Arg(a, grad=grad) for a in arrays))
     t_args, _, t_leaves = sample.build(torch, requires_grad=grad)
     o_args, _, o_leaves = sample.build(ac, requires_grad=grad)
@@ -682,6 +750,7 @@ __all__ = [
     "OpInfo",
     "Sample",
     "assert_same",
+    "both",
     "broadcast_pairs",
     "builtin_type",
     "check_central_differences",
@@ -689,10 +758,15 @@ __all__ = [
     "check_grad",
     "check_module",
     "check_gradgrad",
+    "check_grads",
     "check_values",
     "error_cases",
     "grad_cases",
+    "gradcheck",
+    "inputs",
+    "one_off",
     "parity",
+    "raises_like",
     "tensors",
     "value_cases",
 ]

@@ -53,7 +53,8 @@ UNARY_OPS = [
     OpInfo("sigmoid", unary(), ALL),
     OpInfo("relu", unary(), ALL),
     OpInfo("logical_not", unary(), ALL, grad=False),
-    OpInfo("erf", unary(), ALL, fn=pick(torch.erf, lambda x: ac.nn.functional.erf(x))),
+    OpInfo("erf", unary(), ALL),
+    OpInfo("nn.functional.erf", unary(), ALL, fn=pick(torch.erf, ac.nn.functional.erf)),
     OpInfo("__invert__", unary(), ("int64", "bool"), fn=op_fn(operator.invert), grad=False),
 ]
 
@@ -334,6 +335,7 @@ SELECT_OPS = [
         method=False,
         errors=lambda: [E(A([1, 0]), ones(2), ones(2), desc="int condition")],
     ),
+    OpInfo("Tensor.where", _where_samples, ALL, fn=op_fn(lambda c, x, y: x.where(c, y))),
     OpInfo(
         "masked_fill",
         _masked_fill_samples,
@@ -454,6 +456,14 @@ CONVERSION = [
         grad=False,
     ),
     OpInfo("detach", _small, FLOATS, grad=False),
+    OpInfo("detach_", _small, FLOATS, fn=op_fn(lambda x: (x * 2).detach_()), grad=False),
+    OpInfo(
+        "new_empty",  # its values are whatever the memory held: compared once filled
+        lambda dt, rng: [Sample((arg((2,), dt, rng), (2, 3))), Sample((arg((2,), dt, rng), 3))],
+        ALL,
+        fn=op_fn(lambda x, size: x.new_empty(size).fill_(0)),
+        grad=False,
+    ),
 ]
 
 ELEMENTWISE = (
@@ -810,6 +820,13 @@ SHAPE = [
         function=False,
         **V,
         errors=lambda: [E(ones(3, 2), 3, 4, names=("4",)), E(ones(3, 1), 4, names=())],
+    ),
+    OpInfo(
+        "expand(input, *sizes)",  # a function in aigc_course; torch has only the method
+        shape_samples(((3, 1), (3, 4), {}), ((), (2,), {}), ((1, 4), "T", (3, 4), {})),
+        ALL,
+        fn=pick(lambda x, *sizes: x.expand(*sizes), ac.expand),
+        **V,
     ),
     OpInfo(
         "expand_as",
@@ -1219,6 +1236,13 @@ SORTING = [
             E(ones(2, 2, 2), 1, names=("3",), desc="3-d"),
         ],
     ),
+    OpInfo(
+        "Tensor.multinomial",
+        _multinomial_samples,
+        FLOATS,
+        fn=lambda lib: lambda p, n, **kw: p.multinomial(n, **kw).sort(dim=-1)[0],
+        grad=False,
+    ),
 ]
 
 ALL_OPS = ELEMENTWISE + REDUCTION + SHAPE + LINALG + INDEXING + SORTING
@@ -1478,6 +1502,13 @@ def _div_rounding_samples(dtype, rng):
         yield Sample((Arg(data((4,), dtype, rng, low=-9, high=9)), 3), dict(rounding_mode=mode))
 
 
+def _matrix_norm_samples(dtype, rng):
+    for o in ("fro", 1, -1, float("inf"), float("-inf")):
+        yield Sample((arg((3, 4), dtype, rng, away=0.1),), dict(ord=o))
+    yield Sample((arg((2, 3, 4), dtype, rng, away=0.1), 1), dict(dim=(0, 2), keepdim=True))
+    yield Sample((arg((3, 4), dtype, rng, "T", away=0.1),), dict(ord=float("inf")))
+
+
 COMPAT = [
     OpInfo("mm", _mm_samples, NUMERIC, errors=_mm_errors, tol={"float32": (1e-5, 1e-5)}),
     OpInfo("bmm", _bmm_samples, NUMERIC, errors=_bmm_errors, tol={"float32": (1e-5, 1e-5)}),
@@ -1498,6 +1529,13 @@ COMPAT = [
         ],
         FLOATS,
         fn=lambda lib: lib.linalg.vector_norm,
+    ),
+    OpInfo(
+        "linalg.matrix_norm",
+        _matrix_norm_samples,
+        FLOATS,
+        fn=lambda lib: lib.linalg.matrix_norm,
+        errors=lambda: [E(ones(3), desc="1-d"), E(ones(2, 2), ord=3, names=("3",))],
     ),
     OpInfo("unique", _unique_samples, ALL, grad=False),
     OpInfo("roll", _roll_samples, ALL, errors=_roll_errors),
