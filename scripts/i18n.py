@@ -55,6 +55,12 @@ def sphinx_overrides(**extra) -> dict:
         "gettext_uuid": False,
         "gettext_location": True,  # "#: ../../chapters/x.ipynb:40012": cell 4, line 12
         "locale_dirs": [str(LOCALE)],
+        # Outputs are never translated: without this, the gettext builder renders show_source's
+        # outputs as LaTeX (its first choice) and every code listing becomes a message.
+        "nb_mime_priority_overrides": [
+            ("gettext", "text/latex", None),
+            ("gettext", "text/markdown", None),
+        ],
         **extra,
     }
 
@@ -103,7 +109,9 @@ def save(catalog: Catalog, page: str) -> None:
     path = po_path(page)
     path.parent.mkdir(parents=True, exist_ok=True)
     buffer = io.BytesIO()
-    write_po(buffer, catalog, width=0, include_previous=True, sort_output=False)
+    # Obsolete entries are dropped (git keeps them); `check` would fail on them anyway.
+    write_po(buffer, catalog, width=0, include_previous=True, sort_output=False,
+             ignore_obsolete=True)
     path.write_bytes(buffer.getvalue())
 
 
