@@ -149,3 +149,43 @@ def test_exercises_have_hidden_solutions(path):
 def test_notebook_size(path):
     size = path.stat().st_size
     assert size <= MAX_BYTES, f"{path.name} is {size / 1e6:.1f} MB; keep figures small"
+
+
+_LIST_MARKER = re.compile(r"^\s*(?:[-+*]|\d+[.)])\s")
+
+
+def unclosed_math_list_lines(markdown: str) -> list[str]:
+    """Lines that open a list item while an inline ``$...$`` formula of the same paragraph is
+    still open. CommonMark lets a bullet interrupt a paragraph, so a formula wrapped before
+    its ``+`` or ``-`` becomes a list and renders broken (seen in chapter 10)."""
+    text = re.sub(r"^```.*?^```", "", markdown, flags=re.M | re.S)
+    bad, dollars, in_block = [], 0, False
+    for line in text.split("\n"):
+        if in_block:
+            in_block = "$$" not in line
+            continue
+        if line.strip().startswith("$$"):
+            in_block = line.count("$$") == 1
+            continue
+        if not line.strip():
+            dollars = 0
+            continue
+        if dollars % 2 and _LIST_MARKER.match(line):
+            bad.append(line.strip())
+        dollars += len(re.findall(r"(?<![\\$])\$(?!\$)", line))
+    return bad
+
+
+def test_unclosed_math_list_lines_catches_a_wrapped_formula():
+    assert unclosed_math_list_lines("Let $a = b\n+ c$ hold.") == ["+ c$ hold."]
+    assert unclosed_math_list_lines("Let $a = b +\nc$ hold.\n- a real item") == []
+    assert unclosed_math_list_lines("$$\nx\n- y\n$$") == []
+    assert unclosed_math_list_lines("$$a = b\n- c.$$\n\nSo $x\n- y$.") == ["- y$."]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_no_formula_is_broken_into_a_list(path):
+    nb = _read(path)
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            assert not unclosed_math_list_lines(cell.source), cell.source[:200]
