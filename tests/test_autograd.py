@@ -6,16 +6,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from helpers import assert_same
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from opinfo import assert_same, both
 
 import aigc_course as ac
-
-
-def both(fn):
-    """Run ``fn(lib)`` for torch and aigc_course; return (ours, theirs)."""
-    return fn(ac), fn(torch)
 
 
 def test_gradients_accumulate_in_leaves():

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from helpers import assert_same
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from opinfo import assert_same
 
 import aigc_course as ac
 

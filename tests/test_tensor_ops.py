@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from helpers import parity
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import array_shapes, arrays, mutually_broadcastable_shapes
+from opinfo import parity
 
 SETTINGS = settings(max_examples=30, deadline=None)
 # Tiny magnitudes are rounded to 0: their squares underflow float32, where torch's fused

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import torch
 import torch.utils.data as tud
-from helpers import assert_same
+from opinfo import assert_same
 
 import aigc_course as ac
 import aigc_course.utils.data as acd
