@@ -42,7 +42,7 @@ NOTEBOOKS = ROOT / "_build" / "zh"
 STUDENT = ROOT / "_build" / "zh-student"
 
 #: What the Chinese book changes in ``_config.yml``; everything else is the book's own.
-TITLE = "从零实现 PyTorch：面向生成式 AI"
+TITLE = "从零实现PyTorch：面向生成式AI"
 
 
 def zh_config(branch: str = "zh") -> dict:
