@@ -377,6 +377,60 @@ def library_use(codes: list[str], exercise: Exercise) -> str | None:
     return None
 
 
+# ------------------------------------------------ reaching into the grader's internals
+
+#: Attributes that only the grader's machinery uses: its registry, its seed, the protocols.
+GRADER_ATTRIBUTES = {"_armed", "_SECRET", "protocol", "_run_protocol", "serve", "arm", "seeded"}
+
+
+def grader_internals(codes: list[str]) -> str | None:
+    """What the submission touches of the grader's own machinery (its private modules
+    ``aigc_course.exercises._verdict`` and ``_checking``, a checker module's private names
+    such as ``ch04._learner_trajectory``, a protocol, the secret seed), or None.
+
+    A static check (ast) of every code cell: it catches the plain ways of rewriting what runs
+    in the kernel; ``getattr``, ``eval`` or ``importlib`` with computed strings escape it, and
+    are left to the protocols' tamper check."""
+    for code in codes:
+        try:
+            tree = ast.parse(code)
+        except (SyntaxError, ValueError):
+            continue
+        checkers: set[str] = set()  # names bound to aigc_course.exercises.chNN
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                for a in node.names:
+                    if re.match(r"aigc_course\.exercises\._", a.name):
+                        return a.name
+                    if re.fullmatch(r"aigc_course\.exercises\.ch\d\d", a.name) and a.asname:
+                        checkers.add(a.asname)
+            elif isinstance(node, ast.ImportFrom):
+                module = node.module or ""
+                if re.match(r"aigc_course\.exercises\._", module):
+                    return module
+                for a in node.names:
+                    if module == "aigc_course.exercises" and a.name.startswith("_"):
+                        return f"{module}.{a.name}"
+                    if module == "aigc_course.exercises" and re.fullmatch(r"ch\d\d", a.name):
+                        checkers.add(a.asname or a.name)
+                    if re.fullmatch(r"aigc_course\.exercises\.ch\d\d", module) and (
+                        a.name.startswith("_") or a.name.endswith("_PROTOCOL")
+                    ):
+                        return f"{module}.{a.name}"
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Attribute):
+                continue
+            base = node.value
+            if node.attr in GRADER_ATTRIBUTES or node.attr.endswith("_PROTOCOL"):
+                if isinstance(base, ast.Name) and (base.id in checkers or base.id.startswith("_")):
+                    return f"{base.id}.{node.attr}"
+                if node.attr in {"_armed", "_SECRET", "_run_protocol"}:
+                    return ast.unparse(node)
+            if isinstance(base, ast.Name) and base.id in checkers and node.attr.startswith("_"):
+                return f"{base.id}.{node.attr}"
+    return None
+
+
 # ------------------------------------------------------------------ the sandbox
 
 
@@ -656,7 +710,9 @@ def _run(
                     n += 1
                     session = _Session(workdir, sandbox, n, ref.chapter, codes, timeout)
                 broken = _defining_cell_error(exercise, codes, session.errors)
-                graded = (ERROR, broken) if broken else session.grade(exercise, exercise_timeout, seed)
+                graded = (
+                    (ERROR, broken) if broken else session.grade(exercise, exercise_timeout, seed)
+                )
                 if graded is None:  # ran over: a new kernel for the next exercise
                     session.close()
                     session = None
@@ -725,10 +781,17 @@ def grade_notebook(
         shown = _shown_ticks(nb, found)
         codes = [_source(c) for c in nb["cells"] if c.get("cell_type") == "code"]
         by_id = {e.id: e for e in found.exercises}
+        internals = grader_internals(codes)
         result.rows = []
         for x, status, feedback in rows:
             if x in shown and status != PASSED:
                 feedback += " [the submitted notebook shows a ✓ here: forged or stale]"
+            if internals and status == PASSED:
+                status = ERROR
+                feedback = (
+                    f"the submission reaches into the grader's internals ({internals}): not "
+                    f"counted; the judge said: {feedback}"
+                )
             used = library_use(codes, by_id[x]) if status == PASSED else None
             if used:
                 status = PASSED if allow_library else LIBRARY

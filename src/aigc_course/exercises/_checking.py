@@ -83,6 +83,9 @@ def seeded(n: int) -> int:
     return int.from_bytes(digest, "big") >> 1
 
 
+NOT_PLAIN = "your code gave something that is not plain data (numbers, lists, arrays, tensors)"
+
+
 @dataclass(frozen=True)
 class Protocol:
     """The one definition of an exercise whose answer is an object (a class, an optimizer, a
@@ -110,9 +113,12 @@ class Protocol:
         from ._verdict import to_plain
 
         data = self.inputs(seeded(0))
-        outputs = to_plain(self.run(to_plain(data), *objects))
+        result = self.run(to_plain(data), *objects)
+        try:
+            outputs = to_plain(result)
+        except TypeError as e:  # the learner's objects gave something that is not plain data
+            raise ExerciseError(f"{NOT_PLAIN}: {e}") from None
         passed(self.judge(data, outputs))
-
 
 
 def uses(protocol: Protocol):

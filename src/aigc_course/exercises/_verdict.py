@@ -657,7 +657,7 @@ def _run_protocol(request: dict, namespace: dict) -> dict:
     except ExerciseError as e:
         reply = {"raise": "ExerciseError", "message": str(e)}
     except NotPlain as e:
-        reply = {"raise": "TypeError", "message": f"the protocol's outputs hold {e}"}
+        reply = {"raise": "ExerciseError", "message": f"{_checking.NOT_PLAIN}: {e}"}
     except BaseException as e:  # noqa: BLE001 (even SystemExit: the judge waits for a reply)
         reply = {"raise": type(e).__name__, "message": str(e)}
     tampered = _tampered(_armed["snapshot"])
