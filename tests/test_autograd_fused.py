@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from opinfo import assert_same, make
 
 import aigc_course as ac
 import aigc_course.nn.functional as F
@@ -15,16 +16,14 @@ import aigc_course.nn.functional as F
 F32 = dict(atol=1e-5, rtol=1.3e-6)  # torch.testing's float32 tolerance
 
 
-def both(array: np.ndarray, requires_grad: bool = True):
-    array = np.asarray(array)  # (a numpy scalar would become float32 in aigc_course.tensor)
-    return (
-        ac.tensor(array, requires_grad=requires_grad),
-        torch.tensor(array, requires_grad=requires_grad),
-    )
+def leaves(array: np.ndarray) -> tuple:
+    """The same data as a leaf of each library, (ours, torch's)."""
+    return make(ac, array, requires_grad=True), make(torch, array, requires_grad=True)
 
 
-def close(ours, theirs, **tol) -> None:
-    np.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy(), **tol)
+def close(ours, composed, **tol) -> None:
+    """Ours against the composed formula (the second oracle; against torch: assert_same)."""
+    np.testing.assert_allclose(ours.detach().numpy(), composed.detach().numpy(), **tol)
 
 
 # ---------------------------------------------------------------- exact GELU
@@ -32,14 +31,14 @@ def close(ours, theirs, **tol) -> None:
 
 def test_gelu_float32_on_a_dense_grid_with_tails_matches_torch():
     x = np.linspace(-12, 12, 1_000_001, dtype=np.float32)  # many chunks; tails up to |x| = 12
-    a, t = both(x)
+    a, t = leaves(x)
     za, zt = F.gelu(a), torch.nn.functional.gelu(t)
     assert za.dtype == ac.float32
-    close(za, zt, **F32)
+    assert_same(za, zt, **F32)
     g = np.random.default_rng(0).standard_normal(x.shape).astype(np.float32)
     za.backward(ac.tensor(g))
     zt.backward(torch.tensor(g))
-    close(a.grad, t.grad, **F32)
+    assert_same(a.grad, t.grad, **F32)
 
 
 def test_gelu_float32_special_values_match_float64():
@@ -51,31 +50,31 @@ def test_gelu_float32_special_values_match_float64():
 
 def test_gelu_float64_is_exact():
     x = np.concatenate([np.linspace(-40, 40, 10_001), [0.0, np.inf]])
-    a, t = both(x)
+    a, t = leaves(x)
     za, zt = F.gelu(a), torch.nn.functional.gelu(t)
-    close(za, zt, rtol=1e-13, atol=1e-15)  # (torch's 1 + erf loses the far left tail)
+    assert_same(za, zt, rtol=1e-13, atol=1e-15)  # (torch's 1 + erf loses the far left tail)
     za.sum().backward()
     zt.sum().backward()
-    close(a.grad[:-1], t.grad[:-1], rtol=1e-12, atol=1e-15)  # (at inf, 1 + inf * 0)
+    assert_same(a.grad[:-1], t.grad[:-1], rtol=1e-12, atol=1e-15)  # (at inf, 1 + inf * 0)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("shape", [(), (0,), (3, 5), (70_001,)])
 def test_gelu_second_derivative_matches_torch(dtype, shape):
     x = np.random.default_rng(1).standard_normal(shape).astype(dtype) * 3
-    a, t = both(x)
+    a, t = leaves(x)
     (ga,) = ac.autograd.grad(F.gelu(a).sum(), a, create_graph=True)
     (gt,) = torch.autograd.grad(torch.nn.functional.gelu(t).sum(), t, create_graph=True)
-    close(ga, gt, **F32)
+    assert_same(ga, gt, **F32)
     (ha,) = ac.autograd.grad((ga * ga).sum(), a)
     (ht,) = torch.autograd.grad((gt * gt).sum(), t)
-    close(ha, ht, atol=2e-5, rtol=1e-5)
+    assert_same(ha, ht, atol=2e-5, rtol=1e-5)
 
 
 def test_gelu_on_a_non_contiguous_input():
     x = np.random.default_rng(2).standard_normal((40, 30)).astype(np.float32)
-    a, t = both(x)
-    close(F.gelu(a.t()), torch.nn.functional.gelu(t.t()), **F32)
+    a, t = leaves(x)
+    assert_same(F.gelu(a.t()), torch.nn.functional.gelu(t.t()), **F32)
 
 
 # ---------------------------------------------------------------- GELU-tanh
@@ -91,14 +90,14 @@ def gelu_tanh_composed(x):
 @pytest.mark.parametrize("shape", [(), (0,), (7, 9), (70_001,)])
 def test_gelu_tanh_matches_torch_and_the_composed_formula(dtype, shape):
     x = np.asarray(np.random.default_rng(3).standard_normal(shape) * 4, dtype=dtype)
-    a, t = both(x)
+    a, t = leaves(x)
     c = ac.tensor(x, requires_grad=True)
     za = F.gelu(a, approximate="tanh")
     zt = torch.nn.functional.gelu(t, approximate="tanh")
     zc = gelu_tanh_composed(c)
     assert za.grad_fn.name() == "GeluBackward0"  # torch's name for both forms
     tol = F32 if dtype == np.float32 else dict(rtol=1e-12, atol=1e-12)
-    close(za, zt, **tol)
+    assert_same(za, zt, **tol)
     close(za, zc, **tol)
     g = np.asarray(np.random.default_rng(4).standard_normal(shape), dtype=dtype)
     firsts, seconds = [], []
@@ -107,21 +106,21 @@ def test_gelu_tanh_matches_torch_and_the_composed_formula(dtype, shape):
         (dd,) = lib.autograd.grad((d * d).sum(), leaf)
         firsts.append(d)
         seconds.append(dd)
-    close(firsts[0], firsts[1], **tol)
+    assert_same(firsts[0], firsts[1], **tol)
     close(firsts[0], firsts[2], **tol)
     second_tol = dict(atol=5e-5, rtol=1e-5) if dtype == np.float32 else tol
-    close(seconds[0], seconds[1], **second_tol)
+    assert_same(seconds[0], seconds[1], **second_tol)
     # (not against the composed formula's: its 1 - t^2 cancels in float32 where t ~ 1)
 
 
 def test_gelu_tanh_far_tails_and_special_values():
     x = np.array([-1e4, -30.0, -10.0, 0.0, 10.0, 30.0, 1e4, np.inf, -np.inf], np.float32)
-    a, t = both(x)
+    a, t = leaves(x)
     za, zt = F.gelu(a, approximate="tanh"), torch.nn.functional.gelu(t, approximate="tanh")
-    close(za, zt, **F32)
+    assert_same(za, zt, **F32)
     za.sum().backward()
     zt.sum().backward()
-    close(a.grad[:-2], t.grad[:-2], **F32)  # at +-inf torch's grad is nan as 0 * inf is
+    assert_same(a.grad[:-2], t.grad[:-2], **F32)  # at +-inf torch's grad is nan as 0 * inf is
 
 
 def test_gelu_refuses_an_unknown_approximation():
@@ -174,7 +173,7 @@ def test_layer_norm_matches_torch_and_the_composed_formula(
     yt = torch.nn.functional.layer_norm(ref[0], shape, ref[1], ref[2])
     assert ya.grad_fn.name() == "NativeLayerNormBackward0"  # torch's name
     tol = dict(atol=1e-4, rtol=1e-4) if dtype == np.float32 else dict(atol=1e-10, rtol=1e-10)
-    close(ya, yt, **tol)
+    assert_same(ya, yt, **tol)
     close(ya, yc, **tol)
     g = rng.standard_normal(xshape).astype(dtype)
     ya.backward(ac.tensor(g))
@@ -182,7 +181,7 @@ def test_layer_norm_matches_torch_and_the_composed_formula(
     yt.backward(torch.tensor(g))
     for a, c, t in zip(ours, comp, ref):
         if a is not None:
-            close(a.grad, t.grad, **tol)
+            assert_same(a.grad, t.grad, **tol)
             close(a.grad, c.grad, **tol)
 
 
@@ -255,17 +254,17 @@ def test_layer_norm_bad_input_raises_like_torch(make, error):
 )
 def test_basic_index_backward_matches_torch(index):
     x = np.random.default_rng(7).standard_normal((4, 6, 5))
-    a, t = both(x)
+    a, t = leaves(x)
     ya, yt = a[index], t[index]
     g = np.random.default_rng(8).standard_normal(tuple(yt.shape))
     ya.backward(ac.tensor(g))
     yt.backward(torch.tensor(g))
-    close(a.grad, t.grad, rtol=0, atol=0)
+    assert_same(a.grad, t.grad, rtol=0, atol=0)
 
 
 def test_repeated_index_backward_still_accumulates():
-    a, t = both(np.arange(5.0))
+    a, t = leaves(np.arange(5.0))
     index = [0, 2, 2, 4, 0, 0]
     a[ac.tensor(index)].sum().backward()
     t[torch.tensor(index)].sum().backward()
-    close(a.grad, t.grad, rtol=0, atol=0)
+    assert_same(a.grad, t.grad, rtol=0, atol=0)
