@@ -208,11 +208,14 @@ def glossary() -> list[Term]:
     ]
 
 
-_CODE_OR_MATH = re.compile(r"`[^`]*`|\$\$.*?\$\$|\$[^$]*\$|\]\([^)]*\)|<[^>]+>", re.S)
+_CODE_OR_MATH = re.compile(
+    r"`[^`]*`|\$\$.*?\$\$|\$[^$]*\$|\]\([^)]*\)|<[^>]+>|(?<!\*)\*(?!\*)[^*]+\*(?!\*)", re.S
+)
 
 
 def prose(text: str) -> str:
-    """The words of a message: inline code, math, link targets and HTML tags removed."""
+    """The words of a message: inline code, math, link targets, HTML tags and italic spans
+    (paper titles, kept in English) removed."""
     return _CODE_OR_MATH.sub(" ", text)
 
 
