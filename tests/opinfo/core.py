@@ -714,9 +714,9 @@ def gradcheck(fn: Callable, *arrays):
     check_central_differences(one_off(fn), sample)
 
 
-def raises_like(fn: Callable, *arrays, match: str | None = None) -> Exception:
+def raises_like(fn: Callable, *arrays, match: str | None = None) -> tuple:
     """torch refuses ``fn(lib, *tensors)``; ours must raise the same (builtin) exception type,
-    its message matching the regex ``match``. Returns our exception."""
+    its message matching the regex ``match``. Returns both exceptions, (ours, torch's)."""
     sample = inputs(*arrays)
     try:
         with quiet():
@@ -726,7 +726,8 @@ def raises_like(fn: Callable, *arrays, match: str | None = None) -> Exception:
     else:
         raise AssertionError("torch does not raise on this input")
     args = sample.build(ac)[0]
-    return _expect_same_error(torch_error, functools.partial(fn, ac), args, {}, (), match=match)
+    ours = _expect_same_error(torch_error, functools.partial(fn, ac), args, {}, (), match=match)
+    return ours, torch_error
 
 
 def parity(fn, *arrays, grad=True, rtol=None, atol=None, seed=0):
