@@ -22,6 +22,7 @@ import numpy as _np
 # Ignore those warnings from this package's modules only (a filter, not numpy's global errstate).
 _warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"aigc_course(\.|$)")
 
+from .ops import tensor_methods as _tensor_methods  # noqa: E402, F401, I001  (binds Tensor's methods, first)
 from . import autograd  # noqa: E402
 from ._checks import (  # noqa: E402
     Size,
@@ -65,7 +66,7 @@ from ._dtypes import (  # noqa: E402
     int64,
     uint8,
 )
-from ._tensor import Tensor  # noqa: E402  (first: it binds the ops, see its end)
+from ._tensor import Tensor  # noqa: E402
 from .autograd.grad_mode import (  # noqa: E402
     enable_grad,
     inference_mode,

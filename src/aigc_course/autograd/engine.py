@@ -12,8 +12,9 @@ from collections import deque
 
 import numpy as np
 
-from . import function, grad_mode
-from .function import AccumulateGrad, Function
+from .._tensor import Tensor
+from . import grad_mode
+from .function import AccumulateGrad, Function, _edge
 
 
 def _dependencies(roots) -> dict:
@@ -107,7 +108,6 @@ def _as_tuple(x):
 
 
 def _roots(outputs, grad_outputs, caller: str):
-    Tensor = function.Tensor  # registered by aigc_course._tensor (it sits above autograd)
     grad_outputs = _as_tuple(grad_outputs) if grad_outputs is not None else (None,) * len(outputs)
     if len(grad_outputs) != len(outputs):
         raise RuntimeError(
@@ -134,7 +134,7 @@ def _roots(outputs, grad_outputs, caller: str):
                 f"Mismatch in shape: grad_output[{i}] has a shape of {g.shape} and output[{i}] "
                 f"has a shape of {out.shape}."
             )
-        roots.append((out._node(), g, _output_nr(out)))
+        roots.append((_edge(out)[0], g, _output_nr(out)))
     return roots
 
 
@@ -162,12 +162,12 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
 def run_and_capture(roots, inputs, retain_graph, create_graph):
     capture = {}
     for t in inputs:
-        node = t._node()
+        node = _edge(t)[0]
         if node is None:
             raise RuntimeError("One of the differentiated Tensors does not require grad")
         capture[node] = None
     run_backward(roots, retain_graph, create_graph, capture=capture)
-    grads = [capture[t._node()] for t in inputs]
+    grads = [capture[_edge(t)[0]] for t in inputs]
     return [g[_output_nr(t)] if type(g) is list else g for g, t in zip(grads, inputs)]
 
 

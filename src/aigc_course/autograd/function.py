@@ -23,18 +23,8 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _dtypes
+from .._tensor import Tensor
 from . import grad_mode
-
-# Tensor is defined above autograd (its methods call the ops, which are Functions), so this
-# module cannot import it. aigc_course._tensor hands the class down once, at import time,
-# as torch's Python Tensor class is registered with its C++ core.
-Tensor = None
-
-
-def _register_tensor_class(cls: type) -> None:
-    global Tensor
-    Tensor = cls
-
 
 _FREED_MESSAGE = (
     "Trying to backward through the graph a second time (or directly access saved tensors after "
@@ -405,7 +395,7 @@ def _edge(t) -> tuple:
     if not isinstance(t, Tensor):
         return (None, 0)
     if t._base is not None and t._version_counter.value != t._view_version:
-        _refresh_view(t)  # its base was changed in place after the view was taken
+        t._refresh_view()  # its base was changed in place after the view was taken
     fn = t.grad_fn
     if fn is not None:
         return (fn, 0) if fn._n_outputs == 1 else (fn, t._output_nr)
@@ -420,13 +410,6 @@ def _stale(t: Tensor) -> bool:
     """Whether ``t`` is a view whose base has since been changed in place into a tensor that
     requires grad (``buf[1] = w * 3`` makes ``buf``, and so its views, require grad)."""
     return t._base._requires_grad and t._version_counter.value != t._view_version
-
-
-def _refresh_view(view: Tensor) -> None:
-    """Give a view whose memory changed in place since its ``grad_fn`` was made the history
-    of its base as it is now (as torch regenerates a view's grad_fn). Set by
-    :mod:`aigc_course.ops.inplace`, which holds the ops it needs."""
-    raise NotImplementedError
 
 
 def _input_with_array(args, array: np.ndarray) -> Tensor:

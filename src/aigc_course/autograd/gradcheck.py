@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import function
+from .._tensor import Tensor
 from .engine import grad
 
 
@@ -68,7 +68,7 @@ def gradcheck(
     wrt = [x for x in inputs if getattr(x, "requires_grad", False)]
     analytical = [np.zeros((out.numel(), x.numel())) for x in wrt]
     for k in range(out.numel()):
-        seed = function.Tensor._make(np.zeros(out._data.shape, out._data.dtype))  # C order
+        seed = Tensor._make(np.zeros(out._data.shape, out._data.dtype))  # C order
         seed._data.reshape(-1)[k] = 1.0
         grads = grad(out, wrt, grad_outputs=seed, retain_graph=True, allow_unused=True)
         for a, g in zip(analytical, grads):

@@ -20,7 +20,6 @@ from .. import _dtypes
 from .._checks import _check_dim
 from .._tensor import Tensor
 from ..autograd.function import Function
-from .integer import in_place
 from .shape import IndexAdd
 
 
@@ -387,25 +386,3 @@ def triu(input: Tensor, diagonal: int = 0) -> Tensor:
             [0., 0., 1.]])
     """
     return _triangle(Triu, input, diagonal)
-
-
-def scatter_(
-    input: Tensor, dim: int, index: Tensor, src=None, *, value=None, reduce: str | None = None
-) -> Tensor:
-    """:func:`scatter`, written into ``input``'s own memory."""
-    return in_place(input, scatter, dim, index, src, value=value, reduce=reduce)
-
-
-def scatter_add_(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
-    """:func:`scatter_add`, written into ``input``'s own memory."""
-    return in_place(input, scatter_add, dim, index, src)
-
-
-def tril_(input: Tensor, diagonal: int = 0) -> Tensor:
-    """:func:`tril`, written into ``input``'s own memory."""
-    return in_place(input, tril, diagonal)
-
-
-def triu_(input: Tensor, diagonal: int = 0) -> Tensor:
-    """:func:`triu`, written into ``input``'s own memory."""
-    return in_place(input, triu, diagonal)

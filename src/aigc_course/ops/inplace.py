@@ -1,4 +1,6 @@
-r"""In-place operations: ``add_``, ``mul_``, ``copy_``, ``fill_``, ``x[i] = v``... (chapter 2).
+r"""In-place operations: ``add_``, ``mul_``, ``copy_``, ``fill_``, ``x[i] = v``, and any op
+in place through :func:`in_place` (``x //= 2``, ``x.scatter_(...)``, ``x.tril_()``...).
+Chapter 2.
 
 Each writes into the tensor's own memory and bumps the version counter that all views of that
 memory share, so that backward refuses a value changed after the forward pass saved it.
@@ -16,7 +18,8 @@ A recorded change of a *view* (``h[0] *= 3``) re-records its base too, as torch 
 base becomes the output of an :class:`IndexPut` of the new values into its old ones at the
 view's places (found from memory addresses, :func:`_view_positions`, so any view op works),
 and the view a view of that. Another view of the same base, taken before the change, gets
-the same treatment when it is next used (``autograd.function._refresh_view``).
+the same treatment when it is next used (:func:`_refresh_view`, which autograd reaches as
+the method ``Tensor._refresh_view``).
 """
 
 from __future__ import annotations
@@ -26,13 +29,21 @@ import numpy as np
 from .. import _dtypes
 from .._checks import broadcast_shapes
 from .._tensor import Tensor
-from ..autograd import function as _function
 from ..autograd import grad_mode
 from ..autograd.function import Function
 from ..random import _numpy_generator
 from . import arithmetic as A
 from . import elementwise as E
 from ._promotion import result_type
+from .indexing import scatter, scatter_add, tril, triu
+from .integer import (
+    bitwise_and,
+    bitwise_not,
+    bitwise_or,
+    bitwise_xor,
+    floor_divide,
+    remainder,
+)
 from .shape import Index, _numpy_steps
 
 
@@ -266,6 +277,78 @@ def _put(fn, x, v, steps):
         raise RuntimeError(f"shape mismatch in index assignment: {e}") from None
 
 
+# ---------------------------------------------------------------- any op, in place
+
+
+def in_place(self: Tensor, op, *args, **kwargs) -> Tensor:
+    """``self.op_(*args)``: ``op(self, *args)`` written into ``self``'s own memory, and recorded
+    by autograd when it is involved (see above). As in torch, the
+    result must fit ``self``: same shape, and a dtype ``self`` can hold without a category change.
+    """
+    involved = [a for a in (*args, *kwargs.values()) if isinstance(a, Tensor)]
+    if any(_records(self, a) for a in involved) or _records(self, None):
+        result = op(_old_values(self), *args, **kwargs)
+        _check_cast(self, result.dtype)
+        _check_shape(self, result._data.shape)
+        return _rebase(self, result)
+    result = op(self, *args, **kwargs)
+    _check_cast(self, result.dtype)
+    _check_shape(self, result._data.shape)
+    return copy_(self, result)
+
+
+def floor_divide_(self: Tensor, other) -> Tensor:
+    """``self //= other``, in place."""
+    return in_place(self, floor_divide, other)
+
+
+def remainder_(self: Tensor, other) -> Tensor:
+    """``self %= other``, in place."""
+    return in_place(self, remainder, other)
+
+
+def bitwise_and_(self: Tensor, other) -> Tensor:
+    """``self &= other``, in place."""
+    return in_place(self, bitwise_and, other)
+
+
+def bitwise_or_(self: Tensor, other) -> Tensor:
+    """``self |= other``, in place."""
+    return in_place(self, bitwise_or, other)
+
+
+def bitwise_xor_(self: Tensor, other) -> Tensor:
+    """``self ^= other``, in place."""
+    return in_place(self, bitwise_xor, other)
+
+
+def bitwise_not_(self: Tensor) -> Tensor:
+    """``self = ~self``, in place."""
+    return in_place(self, bitwise_not)
+
+
+def scatter_(
+    input: Tensor, dim: int, index: Tensor, src=None, *, value=None, reduce: str | None = None
+) -> Tensor:
+    """:func:`scatter`, written into ``input``'s own memory."""
+    return in_place(input, scatter, dim, index, src, value=value, reduce=reduce)
+
+
+def scatter_add_(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
+    """:func:`scatter_add`, written into ``input``'s own memory."""
+    return in_place(input, scatter_add, dim, index, src)
+
+
+def tril_(input: Tensor, diagonal: int = 0) -> Tensor:
+    """:func:`tril`, written into ``input``'s own memory."""
+    return in_place(input, tril, diagonal)
+
+
+def triu_(input: Tensor, diagonal: int = 0) -> Tensor:
+    """:func:`triu`, written into ``input``'s own memory."""
+    return in_place(input, triu, diagonal)
+
+
 # ---------------------------------------------------------------- views of a changed base
 
 
@@ -300,6 +383,3 @@ def _refresh_view(view: Tensor) -> None:
         fresh = Index.apply(base.reshape(-1), steps=steps)
         view.grad_fn, view._requires_grad = fresh.grad_fn, fresh._requires_grad
     view._view_version = view._version_counter.value
-
-
-_function._refresh_view = _refresh_view  # autograd sits below the ops: hand it down

@@ -21,14 +21,6 @@ from .._checks import broadcast_shapes
 from .._tensor import Tensor
 from ..autograd.function import Function
 from ._promotion import _as_tensor, result_type
-from .inplace import (
-    _check_cast,
-    _check_shape,
-    _old_values,
-    _rebase,
-    _records,
-    copy_,
-)
 
 
 class FloorDivide(Function):
@@ -180,53 +172,3 @@ def bitwise_not(input: Tensor) -> Tensor:
             f"but got a tensor of dtype {input.dtype}"
         )
     return Tensor._make(np.invert(input._data))
-
-
-# ---------------------------------------------------------------- in-place forms
-
-
-def in_place(self: Tensor, op, *args, **kwargs) -> Tensor:
-    """``self.op_(*args)``: ``op(self, *args)`` written into ``self``'s own memory, and recorded
-    by autograd when it is involved (see :mod:`aigc_course.ops.inplace`). As in torch, the
-    result must fit ``self``: same shape, and a dtype ``self`` can hold without a category change.
-    """
-    involved = [a for a in (*args, *kwargs.values()) if isinstance(a, Tensor)]
-    if any(_records(self, a) for a in involved) or _records(self, None):
-        result = op(_old_values(self), *args, **kwargs)
-        _check_cast(self, result.dtype)
-        _check_shape(self, result._data.shape)
-        return _rebase(self, result)
-    result = op(self, *args, **kwargs)
-    _check_cast(self, result.dtype)
-    _check_shape(self, result._data.shape)
-    return copy_(self, result)
-
-
-def floor_divide_(self: Tensor, other) -> Tensor:
-    """``self //= other``, in place."""
-    return in_place(self, floor_divide, other)
-
-
-def remainder_(self: Tensor, other) -> Tensor:
-    """``self %= other``, in place."""
-    return in_place(self, remainder, other)
-
-
-def bitwise_and_(self: Tensor, other) -> Tensor:
-    """``self &= other``, in place."""
-    return in_place(self, bitwise_and, other)
-
-
-def bitwise_or_(self: Tensor, other) -> Tensor:
-    """``self |= other``, in place."""
-    return in_place(self, bitwise_or, other)
-
-
-def bitwise_xor_(self: Tensor, other) -> Tensor:
-    """``self ^= other``, in place."""
-    return in_place(self, bitwise_xor, other)
-
-
-def bitwise_not_(self: Tensor) -> Tensor:
-    """``self = ~self``, in place."""
-    return in_place(self, bitwise_not)

@@ -24,8 +24,10 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from ... import float64, from_numpy, stack, tensor
+from ..._creation import from_numpy, tensor
+from ..._dtypes import float64
 from ..._tensor import Tensor
+from ...ops.shape import stack
 
 __all__ = ["default_collate", "default_convert"]
 

@@ -12,7 +12,7 @@ import math
 import warnings
 from collections.abc import Sequence
 
-from ... import randperm
+from ..._creation import randperm
 from ..._tensor import Tensor
 from ...random import Generator
 

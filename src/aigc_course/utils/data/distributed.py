@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator, Sized
 
-from ... import randperm
+from ..._creation import randperm
 from ...random import Generator
 from .sampler import Sampler
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sized
 
-from ... import randint, randperm
+from ..._creation import randperm
+from ...ops.sampling import randint
 from ...random import Generator
 
 __all__ = ["BatchSampler", "RandomSampler", "Sampler", "SequentialSampler"]
