@@ -86,7 +86,8 @@ def leaf(lib):
     return lib.tensor(X, requires_grad=True)
 
 
-def assert_same(ours, theirs):
+def assert_same_records(ours, theirs):
+    """What the custom Functions saw in each library: the same (name, values) records."""
     assert len(ours) == len(theirs)
     for a, t in zip(ours, theirs):
         if t is None:
@@ -119,7 +120,9 @@ def test_several_outputs_one_gradient_each(use, materialize):
 
     xa, xt, same_a, same_t, seen_a, seen_t = run_both(program, materialize)
     assert same_a and same_t  # one node for both outputs
-    assert_same(seen_a[0], seen_t[0])  # zeros (or None) for the unused output, None for the int
+    assert_same_records(
+        seen_a[0], seen_t[0]
+    )  # zeros (or None) for the unused output, None for the int
     np.testing.assert_allclose(xa.grad.numpy(), xt.grad.numpy(), rtol=1e-12)
 
 
@@ -129,7 +132,7 @@ def test_outputs_reached_along_several_paths_are_summed():
         ((a * 3 + b) * a + b.exp()).sum().backward()
 
     xa, xt, _, _, seen_a, seen_t = run_both(program)
-    assert_same(seen_a[0], seen_t[0])
+    assert_same_records(seen_a[0], seen_t[0])
     np.testing.assert_allclose(xa.grad.numpy(), xt.grad.numpy(), rtol=1e-12)
 
 
@@ -144,7 +147,7 @@ def test_mark_non_differentiable():
 
     xa, xt, ia, it, seen_a, seen_t = run_both(program)
     np.testing.assert_array_equal(ia, it)
-    assert_same(seen_a[0], seen_t[0])  # zeros for the index
+    assert_same_records(seen_a[0], seen_t[0])  # zeros for the index
     np.testing.assert_allclose(xa.grad.numpy(), xt.grad.numpy(), rtol=1e-12)
 
 

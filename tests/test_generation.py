@@ -11,17 +11,18 @@ import os
 os.environ["HF_HUB_OFFLINE"] = "1"  # before transformers is imported
 os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-import torch  # noqa: E402
-from transformers.generation.logits_process import (  # noqa: E402
+import numpy as np
+import pytest
+import torch
+from opinfo import assert_same
+from transformers.generation.logits_process import (
     TemperatureLogitsWarper,
     TopKLogitsWarper,
     TopPLogitsWarper,
 )
 
-import aigc_course as ac  # noqa: E402
-from aigc_course.generation import (  # noqa: E402
+import aigc_course as ac
+from aigc_course.generation import (
     apply_temperature,
     next_token,
     top_k_filter,
@@ -35,17 +36,12 @@ def random_logits(shape, seed=0, scale=3.0) -> np.ndarray:
     return (np.random.default_rng(seed).standard_normal(shape) * scale).astype(np.float32)
 
 
-def check_same(ours: ac.Tensor, theirs: torch.Tensor) -> None:
-    assert ours.dtype is ac.float32 and tuple(ours.shape) == tuple(theirs.shape)
-    torch.testing.assert_close(torch.from_numpy(ours.numpy()), theirs, rtol=1e-6, atol=1e-6)
-
-
 @pytest.mark.parametrize("shape", SHAPES)
 @pytest.mark.parametrize("temperature", [0.3, 1.0, 2.5])
 def test_temperature_matches_transformers(shape, temperature):
     z = random_logits(shape)
     expected = TemperatureLogitsWarper(temperature)(None, torch.from_numpy(z))
-    check_same(apply_temperature(ac.tensor(z), temperature), expected)
+    assert_same(apply_temperature(ac.tensor(z), temperature), expected, rtol=1e-6, atol=1e-6)
 
 
 @pytest.mark.parametrize("shape", SHAPES)
@@ -54,7 +50,7 @@ def test_top_k_matches_transformers(shape, k):
     z = random_logits(shape, seed=k)
     expected = TopKLogitsWarper(k)(None, torch.from_numpy(z))
     got = top_k_filter(ac.tensor(z), k)
-    check_same(got, expected)
+    assert_same(got, expected, rtol=1e-6, atol=1e-6)
     assert ((got.numpy() > -np.inf).sum(-1) == min(k, shape[1])).all()
 
 
@@ -62,7 +58,7 @@ def test_top_k_keeps_ties_with_the_kth_like_transformers():
     z = np.array([[1.0, 3.0, 2.0, 2.0, 0.0], [5.0, 5.0, 5.0, 1.0, 1.0]], dtype=np.float32)
     for k in (1, 2, 3, 4):
         expected = TopKLogitsWarper(k)(None, torch.from_numpy(z))
-        check_same(top_k_filter(ac.tensor(z), k), expected)
+        assert_same(top_k_filter(ac.tensor(z), k), expected, rtol=1e-6, atol=1e-6)
 
 
 @pytest.mark.parametrize("shape", SHAPES)
@@ -70,14 +66,14 @@ def test_top_k_keeps_ties_with_the_kth_like_transformers():
 def test_top_p_matches_transformers(shape, p):
     z = random_logits(shape, seed=int(p * 1000))
     expected = TopPLogitsWarper(p)(None, torch.from_numpy(z))
-    check_same(top_p_filter(ac.tensor(z), p), expected)
+    assert_same(top_p_filter(ac.tensor(z), p), expected, rtol=1e-6, atol=1e-6)
 
 
 def test_top_p_keeps_at_least_the_most_likely_token():
     z = np.array([[0.0, 10.0, 1.0]], dtype=np.float32)  # the best token alone holds > 99.9%
     expected = TopPLogitsWarper(1e-6)(None, torch.from_numpy(z))
     got = top_p_filter(ac.tensor(z), 1e-6)
-    check_same(got, expected)
+    assert_same(got, expected, rtol=1e-6, atol=1e-6)
     assert got.tolist() == [[-np.inf, 10.0, -np.inf]]
 
 
@@ -87,7 +83,7 @@ def test_filters_compose_in_transformers_order():
     for warper in (TemperatureLogitsWarper(0.7), TopKLogitsWarper(50), TopPLogitsWarper(0.8)):
         t = warper(None, t)
     ours = top_p_filter(top_k_filter(apply_temperature(ac.tensor(z), 0.7), 50), 0.8)
-    check_same(ours, t)
+    assert_same(ours, t, rtol=1e-6, atol=1e-6)
 
 
 @pytest.mark.parametrize(
