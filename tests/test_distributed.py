@@ -118,7 +118,7 @@ def test_two_launches_at_the_same_time_both_succeed():
     def run(key):
         try:
             results[key] = launch(where_am_i, 1)
-        except Exception as e:  # noqa: BLE001
+        except Exception as e:
             errors.append(e)
 
     threads = [threading.Thread(target=run, args=(k,)) for k in "ab"]

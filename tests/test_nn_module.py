@@ -395,7 +395,7 @@ def test_containers():
     del tseq[1]
     assert [n for n, _ in seq.named_parameters()] == [n for n, _ in tseq.named_parameters()]
     with pytest.raises(IndexError, match="index 7"):
-        seq[7]  # noqa: B018
+        seq[7]
     ml = nn.ModuleList([nn.Linear(2, 2), nn.Linear(2, 2), nn.ReLU(), nn.Linear(2, 2)])
     tml = torch.nn.ModuleList(
         [torch.nn.Linear(2, 2), torch.nn.Linear(2, 2), torch.nn.ReLU(), torch.nn.Linear(2, 2)]

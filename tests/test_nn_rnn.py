@@ -69,9 +69,7 @@ def _compare(name, kwargs, dtype, unbatched=False, initial=False, seed=0):
     # one scalar that uses every output: the output and each final state, weighted at random
     outs_t, outs_o = [out_t, *_as_list(final_t)], [out_o, *_as_list(final_o)]
     weights = [rng.standard_normal(tuple(o.shape)).astype(dtype) for o in outs_t]
-    sum(  # noqa: RUF005 - a sum of tensors
-        (o * torch.tensor(w)).sum() for o, w in zip(outs_t, weights)
-    ).backward()
+    sum((o * torch.tensor(w)).sum() for o, w in zip(outs_t, weights)).backward()
     sum((o * ac.tensor(w)).sum() for o, w in zip(outs_o, weights)).backward()
     gtol = (1e-4, 1e-5) if dtype == "float32" else (1e-9, 1e-10)
     assert_same(xo.grad, xt.grad, *gtol, what="input gradient")
@@ -154,7 +152,7 @@ def _error(make, args):
     """torch's exception for ``make(lib)(*args(lib))``, then ours: same type, message."""
     try:
         make(torch)(*args(torch))
-    except Exception as e:  # noqa: BLE001
+    except Exception as e:
         expected = e
     else:
         raise AssertionError("torch accepts this call")

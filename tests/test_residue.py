@@ -72,7 +72,7 @@ def outcome(call, lib):
     """What ``call(lib)`` gives: ("ok", value as plain data) or ("error", exception type)."""
     try:
         value = call(lib)
-    except Exception as e:  # noqa: BLE001 - the type is the result
+    except Exception as e:
         return "error", type(e)
     if isinstance(value, (torch.Tensor, ac.Tensor)):
         return "ok", (str(value.dtype).split(".")[-1], tuple(value.shape), value.tolist())
@@ -191,6 +191,6 @@ def test_a_refused_call_leaves_state_untouched():
     for bad in (lambda: float(x), lambda: x.expand(-1, 3), lambda: x.bool().argmax()):
         try:
             bad()
-        except Exception:  # noqa: BLE001
+        except Exception:
             pass
     assert x.tolist() == [1.0, 1.0, 1.0] and x._version == 0

@@ -13,14 +13,14 @@ from collections import Counter
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import pytest  # noqa: E402
-import torch  # noqa: E402
-from hypothesis import given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
+import matplotlib.pyplot as plt
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-import aigc_course as ac  # noqa: E402
-from aigc_course.viz import draw_graph, trace_graph  # noqa: E402
+import aigc_course as ac
+from aigc_course.viz import draw_graph, trace_graph
 
 LIBS = pytest.mark.parametrize("lib", [ac, torch], ids=["aigc_course", "torch"])
 

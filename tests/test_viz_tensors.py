@@ -6,12 +6,12 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-import torch  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+import torch
 
-from aigc_course.viz import plot_boolean_mask, plot_broadcasting, plot_memory_layout  # noqa: E402
+from aigc_course.viz import plot_boolean_mask, plot_broadcasting, plot_memory_layout
 
 
 @pytest.fixture(autouse=True)

@@ -22,7 +22,7 @@ import numpy as _np
 # Ignore those warnings from this package's modules only (a filter, not numpy's global errstate).
 _warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"aigc_course(\.|$)")
 
-from .ops import tensor_methods as _tensor_methods  # noqa: E402, F401, I001  (binds Tensor's methods, first)
+from .ops import tensor_methods as _tensor_methods  # noqa: E402, I001  (binds Tensor's methods, first)
 from . import autograd  # noqa: E402
 from ._checks import (  # noqa: E402
     Size,
@@ -189,9 +189,9 @@ from . import optim  # noqa: E402
 # torch.optim.lr_scheduler, torch.distributed.
 from . import backends, cuda, distributed, linalg, utils  # noqa: E402
 from .serialization import load, save  # noqa: E402
-from .nn import functional as _functional  # noqa: E402, F401
-from .optim import lr_scheduler as _lr_scheduler  # noqa: E402, F401
-from .utils import data as _data  # noqa: E402, F401
+from .nn import functional as _functional  # noqa: E402
+from .optim import lr_scheduler as _lr_scheduler  # noqa: E402
+from .utils import data as _data  # noqa: E402
 
 # ``out=`` where torch has it: the namespace function writes its result into ``out``
 _OUT_FUNCTIONS = """

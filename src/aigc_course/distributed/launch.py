@@ -66,7 +66,7 @@ def _worker(fn, rank: int, world_size: int, args: tuple, store_dir: str, results
         )
         value = fn(rank, world_size, *args)
         results.put((rank, "ok", value))
-    except BaseException as e:  # noqa: BLE001 -- every failure goes back to the parent
+    except BaseException as e:
         message = f"{type(e).__name__}: {e}"
         results.put((rank, "error", (message, traceback.format_exc())))
     finally:

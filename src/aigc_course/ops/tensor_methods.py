@@ -19,7 +19,7 @@ from ..autograd import engine
 from . import arithmetic as A
 from . import elementwise as E
 from . import indexing as X
-from . import inplace as I  # noqa: E741
+from . import inplace as I
 from . import integer as N
 from . import linalg as L
 from . import rearrange as M
@@ -27,7 +27,7 @@ from . import reduction as R
 from . import sampling as P
 from . import scan as C
 from . import shape as S
-from . import sorting as O  # noqa: E741
+from . import sorting as O
 
 # ---------------------------------------------------------------- adapters
 

@@ -84,7 +84,7 @@ def _worker_loop(loader, index_queue, result_queue, info: WorkerInfo) -> None:
         batch_number, index = task
         try:
             data = _fetch(loader.dataset, index, loader._auto_collation, loader.collate_fn)
-        except Exception as e:  # noqa: BLE001  (any failure belongs to the main thread)
+        except Exception as e:
             data = _Failure(e, info.id)
         result_queue.put((batch_number, data))
 
