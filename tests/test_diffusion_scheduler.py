@@ -18,7 +18,8 @@ SCHEDULES = {
 TRAIN_STEPS = [1000, 50, 7]
 
 
-def both(schedule, num_train_timesteps, **kw):
+def schedulers(schedule, num_train_timesteps, **kw):
+    """Ours and diffusers' DDPMScheduler with the same options, (ours, theirs)."""
     kw = {**SCHEDULES[schedule], **kw}
     kw.update(num_train_timesteps=num_train_timesteps, beta_schedule=schedule)
     return DDPMScheduler(**kw), diffusers.DDPMScheduler(**kw)
@@ -27,7 +28,7 @@ def both(schedule, num_train_timesteps, **kw):
 @pytest.mark.parametrize("schedule", SCHEDULES)
 @pytest.mark.parametrize("T", TRAIN_STEPS)
 def test_tables(schedule, T):
-    ours, ref = both(schedule, T)
+    ours, ref = schedulers(schedule, T)
     # torch's vectorised linspace uses a fused multiply-add, which ours reproduces bit for bit;
     # on ATen's "default" (scalar) kernels torch rounds twice, so allow float32 rounding there
     exact = torch.backends.cpu.get_cpu_capability() != "DEFAULT"
@@ -48,7 +49,7 @@ def test_tables(schedule, T):
 @pytest.mark.parametrize("schedule", SCHEDULES)
 @pytest.mark.parametrize("T", TRAIN_STEPS)
 def test_add_noise(schedule, T):
-    ours, ref = both(schedule, T)
+    ours, ref = schedulers(schedule, T)
     g = torch.Generator().manual_seed(T)
     x0 = torch.rand(16, 8, 8, generator=g) * 2 - 1
     noise = torch.randn(16, 8, 8, generator=g)
@@ -78,20 +79,20 @@ def run_reverse(ours, ref, shape=(4, 64), seed=0, clip=True):
 @pytest.mark.parametrize("T", TRAIN_STEPS)
 @pytest.mark.parametrize("prediction_type", ["epsilon", "sample", "v_prediction"])
 def test_step_every_timestep(schedule, T, prediction_type):
-    ours, ref = both(schedule, T, prediction_type=prediction_type)
+    ours, ref = schedulers(schedule, T, prediction_type=prediction_type)
     run_reverse(ours, ref)
 
 
 @pytest.mark.parametrize("clip_sample", [True, False])
 def test_step_clip_sample(clip_sample):
-    ours, ref = both("linear", 1000, clip_sample=clip_sample)
+    ours, ref = schedulers("linear", 1000, clip_sample=clip_sample)
     run_reverse(ours, ref, shape=(2, 8, 8), seed=1)
 
 
 @pytest.mark.parametrize("schedule", SCHEDULES)
 @pytest.mark.parametrize("T,n", [(1000, 1000), (1000, 100), (1000, 50), (1000, 3), (50, 7), (7, 7)])
 def test_set_timesteps_and_strided_steps(schedule, T, n):
-    ours, ref = both(schedule, T)
+    ours, ref = schedulers(schedule, T)
     ours.set_timesteps(n)
     ref.set_timesteps(n)
     assert ours.timesteps.tolist() == ref.timesteps.tolist()
@@ -105,7 +106,7 @@ def test_float32_cumprod_pitfall():
     """The tables must be what torch.cumprod gives (accumulated in double, rounded once): a
     float32 running product differs by ulps, which 1 - abar_t / abar_{t-1} amplifies near
     small t to ~1e-4 in beta~_t, far outside float32 tolerance."""
-    ours, ref = both("linear", 1000)
+    ours, ref = schedulers("linear", 1000)
     naive = np.cumprod(ours.alphas.numpy())  # float32 running product
     beta_naive = 1 - naive[1:20] / naive[:19]
     beta_ref = (1 - ref.alphas_cumprod[1:20] / ref.alphas_cumprod[:19]).numpy()
