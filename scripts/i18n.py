@@ -135,7 +135,9 @@ def update() -> None:
     for page, template in templates.items():
         if po_path(page).exists():
             catalog = load(page)
+            created = catalog.creation_date  # kept, so an update that changes nothing is no diff
             catalog.update(template, update_header_comment=False)
+            catalog.creation_date = created
         else:
             catalog = Catalog(
                 locale=LANGUAGE,
