@@ -17,13 +17,21 @@ stem, or the folder's name. For every notebook the grader
 5. runs the student's code cells, offline, without the checker calls (the student's copies
    are not trusted: they may be edited, or print a fake ``✓``);
 6. grades each exercise, with its own time limit enforced from outside the kernel: the grader
-   tells the judge which checker to call, and the judge calls it on a proxy of the learner's
-   function, which sends the inputs to the kernel and gets the outputs back as plain data
-   (JSON: numbers, strings, lists, arrays; no pickle). The verdict is computed in the judge and
-   sent to the grader; nothing the kernel prints is read as a verdict. An exercise that runs
-   over its time is interrupted by killing the kernel; the grader starts a new one, runs the
-   student's cells again, and goes on with the next exercise, so a runaway exercise (even one
-   whose loop catches ``BaseException``) loses only itself;
+   tells the judge which checker to call, with the run's **secret seed** (``secrets.randbits``,
+   drawn per notebook in the grader and sent only to the judge: never in the kernel's
+   environment, files, arguments or memory), from which the judge draws the inputs. A
+   *function* exercise: the judge calls the checker on a proxy of the learner's function, which
+   sends the inputs to the kernel and gets the outputs back as plain data (JSON: numbers,
+   strings, lists, arrays as base64 bytes; no pickle). A *class* exercise with a ``Protocol``
+   (``exercises/_checking.py``; the same definition the notebook's checker uses): the kernel
+   runs the fixed protocol on the judge's inputs (30 optimizer steps, sampler cases...) and
+   sends back its outputs as plain data; the judge compares them with the reference and writes
+   the hint. The verdict is computed in the judge and sent to the grader; nothing the kernel
+   prints or sends is read as a verdict. Exercises with neither (a checker that hands the
+   learner's code a module) are still judged in the kernel, and their feedback says so. An
+   exercise that runs over its time is interrupted by killing the kernel; the grader starts a
+   new one, runs the student's cells again, and goes on with the next exercise, so a runaway
+   exercise (even one whose loop catches ``BaseException``) loses only itself;
 7. flags a solution that hands the work to the library being rebuilt (it subclasses
    ``aigc_course.optim.Adam``, calls torch's ``scaled_dot_product_attention``, reads torch's
    scheduler...) as "uses the library's implementation", not passed (``--allow-library``
@@ -48,21 +56,22 @@ one counts, and every other output uses only that one, with a note naming both.
 What is prevented, and what is not:
 
 - prevented: a fake ``✓`` printed or saved in the notebook; edited checker calls; fake verdict
-  lines printed by the student's code or by an IPython hook that read the grader's cells
-  (stdout is not read); rewriting the kernel's registry of checkers for a *function* exercise
-  (the checker runs in the judge); an ``int`` subclass (or any object) whose ``__eq__`` always
-  says yes, returned by a function exercise (outputs cross as plain data and are rebuilt from
-  exact types); writes outside the sandbox's folder, network connections, memory hogs;
-- caught, not prevented: a replaced checker, helper, or ``torch``/``numpy``/``aigc_course``
-  function, for the exercises judged inside the kernel;
-- not prevented: **class exercises** (optimizers, samplers, modules, ``Value``) and checkers
-  that pass the learner's code a module or a tensor that requires grad are still judged inside
-  the student's kernel, so a student who rewrites the grader's bookkeeping there can forge
-  those verdicts (the fix is one definition per exercise with a plain-data protocol, issue 18);
-  a solution that calls the library indirectly (through a helper, ``getattr``, ``eval``) is
-  not flagged by the static check; the checkers' inputs come from the checkers' own seeds, so
-  a function can be written to recognise them; style and efficiency are not graded. Without
-  the sandbox (``--no-sandbox``) the student's code runs as the grading user.
+  lines printed by the student's code or by an IPython hook (stdout is not read), or sent to
+  the judge in place of data; rewriting the kernel's registry of checkers; an ``int`` subclass
+  (or any object) whose ``__eq__`` always says yes (outputs cross as plain data, rebuilt from
+  exact types); answers precomputed for the notebook's fixed seeds (the grader's inputs come
+  from the secret seed); writes outside the sandbox's folder, network connections, memory hogs;
+- caught, not prevented: the kernel's half of a protocol (or a checker, helper, or
+  ``torch``/``numpy``/``aigc_course`` function) replaced by code that computes the reference's
+  answer: a static check of the cells (:func:`grader_internals`) and a check of the protocol's
+  functions when it runs; a student who also rewrites those checks is not caught (it is a
+  solution that calls the library indirectly);
+- not prevented: the exercises still judged inside the kernel (their feedback says "judged
+  inside the submission's kernel": chapters 2, 3, 6, 9, 10 and 11's module, autograd and
+  process-group exercises); a solution that calls the library indirectly (through a helper,
+  ``getattr``, ``eval``) is not flagged by the static check; chapter 7's inputs are fixed
+  texts; style and efficiency are not graded. Without the sandbox (``--no-sandbox``) the
+  student's code runs as the grading user and could read the grader's memory.
 """
 
 from __future__ import annotations

@@ -18,11 +18,16 @@ Then, for each exercise, the grader tells the judge which checker to call, and r
   calls the learner's function and sends back the result as plain data, rebuilt in the judge
   as exact builtin, numpy, torch or ``aigc_course`` types (an ``int`` subclass whose
   ``__eq__`` always says yes comes back as a plain ``int``);
-- a class exercise, or a checker that passes the learner's code something that is not plain
-  data (a module, an optimizer, a tensor that requires grad), is judged *inside* the kernel,
-  as before: the judge asks the kernel to run the checker there. Those verdicts can still be
-  forged by code that rewrites the checkers in the kernel; the tamper check below catches the
-  simple cases.
+- a checker with a :class:`~aigc_course.exercises._checking.Protocol` (class exercises) is
+  split: the judge draws the inputs (from the run's secret seed, which only the judge holds),
+  the kernel runs the protocol's ``run`` on them (:func:`serve`, ``op: run``) and sends back
+  plain data, and the judge calls the protocol's ``judge`` on it. The kernel's reply is data,
+  never a verdict; a kernel that replaced the protocol's functions is reported (tampering);
+- any other class exercise, or a checker that passes the learner's code something that is
+  not plain data (a module, a tensor that requires grad), is still judged *inside* the kernel:
+  the judge asks the kernel to run the checker there. Those verdicts can be forged by code that
+  rewrites the checkers in the kernel; the tamper check below catches the simple cases, and the
+  grader marks them "judged inside the submission's kernel".
 """
 
 from __future__ import annotations
