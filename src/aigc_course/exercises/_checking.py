@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..testing import difference
+from ._plain import to_plain
 
 
 class ExerciseError(AssertionError):
@@ -110,8 +111,6 @@ class Protocol:
     judge: Callable[[object, object], str]
 
     def check(self, *objects) -> None:
-        from ._verdict import to_plain
-
         data = self.inputs(seeded(0))
         result = self.run(to_plain(data), *objects)
         try:

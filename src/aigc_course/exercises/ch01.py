@@ -532,7 +532,7 @@ _N_RANDOM_VIEWS = 200
 
 def _as_strides(got, what: str):
     """The learner's answer as a tuple of ints, or None; feedback for anything else."""
-    from ._verdict import to_plain
+    from ._plain import to_plain
 
     try:
         got = to_plain(got)
