@@ -17,13 +17,13 @@ import time
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-import transformers  # noqa: E402
-from threadpoolctl import threadpool_limits  # noqa: E402
+import numpy as np
+import torch
+import transformers
+from threadpoolctl import threadpool_limits
 
-import aigc_course as ac  # noqa: E402
-from aigc_course.models.gpt2 import GPT2LMHeadModel  # noqa: E402
+import aigc_course as ac
+from aigc_course.models.gpt2 import GPT2LMHeadModel
 
 
 def copy_bandwidth(nbytes: int = 256 * 2**20, repeats: int = 5) -> float:

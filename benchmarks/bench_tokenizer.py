@@ -18,14 +18,14 @@ import os
 os.environ["RAYON_NUM_THREADS"] = "1"
 os.environ["TOKENIZERS_PARALLELISM"] = "false"
 
-import statistics  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
-from collections import Counter  # noqa: E402
+import statistics
+import tempfile
+import time
+from collections import Counter
 
-from tokenizers import ByteLevelBPETokenizer  # noqa: E402
+from tokenizers import ByteLevelBPETokenizer
 
-from aigc_course.tokenizers import BPETokenizer, merge_pair, python_docs_text, split_words  # noqa: E402
+from aigc_course.tokenizers import BPETokenizer, merge_pair, python_docs_text, split_words
 
 VOCAB_SIZE = 2048
 EOT = "<|endoftext|>"

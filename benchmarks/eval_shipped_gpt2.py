@@ -32,9 +32,9 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 
-from aigc_course.models.hub import SHIPPED_MODEL_DIR  # noqa: E402
-from aigc_course.models.quality import NGram, bits_per_character, chapter_prose  # noqa: E402
-from aigc_course.tokenizers import BPETokenizer  # noqa: E402
+from aigc_course.models.hub import SHIPPED_MODEL_DIR
+from aigc_course.models.quality import NGram, bits_per_character, chapter_prose
+from aigc_course.tokenizers import BPETokenizer
 
 # The article's prompt without its trailing space: a lone space is a token of its own, after
 # which a byte-level BPE model can only continue with a token that has no leading space.

@@ -33,7 +33,7 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from setup_cell import (  # noqa: E402
+from setup_cell import (
     ROOT,
     SETUP_CELL_TAGS,
     repo_url_from_config,

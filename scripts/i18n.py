@@ -16,9 +16,10 @@ Usage::
 ``todo`` prints the entries still to translate, each after a line ``@@ N`` (N is the entry's
 number in its catalogue). ``fill`` reads the same format back: the text after ``@@ N`` up to
 the next ``@@`` line is entry N's translation; ``@@ N =`` copies the English unchanged (for
-every display formula and code listing, which must stay as they are: see ``is_block``). A block may start with ``## glossary-skip: <term>``
-lines, for a glossary word used in another sense (``lint PAGE`` lists the glossary problems). Writing the translations as plain text this way means
-no PO escaping by hand: backslashes and quotes are written as they are.
+every display formula and code listing, which must stay as they are: see ``is_block``). A block
+may start with ``## glossary-skip: <term>`` lines, for a glossary word used in another sense
+(``lint PAGE`` lists the glossary problems). Writing the translations as plain text this way
+means no PO escaping by hand: backslashes and quotes are written as they are.
 
 ``check`` fails when a catalogue is missing an entry of the current English text, keeps an
 obsolete one, or has an entry that is fuzzy or untranslated, and when a glossary term is
@@ -440,9 +441,9 @@ def main(argv=None) -> int:
     if args.command == "update":
         update()
         return 0
-    return {"check": cmd_check, "stats": cmd_stats, "todo": cmd_todo, "fill": cmd_fill, "lint": cmd_lint}[
-        args.command
-    ](args)
+    commands = {"check": cmd_check, "stats": cmd_stats, "todo": cmd_todo, "fill": cmd_fill,
+                "lint": cmd_lint}
+    return commands[args.command](args)
 
 
 if __name__ == "__main__":

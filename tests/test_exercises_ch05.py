@@ -350,7 +350,7 @@ def good_prefetch_map(func, items, num_workers, max_ahead):
             k, item = task
             try:
                 results.put((k, func(item), None))
-            except Exception as e:  # noqa: BLE001
+            except Exception as e:
                 results.put((k, None, e))
 
     threads = [threading.Thread(target=work, args=(q,), daemon=True) for q in tasks]

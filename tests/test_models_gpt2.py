@@ -11,14 +11,14 @@ import os
 os.environ["HF_HUB_OFFLINE"] = "1"  # before transformers is imported
 os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-import torch  # noqa: E402
-import transformers  # noqa: E402
+import numpy as np
+import pytest
+import torch
+import transformers
 
-import aigc_course as ac  # noqa: E402
-from aigc_course.generation import KVCache  # noqa: E402
-from aigc_course.models.gpt2 import CONV1D_WEIGHTS, GPT2Config, GPT2LMHeadModel  # noqa: E402
+import aigc_course as ac
+from aigc_course.generation import KVCache
+from aigc_course.models.gpt2 import CONV1D_WEIGHTS, GPT2Config, GPT2LMHeadModel
 
 # odd head counts, vocabularies that are not powers of two, 1 to 4 layers, and the less
 # common options (n_inner, exact GELU, no attention scaling, per-layer scaling)

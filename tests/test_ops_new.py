@@ -554,7 +554,7 @@ def outcome(fn):
     """What ``fn()`` gives: (the dtype name, values) or the exception type."""
     try:
         out = fn()
-    except Exception as e:  # noqa: BLE001
+    except Exception as e:
         return type(e)
     return dtype_name(out), out.detach().numpy().tolist()
 

@@ -65,7 +65,8 @@ def test_glossary_lint_flags_a_term_not_rendered_and_honours_a_skip():
     catalog = Catalog(locale="zh_CN")
     catalog.add("A tensor has a `view` method.", "这是一个数组，有 `view` 方法。")
     catalog.add("Each tensor is a view.", "每个张量都是视图。")
-    catalog.add("In this view, it works.", "从这个角度看，它成立。", user_comments=["glossary-skip: views?"])
+    catalog.add("In this view, it works.", "从这个角度看，它成立。",
+                user_comments=["glossary-skip: views?"])
     catalog.add("Call `tensor.view()`.", "调用 `tensor.view()`。")  # code is not prose
     terms = [i18n.Term("tensors?", ("张量",), ""), i18n.Term("views?", ("视图",), "")]
     problems = i18n.glossary_problems("p", terms, catalog)
@@ -137,7 +138,8 @@ def zh_notebooks(tmp_path_factory):
 
 
 def _prose(cell_source: str) -> str:
-    text = re.sub(r"\$\$.*?\$\$|\$[^$\n]*\$|`[^`]*`|<[^>]+>|\]\([^)]*\)", "", cell_source, flags=re.S)
+    text = re.sub(r"\$\$.*?\$\$|\$[^$\n]*\$|`[^`]*`|<[^>]+>|\]\([^)]*\)", "", cell_source,
+                  flags=re.S)
     return re.sub(r"```.*?```", "", text, flags=re.S)
 
 
@@ -171,7 +173,8 @@ def test_chinese_student_edition_has_no_solutions(tmp_path):
         assert solutions, page
         assert not any("solution" in c.metadata.get("tags", []) for c in student.cells)
         assert len(student.cells) == len(english.cells) - len(solutions)
-        assert sum(bool(CJK.search(c.source)) for c in student.cells if c.cell_type == "markdown") > 5
+        markdown = [c.source for c in student.cells if c.cell_type == "markdown"]
+        assert sum(bool(CJK.search(m)) for m in markdown) > 5
 
 
 # ---------------------------------------------------------------------------------------------
@@ -188,7 +191,8 @@ def test_every_page_and_heading_is_in_chinese(page):
     soup = _soup(ZH_HTML / f"{page}.html")
     assert soup.html["lang"] == "zh-CN"
     article = soup.find("article")
-    headings = [h.get_text(" ", strip=True).rstrip("#") for h in article.find_all(["h1", "h2", "h3", "h4"])]
+    headings = [h.get_text(" ", strip=True).rstrip("#")
+                for h in article.find_all(["h1", "h2", "h3", "h4"])]
     assert headings
     english = [h for h in headings if not CJK.search(h)]
     assert not english, f"headings left in English: {english}"

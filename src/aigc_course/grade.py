@@ -571,7 +571,7 @@ class _Kernel:
             ip=f"{workdir}/k{n}",
             connection_file=f"{workdir}/kernel-{n}.json",
         )
-        self.log = open(f"{workdir}/kernel-{n}.log", "wb")  # noqa: SIM115 (closed in close())
+        self.log = open(f"{workdir}/kernel-{n}.log", "wb")
         self.km.start_kernel(
             extra_arguments=["--IPKernelApp.log_level=ERROR", "--HistoryManager.enabled=False"],
             env=_kernel_environment(workdir),

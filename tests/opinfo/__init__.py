@@ -20,4 +20,4 @@ not ops). One-off tests that the two call forms cannot express use the same chec
 """
 
 from .core import *  # noqa: F403
-from .core import __all__  # noqa: F401
+from .core import __all__

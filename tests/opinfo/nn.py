@@ -481,7 +481,7 @@ def _constructor(make):
     return lambda lib: lambda *args, **kwargs: make(lib)(*args, **kwargs)
 
 
-def NO_SAMPLES(dtype, rng):  # noqa: N802 - only error inputs
+def NO_SAMPLES(dtype, rng):
     return []
 
 

@@ -577,7 +577,7 @@ def _within(seconds: float, fn, what: str):
     def target():
         try:
             result["value"] = fn()
-        except BaseException as e:  # noqa: BLE001  (re-raised in the checker's thread)
+        except BaseException as e:
             result["error"] = e
 
     thread = threading.Thread(target=target, daemon=True)
@@ -657,7 +657,7 @@ def check_prefetch_map(fn) -> None:
         pass
     except ExerciseError:
         raise
-    except Exception as e:  # noqa: BLE001
+    except Exception as e:
         raise ExerciseError(
             f"{what} raised {type(e).__name__} when func raised ValueError: hand the worker's "
             "exception to the consumer and re-raise it there, unchanged"
