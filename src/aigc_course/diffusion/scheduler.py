@@ -132,7 +132,7 @@ class DDPMScheduler:
         # for t < 20). Taking beta~_t from the float32 tables (not from betas[t]) matches
         # diffusers.
         alphas_cumprod = np.cumprod(alphas.astype(np.float64)).astype(np.float32)
-        self._betas, self._alphas, self._alphas_cumprod = betas, alphas, alphas_cumprod
+        self._alphas_cumprod = alphas_cumprod  # the numpy table that add_noise and step read
         self.betas: Tensor = from_numpy(betas.copy())
         self.alphas: Tensor = from_numpy(alphas.copy())
         self.alphas_cumprod: Tensor = from_numpy(alphas_cumprod.copy())
