@@ -31,7 +31,16 @@ import numbers
 
 import numpy as np
 
-from ._checking import ExerciseError, check_tensor, passed, run_learner, seeded
+from ._checking import (
+    ExerciseError,
+    Protocol,
+    as_numpy,
+    check_tensor,
+    passed,
+    run_learner,
+    seeded,
+    uses,
+)
 
 __all__ = [
     "check_logsumexp",
@@ -54,11 +63,10 @@ def _ours(t, requires_grad: bool = True):
     return tensor(t.detach().cpu().numpy(), requires_grad=requires_grad)
 
 
-def _inputs(dtype_name: str, extreme: bool):
+def _inputs(dtype_name: str, extreme: bool, g):
     """Awkward inputs: a 0-d tensor, a vector through 0, a matrix, and (if asked) huge values."""
     torch = _torch()
     dtype = getattr(torch, dtype_name)
-    g = torch.Generator().manual_seed(seeded(2))
     cases = [
         torch.tensor(0.5, dtype=dtype),
         torch.linspace(-4, 4, 9, dtype=dtype),
@@ -108,77 +116,283 @@ def _gradient_hint(dx, reference, tx, v, candidates) -> str:
     return _ratio_hint(got, (local * v64).numpy())
 
 
-def _check_function(
-    cls, reference, name: str, extreme: bool, second_order: bool, hint: str, candidates=None
-):
-    """Values, gradients (random upstream gradients), gradcheck and second derivatives."""
-    from .. import autograd
-    from .._tensor import Tensor
-    from ..autograd.function import Function
-    from ..autograd.gradcheck import GradcheckError
+# -------------------------------------------- the protocol of a Function exercise
+#
+# Inputs (drawn from the seed): cases of (x, upstream gradient v) in float32 and float64, a
+# float64 point for gradcheck, and one for second derivatives. The kernel's half runs the
+# learner's Function on them and sends back, as arrays, its outputs and gradients, its
+# outputs at x ± eps (central differences) with its Jacobian's rows, and its second
+# derivative. The judge compares all of it with torch in float64 and names the mistake.
 
-    torch = _torch()
+_EPS = 1e-6  # gradcheck's step, atol and rtol (aigc_course.autograd.gradcheck's defaults)
+_GC_ATOL, _GC_RTOL = 1e-5, 1e-3
+
+
+def _require_function(cls) -> None:
+    from ..autograd.function import Function
+
     if not (isinstance(cls, type) and issubclass(cls, Function)):
         raise ExerciseError(
             f"pass your class itself (a subclass of aigc_course.autograd.Function), not "
             f"{type(cls).__name__}"
         )
-    g = torch.Generator().manual_seed(seeded(3))
-    for dtype_name in ("float32", "float64"):
-        for t in _inputs(dtype_name, extreme):
-            x = _ours(t)
+
+
+def _array_or_none(t):
+    """The learner's tensor as a numpy array (None stays None, for the judge to name)."""
+    from .._tensor import Tensor
+
+    if t is None:
+        return None
+    if isinstance(t, Tensor):
+        return np.array(t.detach().numpy())
+    return as_numpy(t)
+
+
+def _function_run(data: dict, cls, name: str, broadcast_hint: str = "") -> dict:
+    """The kernel's half: the learner's values and gradients on the judge's inputs, as arrays.
+    A failure of the learner's code is recorded (``error``) and ends the run; the judge meets
+    it where it happened, after the checks of what came before."""
+    from .. import autograd
+    from .._creation import tensor
+    from .._tensor import Tensor
+
+    _require_function(cls)
+    out: dict = {"cases": []}
+    try:
+        for case in data["cases"]:
+            record: dict = {}
+            out["cases"].append(record)
+            x = tensor(case["x"], requires_grad=True)
             y = run_learner(cls.apply, x, what=f"your {name}.forward")
             if not isinstance(y, Tensor):
                 raise ExerciseError(f"{name}.apply returned {type(y).__name__}, not a Tensor")
-            with np.errstate(all="ignore"):
-                bad = ~np.isfinite(y.detach().numpy())
-            if bad.any():
-                at = float(x.detach().numpy()[np.unravel_index(np.argmax(bad), bad.shape)])
-                raise ExerciseError(
-                    f"your {name} gives {y.detach().numpy()[bad][0]} at x = {at:g}, where torch "
-                    f"gives a finite number. {hint}"
-                )
-            tx = t.clone().requires_grad_(True)
-            ty = reference(tx)
-            where = f"on a {dtype_name} input of shape {tuple(t.shape)}"
-            check_tensor(y, ty, what=f"your {name} output {where}")
-            v = torch.randn(ty.shape, generator=g, dtype=ty.dtype)
-            ty.backward(v)
+            record["y"] = _array_or_none(y)
+            v = tensor(case["v"])  # in the input's dtype
             (dx,) = run_learner(
-                lambda x=x, y=y, v=v: autograd.grad(y, x, grad_outputs=_ours(v, False)),
+                lambda x=x, y=y, v=v: autograd.grad(y, x, grad_outputs=v),
                 what=f"your {name}.backward",
+                broadcast_hint=broadcast_hint,
             )
-            try:
-                check_tensor(
-                    dx, tx.grad, what=f"the gradient of your {name} {where}", rtol=1e-5, atol=1e-6
-                )
-            except ExerciseError as err:
-                why = _gradient_hint(dx, reference, t, v, candidates or (lambda x: {}))
-                raise ExerciseError(f"{err}{why}") from None
-    x = _ours(torch.linspace(-3, 3, 7, dtype=torch.float64))
-    try:
-        autograd.gradcheck(cls.apply, (x,))
-    except GradcheckError as e:
-        raise ExerciseError(f"gradcheck (central differences in float64) disagrees: {e}") from None
-    if second_order:
-        tx = torch.linspace(-3, 3, 7, dtype=torch.float64, requires_grad=True)
-        (td,) = torch.autograd.grad(reference(tx).sum(), tx, create_graph=True)
-        (td2,) = torch.autograd.grad(td.sum(), tx)
-        x = _ours(tx)
-        (d,) = autograd.grad(cls.apply(x).sum(), x, create_graph=True)
-        if not d.requires_grad:
-            raise ExerciseError(
-                f"the gradient of your {name} has no graph with create_graph=True, so it cannot "
-                "be differentiated again: write backward with Tensor operations "
-                "(ctx.saved_tensors, +, *, .sigmoid()), not numpy"
+            record["dx"] = _array_or_none(dx)
+        out["gradcheck"] = run_learner(
+            _jacobians, cls, data["gradcheck"], what=f"your {name} (in gradcheck)"
+        )
+        x = tensor(data["second"], requires_grad=True)
+        (d,) = run_learner(
+            lambda: autograd.grad(cls.apply(x).sum(), x, create_graph=True),
+            what=f"your {name}.backward with create_graph=True",
+        )
+        second: dict = {"graph": bool(getattr(d, "requires_grad", False) is True)}
+        out["second"] = second
+        if second["graph"]:
+            w = tensor(data["w"])
+            (d2,) = run_learner(
+                lambda: autograd.grad((d * w).sum(), x),
+                what=f"your {name}.backward, differentiated again",
             )
-        (d2,) = autograd.grad(d.sum(), x)
-        check_tensor(d2, td2, what=f"the second derivative of your {name}", rtol=1e-6, atol=1e-9)
+            second["d2"] = _array_or_none(d2)
+    except ExerciseError as e:
+        out["error"] = str(e)
+    return out
+
+
+def _jacobians(cls, x: np.ndarray) -> dict:
+    """What gradcheck needs, from the learner's Function at float64 ``x``: its outputs at
+    ``x ± eps`` for each element (columns of the numerical Jacobian) and, by one backward
+    pass per output element, the rows of its analytical Jacobian."""
+    from .. import autograd
+    from .._creation import tensor
+
+    x = np.asarray(x, dtype=np.float64)
+    plus, minus = [], []
+    for j in range(x.size):
+        for sign, into in ((1.0, plus), (-1.0, minus)):
+            moved = x.copy()
+            moved.reshape(-1)[j] += sign * _EPS
+            into.append(np.asarray(as_numpy(cls.apply(tensor(moved))), dtype=np.float64))
+    xt = tensor(x, requires_grad=True)
+    out = cls.apply(xt)
+    rows = []
+    for k in range(out.numel()):
+        seed = np.zeros(tuple(out.shape), dtype=out.dtype.name)
+        seed.reshape(-1)[k] = 1.0
+        (g,) = autograd.grad(
+            out, xt, grad_outputs=tensor(seed), retain_graph=True, allow_unused=True
+        )
+        rows.append(np.zeros(x.size) if g is None else as_numpy(g).astype(np.float64).ravel())
+    return {"plus": plus, "minus": minus, "rows": rows}
+
+
+def _recorded(record, key: str):
+    """A field of the kernel's record, or the learner's failure recorded in its place."""
+    if not isinstance(record, dict):
+        raise ExerciseError("the protocol's record did not come back as a dict")
+    if key in record:
+        return record[key]
+    raise ExerciseError(str(record.get("error") or f"no {key!r} came back from your code"))
+
+
+def _cases(out, n: int) -> list[dict]:
+    """The records of the ``n`` cases, each carrying the run's error, if any."""
+    if not isinstance(out, dict):
+        raise ExerciseError("the protocol's record did not come back as a dict")
+    cases = out.get("cases")
+    if not isinstance(cases, list) or len(cases) > n:
+        raise ExerciseError(f"expected {n} cases back from your code")
+    error = out.get("error")
+    records = [c if isinstance(c, dict) else {} for c in cases]
+    records += [{} for _ in range(n - len(cases))]
+    return [{**r, "error": error} for r in records]
+
+
+def _torch_of(value):
+    """An array that came back, as a torch tensor (so that its dtype is compared too)."""
+    if isinstance(value, np.ndarray):
+        return _torch().from_numpy(np.array(value))
+    return value
+
+
+def _judge_gradcheck(x: np.ndarray, data, out_shape) -> None:
+    """gradcheck's comparison, in the judge: the learner's analytical Jacobian against the
+    central differences of the learner's own forward, with gradcheck's tolerances."""
+    n_in, n_out = x.size, int(np.prod(out_shape))
+    bad_data = ExerciseError("gradcheck's data did not come back as arrays of the right sizes")
+    if not isinstance(data, dict):
+        raise bad_data
+    parts = [data.get(k) for k in ("plus", "minus", "rows")]
+    for part, size, length in zip(parts, (n_out, n_out, n_in), (n_in, n_in, n_out)):
+        if not isinstance(part, list) or len(part) != length:
+            raise bad_data
+        if not all(isinstance(a, np.ndarray) and a.size == size for a in part):
+            raise bad_data
+    plus, minus, rows = parts
+    with np.errstate(all="ignore"):
+        numerical = np.stack(
+            [
+                (p.astype(np.float64).ravel() - m.astype(np.float64).ravel()) / (2 * _EPS)
+                for p, m in zip(plus, minus)
+            ],
+            axis=1,
+        ).reshape(n_out, n_in)
+        analytical = np.stack([r.astype(np.float64).ravel() for r in rows]).reshape(n_out, n_in)
+        bad = ~np.isclose(analytical, numerical, rtol=_GC_RTOL, atol=_GC_ATOL)
+    if bad.any():
+        k, j = map(int, np.argwhere(bad)[0])
+        raise ExerciseError(
+            "gradcheck (central differences in float64) disagrees: Jacobian mismatch for "
+            f"output {k} with respect to input 0, element {j} (index "
+            f"{np.unravel_index(j, x.shape)}): numerical {numerical[k, j]:.6g} vs analytical "
+            f"{analytical[k, j]:.6g}"
+        )
+
+
+def _judge_second(out, name: str, td2, how: str) -> None:
+    """The learner's second derivative against torch's ``td2``; ``how`` lists the Tensor
+    operations a differentiable backward uses."""
+    second = _recorded(out, "second")
+    if not isinstance(second, dict):
+        raise ExerciseError("the second derivative did not come back as a record")
+    if second.get("graph") is not True:
+        raise ExerciseError(
+            f"the gradient of your {name} has no graph with create_graph=True, so it cannot "
+            f"be differentiated again: write backward with Tensor operations {how}, not numpy"
+        )
+    d2 = _recorded({**second, "error": out.get("error")}, "d2")
+    check_tensor(
+        _torch_of(d2), td2, what=f"the second derivative of your {name}", rtol=1e-6, atol=1e-9
+    )
 
 
 # ------------------------------------------------------------------ 1. SiLU
 
+_SILU_HINT = (
+    "Compute the sigmoid stably (x.sigmoid() does), or use 1 / (1 + exp(-x)) only where x >= 0."
+)
 
+
+def _silu_candidates(x):
+    return {
+        "a product-rule term is missing: d/dx [x·σ(x)] = σ(x) + x·σ'(x), and you kept only "
+        "σ(x)": x.sigmoid(),
+        "a product-rule term is missing: d/dx [x·σ(x)] = σ(x) + x·σ'(x), and you kept only "
+        "x·σ'(x)": x * x.sigmoid() * (1 - x.sigmoid()),
+    }
+
+
+def _silu_inputs(seed: int) -> dict:
+    """SiLU's inputs: awkward cases in float32 and float64 with random upstream gradients,
+    and points for gradcheck and for second derivatives (all drawn from ``seed``)."""
+    torch = _torch()
+    g = torch.Generator().manual_seed(seed)
+    cases = []
+    for dtype_name in ("float32", "float64"):
+        for t in _inputs(dtype_name, True, g):
+            v = torch.randn(t.shape, generator=g, dtype=t.dtype)
+            cases.append({"x": t.numpy(), "v": v.numpy()})
+    grid = torch.linspace(-3, 3, 7, dtype=torch.float64)
+    return {
+        "cases": cases,
+        "gradcheck": (grid + 0.2 * torch.rand(7, generator=g, dtype=torch.float64)).numpy(),
+        "second": (grid + 0.2 * torch.rand(7, generator=g, dtype=torch.float64)).numpy(),
+        "w": np.ones(7),
+    }
+
+
+def _silu_run(data: dict, cls) -> dict:
+    return _function_run(data, cls, "SiLU")
+
+
+def _silu_judge(data: dict, out) -> str:
+    torch = _torch()
+    F = torch.nn.functional
+    name = "SiLU"
+    for case, record in zip(data["cases"], _cases(out, len(data["cases"]))):
+        t = torch.from_numpy(np.array(case["x"]))
+        dtype_name = str(t.dtype).removeprefix("torch.")
+        y = _recorded(record, "y")
+        if isinstance(y, np.ndarray) and y.dtype.kind in "fc" and y.shape == tuple(t.shape):
+            with np.errstate(all="ignore"):
+                bad = ~np.isfinite(y)
+            if bad.any():
+                at = float(case["x"][np.unravel_index(np.argmax(bad), bad.shape)])
+                raise ExerciseError(
+                    f"your {name} gives {y[bad][0]} at x = {at:g}, where torch gives a finite "
+                    f"number. {_SILU_HINT}"
+                )
+        tx = t.clone().requires_grad_(True)
+        ty = F.silu(tx)
+        where = f"on a {dtype_name} input of shape {tuple(t.shape)}"
+        check_tensor(_torch_of(y), ty, what=f"your {name} output {where}")
+        v = torch.from_numpy(np.array(case["v"]))
+        ty.backward(v)
+        dx = _recorded(record, "dx")
+        try:
+            check_tensor(
+                _torch_of(dx),
+                tx.grad,
+                what=f"the gradient of your {name} {where}",
+                rtol=1e-5,
+                atol=1e-6,
+            )
+        except ExerciseError as err:
+            why = _gradient_hint(dx, F.silu, t, v, _silu_candidates)
+            raise ExerciseError(f"{err}{why}") from None
+    x = np.asarray(data["gradcheck"], dtype=np.float64)
+    _judge_gradcheck(x, _recorded(out, "gradcheck"), x.shape)
+    tx = torch.from_numpy(np.array(data["second"])).requires_grad_(True)
+    (td,) = torch.autograd.grad(F.silu(tx).sum(), tx, create_graph=True)
+    (td2,) = torch.autograd.grad(td.sum(), tx)
+    _judge_second(out, name, td2, "(ctx.saved_tensors, +, *, .sigmoid())")
+    return "SiLU: values, gradients, gradcheck and second derivatives match torch"
+
+
+#: The protocol: awkward inputs and upstream gradients in; the learner's values, gradients,
+#: central differences and second derivatives out; compared with torch's SiLU in the judge.
+SILU_PROTOCOL = Protocol(_silu_inputs, _silu_run, _silu_judge)
+
+
+@uses(SILU_PROTOCOL)
 def check_silu(cls) -> None:
     r"""Check a ``Function`` subclass for $\mathrm{SiLU}(x) = x\,\sigma(x)$.
 
@@ -188,23 +402,7 @@ def check_silu(cls) -> None:
 
     See chapter 2.
     """
-    torch = _torch()
-    _check_function(
-        cls,
-        torch.nn.functional.silu,
-        "SiLU",
-        extreme=True,
-        second_order=True,
-        hint="Compute the sigmoid stably (x.sigmoid() does), or use 1 / (1 + exp(-x)) only "
-        "where x >= 0.",
-        candidates=lambda x: {
-            "a product-rule term is missing: d/dx [x·σ(x)] = σ(x) + x·σ'(x), and you kept only "
-            "σ(x)": x.sigmoid(),
-            "a product-rule term is missing: d/dx [x·σ(x)] = σ(x) + x·σ'(x), and you kept only "
-            "x·σ'(x)": x * x.sigmoid() * (1 - x.sigmoid()),
-        },
-    )
-    passed("SiLU: values, gradients, gradcheck and second derivatives match torch")
+    SILU_PROTOCOL.check(cls)
 
 
 # ------------------------------------------------------------------ 2. sum over paths
@@ -265,13 +463,12 @@ def check_sum_over_paths(dL_dx) -> None:
 # ------------------------------------------------------------------ 3. log-sum-exp
 
 
-def _lse_inputs(dtype_name: str):
+def _lse_inputs(dtype_name: str, g):
     """Awkward inputs for a log-sum-exp over the last dimension: a vector (a 0-d result), a
     square matrix (where an upstream gradient along the wrong axis still broadcasts), a 3-d
     tensor, and rows of ±1000 and -inf (a masked entry), where e^x overflows or underflows."""
     torch = _torch()
     dtype = getattr(torch, dtype_name)
-    g = torch.Generator().manual_seed(seeded(5))
     return [
         torch.randn(5, generator=g, dtype=dtype) * 2,
         torch.randn(4, 4, generator=g, dtype=dtype) * 3,
@@ -310,6 +507,114 @@ def _lse_gradient_hint(got: np.ndarray, x: np.ndarray, v: np.ndarray) -> str:
     return ""
 
 
+_UNSQUEEZE_HINT = (
+    "dz has one entry per row: give it back its last dimension with dz.unsqueeze(-1) "
+    "before multiplying it with a (..., C) tensor"
+)
+
+
+def _logsumexp_inputs(seed: int) -> dict:
+    """LogSumExp's inputs: awkward cases in float32 and float64 with random upstream
+    gradients (one per row), a (3, 4) point for gradcheck, and one, with weights, for second
+    derivatives (all drawn from ``seed``)."""
+    torch = _torch()
+    g = torch.Generator().manual_seed(seed)
+    cases = []
+    for dtype_name in ("float32", "float64"):
+        for t in _lse_inputs(dtype_name, g):
+            v = torch.randn(t.shape[:-1], generator=g, dtype=t.dtype)
+            cases.append({"x": t.numpy(), "v": v.numpy()})
+    draw = lambda: torch.randn(3, 4, generator=g, dtype=torch.float64).numpy()  # noqa: E731
+    return {"cases": cases, "gradcheck": draw(), "second": draw(), "w": draw()}
+
+
+def _logsumexp_run(data: dict, cls) -> dict:
+    return _function_run(data, cls, "LogSumExp", broadcast_hint=_UNSQUEEZE_HINT)
+
+
+def _logsumexp_judge(data: dict, out) -> str:
+    torch = _torch()
+    name = "LogSumExp"
+    for case, record in zip(data["cases"], _cases(out, len(data["cases"]))):
+        t64 = torch.from_numpy(np.array(case["x"], dtype=np.float64))
+        dtype_name = str(case["x"].dtype)
+        where = f"on a {dtype_name} input of shape {tuple(t64.shape)}"
+        expected = torch.logsumexp(t64, dim=-1)  # the float64 reference
+        y = _recorded(record, "y")
+        if not isinstance(y, np.ndarray) or y.dtype.kind not in "iuf":
+            raise ExerciseError(f"your {name} {where} did not give an array of numbers")
+        if tuple(y.shape) != tuple(expected.shape):
+            raise ExerciseError(
+                f"your {name} {where} has shape {tuple(y.shape)}; expected "
+                f"{tuple(expected.shape)}: reduce over the last dimension only (dim=-1), "
+                "without keepdim"
+            )
+        got = np.asarray(y, dtype=np.float64)
+        if not np.isfinite(got).all():
+            row = np.unravel_index(np.argmax(~np.isfinite(got)), got.shape)
+            raise ExerciseError(
+                f"your {name} gives {got[row]} for the row {t64[row].tolist()}, where torch "
+                f"gives {expected[row].item():.6g}: e^1000 overflows to inf, and e^-1000 "
+                "underflows to 0 (log 0 = -inf). Subtract the row's maximum m first: "
+                "log Σ e^x = m + log Σ e^(x - m), where every exponent is <= 0 and one is 0"
+            )
+        if y.dtype.name != dtype_name:
+            raise ExerciseError(
+                f"your {name} turns a {dtype_name} input into {y.dtype.name}: keep the "
+                "input's dtype (a Python number never widens a tensor; a numpy float64 "
+                "array does)"
+            )
+        # the tolerance of float32 (or float64) rounding: x - lse loses |x| * eps in
+        # absolute terms, so e^(x - lse) carries a relative error of about |x| * eps
+        finite = t64[torch.isfinite(t64)]
+        scale = max(1.0, float(finite.abs().max()))
+        tol = (4e-6 if dtype_name == "float32" else 1e-12) * scale
+        check_tensor(
+            got,
+            expected.numpy(),
+            what=f"your {name} output {where}",
+            rtol=tol,
+            atol=tol,
+            check_dtype=False,
+        )
+        v = torch.from_numpy(np.array(case["v"], dtype=np.float64))
+        tx = t64.clone().requires_grad_(True)
+        torch.logsumexp(tx, dim=-1).backward(v)
+        dx = _recorded(record, "dx")
+        dx64 = np.asarray(dx, dtype=np.float64) if isinstance(dx, np.ndarray) else dx
+        try:
+            check_tensor(
+                dx64,
+                tx.grad.numpy(),
+                what=f"the gradient of your {name} {where}",
+                rtol=tol,
+                atol=tol,
+                check_dtype=False,
+            )
+        except ExerciseError as err:
+            hint = _lse_gradient_hint(np.asarray(dx64), t64.numpy(), v.numpy())
+            raise ExerciseError(f"{err}{hint}") from None
+    x = np.asarray(data["gradcheck"], dtype=np.float64)
+    _judge_gradcheck(x, _recorded(out, "gradcheck"), x.shape[:-1])
+    # second derivatives: d(sum of lse)/dx is a softmax, whose rows sum to 1, so weight them
+    tx = torch.from_numpy(np.array(data["second"])).requires_grad_(True)
+    w = torch.from_numpy(np.array(data["w"]))
+    (td,) = torch.autograd.grad(torch.logsumexp(tx, dim=-1).sum(), tx, create_graph=True)
+    (td2,) = torch.autograd.grad((td * w).sum(), tx)
+    _judge_second(out, name, td2, "on ctx.saved_tensors (-, .exp(), *, .unsqueeze())")
+    return (
+        f"{name}: values and gradients match torch from ±1000 to -inf, gradcheck and second "
+        "derivatives too"
+    )
+
+
+#: The protocol: awkward inputs (±1000, -inf) and upstream gradients in; the learner's
+#: values, gradients, central differences and second derivatives out; compared with
+#: ``torch.logsumexp`` in float64 in the judge.
+LOGSUMEXP_PROTOCOL = Protocol(_logsumexp_inputs, _logsumexp_run, _logsumexp_judge)
+
+
+@uses(LOGSUMEXP_PROTOCOL)
 def check_logsumexp(cls) -> None:
     r"""Check a ``Function`` subclass for $\mathrm{lse}(x) = \log \sum_j e^{x_j}$ over the last
     dimension: shape $(\dots, C) \to (\dots)$, the input's dtype kept.
@@ -322,116 +627,7 @@ def check_logsumexp(cls) -> None:
 
     See chapter 2.
     """
-    from .. import autograd
-    from .._tensor import Tensor
-    from ..autograd.function import Function
-    from ..autograd.gradcheck import GradcheckError
-
-    torch = _torch()
-    name = "LogSumExp"
-    if not (isinstance(cls, type) and issubclass(cls, Function)):
-        raise ExerciseError(
-            f"pass your class itself (a subclass of aigc_course.autograd.Function), not "
-            f"{type(cls).__name__}"
-        )
-    g = torch.Generator().manual_seed(seeded(6))
-    unsqueeze_hint = (
-        "dz has one entry per row: give it back its last dimension with dz.unsqueeze(-1) "
-        "before multiplying it with a (..., C) tensor"
-    )
-    for dtype_name in ("float32", "float64"):
-        for t in _lse_inputs(dtype_name):
-            where = f"on a {dtype_name} input of shape {tuple(t.shape)}"
-            x = _ours(t)
-            y = run_learner(cls.apply, x, what=f"your {name}.forward")
-            if not isinstance(y, Tensor):
-                raise ExerciseError(f"{name}.apply returned {type(y).__name__}, not a Tensor")
-            t64 = t.double()
-            expected = torch.logsumexp(t64, dim=-1)  # the float64 reference
-            if tuple(y.shape) != tuple(expected.shape):
-                raise ExerciseError(
-                    f"your {name} {where} has shape {tuple(y.shape)}; expected "
-                    f"{tuple(expected.shape)}: reduce over the last dimension only (dim=-1), "
-                    "without keepdim"
-                )
-            got = np.asarray(y.detach().numpy(), dtype=np.float64)
-            if not np.isfinite(got).all():
-                row = np.unravel_index(np.argmax(~np.isfinite(got)), got.shape)
-                raise ExerciseError(
-                    f"your {name} gives {got[row]} for the row {t64[row].tolist()}, where torch "
-                    f"gives {expected[row].item():.6g}: e^1000 overflows to inf, and e^-1000 "
-                    "underflows to 0 (log 0 = -inf). Subtract the row's maximum m first: "
-                    "log Σ e^x = m + log Σ e^(x - m), where every exponent is <= 0 and one is 0"
-                )
-            if y.dtype.name != dtype_name:
-                raise ExerciseError(
-                    f"your {name} turns a {dtype_name} input into {y.dtype.name}: keep the "
-                    "input's dtype (a Python number never widens a tensor; a numpy float64 "
-                    "array does)"
-                )
-            # the tolerance of float32 (or float64) rounding: x - lse loses |x| * eps in
-            # absolute terms, so e^(x - lse) carries a relative error of about |x| * eps
-            finite = t64[torch.isfinite(t64)]
-            scale = max(1.0, float(finite.abs().max()))
-            tol = (4e-6 if dtype_name == "float32" else 1e-12) * scale
-            check_tensor(
-                got,
-                expected.numpy(),
-                what=f"your {name} output {where}",
-                rtol=tol,
-                atol=tol,
-                check_dtype=False,
-            )
-            v = torch.randn(expected.shape, generator=g, dtype=torch.float64)
-            tx = t64.clone().requires_grad_(True)
-            torch.logsumexp(tx, dim=-1).backward(v)
-            (dx,) = run_learner(
-                lambda x=x, y=y, v=v, t=t: autograd.grad(
-                    y, x, grad_outputs=_ours(v.to(t.dtype), False)
-                ),
-                what=f"your {name}.backward",
-                broadcast_hint=unsqueeze_hint,
-            )
-            dx64 = np.asarray(dx.detach().numpy(), dtype=np.float64)
-            try:
-                check_tensor(
-                    dx64,
-                    tx.grad.numpy(),
-                    what=f"the gradient of your {name} {where}",
-                    rtol=tol,
-                    atol=tol,
-                    check_dtype=False,
-                )
-            except ExerciseError as err:
-                hint = _lse_gradient_hint(dx64, t64.numpy(), v.numpy())
-                raise ExerciseError(f"{err}{hint}") from None
-    x = _ours(torch.randn(3, 4, generator=g, dtype=torch.float64))
-    try:
-        autograd.gradcheck(cls.apply, (x,))
-    except GradcheckError as e:
-        raise ExerciseError(f"gradcheck (central differences in float64) disagrees: {e}") from None
-    # second derivatives: d(sum of lse)/dx is a softmax, whose rows sum to 1, so weight them
-    tx = torch.randn(3, 4, generator=g, dtype=torch.float64, requires_grad=True)
-    w = torch.randn(3, 4, generator=g, dtype=torch.float64)
-    (td,) = torch.autograd.grad(torch.logsumexp(tx, dim=-1).sum(), tx, create_graph=True)
-    (td2,) = torch.autograd.grad((td * w).sum(), tx)
-    x = _ours(tx)
-    (d,) = run_learner(
-        lambda: autograd.grad(cls.apply(x).sum(), x, create_graph=True),
-        what=f"your {name}.backward with create_graph=True",
-    )
-    if not d.requires_grad:
-        raise ExerciseError(
-            f"the gradient of your {name} has no graph with create_graph=True, so it cannot be "
-            "differentiated again: write backward with Tensor operations on ctx.saved_tensors "
-            "(-, .exp(), *, .unsqueeze()), not numpy"
-        )
-    (d2,) = autograd.grad((d * _ours(w, False)).sum(), x)
-    check_tensor(d2, td2, what=f"the second derivative of your {name}", rtol=1e-6, atol=1e-9)
-    passed(
-        f"{name}: values and gradients match torch from ±1000 to -inf, gradcheck and second "
-        "derivatives too"
-    )
+    LOGSUMEXP_PROTOCOL.check(cls)
 
 
 # ------------------------------------------------------------------ 4. a scalar Value
@@ -543,42 +739,79 @@ _VALUE_HINTS = {
 }
 
 
-def check_value(cls, n_random: int = 20) -> None:
-    r"""Check a micrograd-style scalar class ``cls``: ``cls(2.0)`` makes a leaf with ``.data``
-    and ``.grad = 0``; ``a + b``, ``a * b`` (``b`` a Value or a Python number) and ``a.tanh()``
-    make new Values that remember their inputs; ``out.backward()`` sets ``out.grad = 1`` and
-    fills ``.grad`` of every Value the output depends on, visiting the nodes in reverse
-    topological order so that each one is complete before it passes its gradient on.
-
-    Checked against torch (float64) on 4 hand-picked expressions (a value used three times, a
-    diamond) and ``n_random`` random ones; the feedback names the usual mistakes.
-
-    See chapter 2.
-    """
-    torch = _torch()
-    rng = np.random.default_rng(seeded(7))
+def _value_inputs(seed: int, n_random: int = 20) -> dict:
+    """The expressions (4 fixed, ``n_random`` drawn from ``seed``) and their leaves' values."""
+    rng = np.random.default_rng(seed)
     programs = _FIXED_PROGRAMS + [_random_program(rng) for _ in range(n_random)]
+    xs = [[round(float(v), 3) for v in rng.uniform(-1, 1, program[0])] for program in programs]
+    return {"programs": programs, "xs": xs}
+
+
+def _safe_name(name, default: str) -> str:
+    """A class name for messages, as the judge accepts it: a short identifier, else ``default``."""
+    return name if isinstance(name, str) and name.isidentifier() and len(name) <= 40 else default
+
+
+def _class_name(cls, default: str) -> str:
+    """The learner's class name, for messages (sent as plain data)."""
+    return _safe_name(getattr(cls, "__name__", default), default)
+
+
+def _value_run(data: dict, cls) -> dict:
+    """The kernel's half: for each expression, built from the learner's Values, its forward
+    value and its leaves' gradients after ``backward`` (Python floats)."""
+    name = _class_name(cls, "Value")
+    out: dict = {"name": name, "results": []}
+    try:
+        for program, xs in zip(data["programs"], data["xs"]):
+            ours = run_learner(lambda xs=xs: [cls(v) for v in xs], what=f"your {name}(x)")
+            y = run_learner(
+                lambda ours=ours, program=program: _run_program(program, ours, _value_tanh),
+                what=f"your {name} (its +, * and tanh)",
+            )
+            record: dict = {}
+            out["results"].append(record)
+            record["y"] = run_learner(lambda y=y: float(y.data), what=f"float(your {name}.data)")
+            run_learner(y.backward, what=f"your {name}.backward")
+            record["grads"] = run_learner(
+                lambda ours=ours: [float(v.grad) for v in ours], what=f"float(your {name}.grad)"
+            )
+    except ExerciseError as e:
+        out["error"] = str(e)
+    return out
+
+
+def _value_judge(data: dict, out) -> str:
+    """Each expression's value and leaf gradients against torch (float64), with hints."""
+    torch = _torch()
+    if not isinstance(out, dict) or not isinstance(out.get("results"), list):
+        raise ExerciseError("the protocol's record did not come back as a dict")
+    name = _safe_name(out.get("name"), "Value")
+    results = out["results"]
     biggest = 0
-    for program in programs:
-        xs = [round(float(v), 3) for v in rng.uniform(-1, 1, program[0])]
+    for k, (program, xs) in enumerate(zip(data["programs"], data["xs"])):
+        record = results[k] if k < len(results) and isinstance(results[k], dict) else {}
+        record = {**record, "error": out.get("error")}
         leaves = [torch.tensor(v, dtype=torch.float64, requires_grad=True) for v in xs]
-        out = _run_program(program, leaves, torch.tanh)
+        out_t = _run_program(program, leaves, torch.tanh)
         expected = [
             g.item() if g is not None else 0.0
-            for g in torch.autograd.grad(out, leaves, allow_unused=True)
+            for g in torch.autograd.grad(out_t, leaves, allow_unused=True)
         ]
-        ours = run_learner(lambda xs=xs: [cls(v) for v in xs], what=f"your {cls.__name__}(x)")
-        y = run_learner(
-            lambda ours=ours, program=program: _run_program(program, ours, _value_tanh),
-            what=f"your {cls.__name__} (its +, * and tanh)",
-        )
-        if not math.isclose(float(y.data), out.item(), rel_tol=1e-9, abs_tol=1e-12):
+        y = _recorded(record, "y")
+        if not isinstance(y, float) or not math.isclose(
+            y, out_t.item(), rel_tol=1e-9, abs_tol=1e-12
+        ):
+            shown = f"{y:.6g}" if isinstance(y, float) else repr(y)
             raise ExerciseError(
-                f"expression {_describe(program)}: your forward value is {float(y.data):.6g}, "
-                f"torch's {out.item():.6g}"
+                f"expression {_describe(program)}: your forward value is {shown}, "
+                f"torch's {out_t.item():.6g}"
             )
-        run_learner(y.backward, what=f"your {cls.__name__}.backward")
-        got = [float(v.grad) for v in ours]
+        got = _recorded(record, "grads")
+        if not (
+            isinstance(got, list) and len(got) == len(xs) and all(isinstance(g, float) for g in got)
+        ):
+            raise ExerciseError(f"the leaves' gradients did not come back as {len(xs)} floats")
         biggest = max(biggest, len(program[1]) + program[0])
         if all(math.isclose(g, e, rel_tol=1e-7, abs_tol=1e-10) for g, e in zip(got, expected)):
             continue
@@ -596,10 +829,35 @@ def check_value(cls, n_random: int = 20) -> None:
             ) and all(math.isclose(g, w, rel_tol=1e-7, abs_tol=1e-10) for g, w in zip(got, wrong)):
                 raise ExerciseError(f"{message}: {hint}")
         raise ExerciseError(message + _ratio_hint(np.array(got), np.array(expected)))
-    passed(
-        f"{cls.__name__}.backward matches torch on {len(programs)} expressions "
+    return (
+        f"{name}.backward matches torch on {len(data['programs'])} expressions "
         f"(up to {biggest} nodes, values reused)"
     )
+
+
+def _value_protocol(n_random: int) -> Protocol:
+    return Protocol(lambda seed: _value_inputs(seed, n_random), _value_run, _value_judge)
+
+
+#: The protocol: 24 expressions (20 drawn from the seed) and their leaves' values in; the
+#: learner's forward values and leaf gradients out; compared with torch in the judge.
+VALUE_PROTOCOL = _value_protocol(20)
+
+
+@uses(VALUE_PROTOCOL)
+def check_value(cls, n_random: int = 20) -> None:
+    r"""Check a micrograd-style scalar class ``cls``: ``cls(2.0)`` makes a leaf with ``.data``
+    and ``.grad = 0``; ``a + b``, ``a * b`` (``b`` a Value or a Python number) and ``a.tanh()``
+    make new Values that remember their inputs; ``out.backward()`` sets ``out.grad = 1`` and
+    fills ``.grad`` of every Value the output depends on, visiting the nodes in reverse
+    topological order so that each one is complete before it passes its gradient on.
+
+    Checked against torch (float64) on 4 hand-picked expressions (a value used three times, a
+    diamond) and ``n_random`` random ones; the feedback names the usual mistakes.
+
+    See chapter 2.
+    """
+    (VALUE_PROTOCOL if n_random == 20 else _value_protocol(n_random)).check(cls)
 
 
 def _describe(program) -> str:
