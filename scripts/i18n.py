@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import functools
 import io
 import re
 import sys
@@ -116,12 +117,40 @@ def save(catalog: Catalog, page: str) -> None:
     path.write_bytes(buffer.getvalue())
 
 
+@functools.cache
+def _markdown_lines(path: str) -> dict[int, list[str]]:
+    """A notebook's markdown cells as lines, by cell index (``{0: lines}`` for a .md page)."""
+    import nbformat
+
+    file = ROOT / path
+    if file.suffix != ".ipynb":
+        return {0: file.read_text(encoding="utf-8").split("\n")}
+    nb = nbformat.read(file, as_version=4)
+    return {i: c.source.split("\n") for i, c in enumerate(nb.cells) if c.cell_type == "markdown"}
+
+
+def _starts_display_math(path: str, line: int | None) -> bool:
+    """Whether the English source line of a location opens a ``$$`` display formula. myst-nb
+    numbers a notebook's lines as ``10000 * (cell + 1) + line + 2``."""
+    if line is None or not (ROOT / path).exists():
+        return False
+    if path.endswith(".ipynb"):
+        cell, index = line // 10000 - 1, line % 10000 - 2
+    else:
+        cell, index = 0, line - 1
+    lines = _markdown_lines(path).get(cell, [])
+    return 0 <= index < len(lines) and lines[index].lstrip().startswith("$$")
+
+
 def is_block(message) -> bool:
-    """A display-math block (its text starts with a newline) or a code listing from an output
-    (``\\begin{Verbatim}``): never translated. Sphinx 7.4 wraps a translated math block in
-    ``::``, which MyST does not read back, and the formula then renders as ``\\[::\\]``
-    without any warning. ``\\text{...}`` in inline ``$...$`` math may be translated."""
-    return message.id.startswith("\n") or message.id.startswith("\\begin{")
+    """A display formula or a code listing from an output (``\\begin{Verbatim}``): never
+    translated. Sphinx 7.4 wraps a translated math block in ``::``, which MyST does not read
+    back, and the formula then renders as ``\\[::\\]`` without any warning. A formula is
+    recognised by its text starting with a newline (``$$`` on a line of its own) or by its
+    source line opening with ``$$``. ``\\text{...}`` in inline ``$...$`` may be translated."""
+    if message.id.startswith("\n") or message.id.startswith("\\begin{"):
+        return True
+    return any(_starts_display_math(path, line) for path, line in message.locations)
 
 
 def entries(catalog: Catalog) -> list:
