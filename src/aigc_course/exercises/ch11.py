@@ -1,20 +1,27 @@
 r"""Checkers for chapter 11's exercises (scaling out).
 
 1. :func:`check_average_gradients`: average a module's gradients across ranks with
-   ``torch.distributed.all_reduce``. The checker plays 3 ranks in 3 threads of this process,
-   with a stand-in for ``dist.all_reduce`` (and ``get_world_size``/``get_rank``) that has
-   gloo's semantics: it reduces, in place, the tensors that all ranks pass.
+   ``torch.distributed.all_reduce``. A protocol: the judge draws the shared parameters and
+   each rank's gradients; the kernel plays 3 ranks in 3 threads, with a stand-in for
+   ``dist.all_reduce`` (and ``get_world_size``/``get_rank``) that has gloo's semantics (it
+   reduces, in place, the tensors that all ranks pass), and sends back what every rank's
+   parameters and gradients are afterwards; the judge compares them with the mean.
 2. :func:`check_split_indices`: ``DistributedSampler``'s index split (``shuffle=False``), against
    torch's sampler for every dataset size 0-13, world size 1-4 and ``drop_last``.
 3. :func:`check_scaling_efficiency`: the ring all-reduce cost model with latency and
    buckets, against the formula.
 4. :func:`check_ring_all_reduce`: ring all-reduce, built from neighbour-to-neighbour
-   messages on a simulated ring that counts rounds and bytes.
+   messages on a simulated ring that counts rounds and bytes. A protocol: the judge draws the
+   ranks' vectors; the kernel sends back what each rank returned and the ring's counts; the
+   judge computes the sum.
 
 Milestone 4, :func:`check_milestone_4`: the learner's pieces together. Their DDPM step and
 guidance (chapter 10) draw one sample of each digit with the shipped denoiser, and an SVC
 trained on the real digits must read at least 9 of the 10 as the digit asked for; their ring
-all-reduce must train two (simulated) ranks to the parameters of one process (torch).
+all-reduce must train two (simulated) ranks to the parameters of one process (torch). A
+protocol: the judge draws the seeds of the noise and of the training problem; the kernel sends
+back the samples and the ranks' parameters; the judge classifies the samples, compares them
+with the course's sampler's from the same noise, and trains the one process with torch.
 
 Feedback names the first failing input and, when your answer equals a known mistake's, which.
 See chapter 11.
@@ -29,7 +36,7 @@ from contextlib import contextmanager
 
 import numpy as np
 
-from ._checking import ExerciseError, passed, run_learner, seeded
+from ._checking import ExerciseError, Protocol, passed, run_learner, uses
 
 __all__ = [
     "Ring",
@@ -102,26 +109,42 @@ def _patched(group: _SimulatedGroup):
             setattr(dist, name, value)
 
 
-def _rank_model(rank: int):
-    """Rank ``rank``'s copy of a small model, with gradients from its own shard."""
-    from .. import manual_seed, nn, randn
+#: The ranks' model, ``Linear(4, 3), Tanh, Linear(3, 2)``: its parameters' names and shapes.
+NAMES = ("0.weight", "0.bias", "2.weight", "2.bias")
+SHAPES = ((3, 4), (3,), (2, 3), (2,))
 
-    manual_seed(0)  # the same parameters on every rank
-    model = nn.Sequential(nn.Linear(4, 3), nn.Tanh(), nn.Linear(3, 2))
-    manual_seed(100 + rank)  # a different shard on each rank
-    (model(randn(5, 4)) ** 2).mean().backward()
+
+def _average_inputs(seed: int) -> dict:
+    """The parameters every rank shares, and each rank's own gradients (its shard's), as
+    float32 arrays drawn from ``seed``."""
+    rng = np.random.default_rng(seed)
+    params = [rng.standard_normal(s).astype(np.float32) for s in SHAPES]
+    grads = [[rng.standard_normal(s).astype(np.float32) for s in SHAPES] for _ in range(WORLD)]
+    return {"params": params, "grads": grads}
+
+
+def _rank_model(params: list, grads: list):
+    """A rank's copy of the small model, with the given parameters and ``.grad``; the
+    learner's global random stream is left as it was."""
+    from .. import nn, random, tensor
+
+    state = random._rng.bit_generator.state
+    try:
+        model = nn.Sequential(nn.Linear(4, 3), nn.Tanh(), nn.Linear(3, 2))
+    finally:
+        random._rng.bit_generator.state = state
+    for p, value, grad in zip(model.parameters(), params, grads):
+        p.detach().numpy()[...] = value
+        p.grad = tensor(np.array(grad, dtype=np.float32))
     return model
 
 
-def check_average_gradients(average_gradients: Callable) -> None:
-    """``average_gradients(model)`` must replace every parameter's ``.grad`` by its mean over
-    the ranks, in place, using ``dist.all_reduce`` (call it as ``dist.all_reduce`` or
-    ``torch.distributed.all_reduce``, so that the checker's stand-in is the one called)."""
+def _average_run(data: dict, average_gradients: Callable) -> list[dict]:
+    """The kernel's half: ``WORLD`` ranks in threads, each with its model, call the learner's
+    ``average_gradients`` with the stand-in ``all_reduce``; what each rank's parameters and
+    gradients are afterwards comes back. A failure of the learner's code is raised here."""
     group = _SimulatedGroup(WORLD)
-    models = [_rank_model(r) for r in range(WORLD)]
-    names = [n for n, _ in models[0].named_parameters()]
-    grads_before = [[p.grad.numpy().copy() for p in m.parameters()] for m in models]
-    params_before = [[p.detach().numpy().copy() for p in m.parameters()] for m in models]
+    models = [_rank_model(data["params"], data["grads"][r]) for r in range(WORLD)]
     errors: list = [None] * WORLD
 
     def rank_main(rank):
@@ -133,13 +156,13 @@ def check_average_gradients(average_gradients: Callable) -> None:
             group.barrier.abort()  # release the ranks waiting in all_reduce
 
     with _patched(group):
-        threads = [threading.Thread(target=rank_main, args=(r,)) for r in range(WORLD)]
+        threads = [threading.Thread(target=rank_main, args=(r,), daemon=True) for r in range(WORLD)]
         for t in threads:
             t.start()
         for t in threads:
             t.join(30)
-    # not an Exception (the grader's signal to run this checker in the kernel instead, or an
-    # interrupt): it is not feedback, so it leaves the threads as it came
+    # not an Exception (an interrupt, the grader's time limit): it is not feedback, so it
+    # leaves the threads as it came
     control = next((e for e in errors if e is not None and not isinstance(e, Exception)), None)
     if control is not None:
         raise control
@@ -156,22 +179,58 @@ def check_average_gradients(average_gradients: Callable) -> None:
             "some ranks did not call all_reduce as often as the others (the checker's ranks "
             "timed out waiting): every rank must make the same all_reduce calls in the same order"
         )
-    mean = [np.mean([g[i] for g in grads_before], axis=0) for i in range(len(names))]
-    for rank, model in enumerate(models):
-        for i, (name, p) in enumerate(model.named_parameters()):
-            if not np.array_equal(p.detach().numpy(), params_before[rank][i]):
+    stuck = [r for r, t in enumerate(threads) if t.is_alive()]
+    if stuck:
+        raise ExerciseError(f"average_gradients on rank {stuck[0]} did not return in 30 s")
+    return [
+        {
+            "params": [p.detach().numpy().copy() for p in model.parameters()],
+            "grads": [p.grad.numpy().copy() for p in model.parameters()],
+        }
+        for model in models
+    ]
+
+
+def _arrays(value, shapes, what: str) -> list[np.ndarray]:
+    """``value`` as the judge received it, refused unless it is one float array per shape."""
+    ok = isinstance(value, list) and len(value) == len(shapes)
+    ok = ok and all(
+        isinstance(a, np.ndarray) and a.shape == tuple(s) and a.dtype.kind == "f"
+        for a, s in zip(value, shapes)
+    )
+    if not ok:
+        raise ExerciseError(
+            f"{what} did not come back as {len(shapes)} float arrays of shapes {list(shapes)}"
+        )
+    return value
+
+
+def _average_judge(data: dict, outputs) -> str:
+    """The mean over the ranks, computed here from the gradients the judge drew; the hints
+    compare the learner's gradients with the known mistakes' (the sum, a copy...)."""
+    if not isinstance(outputs, list) or len(outputs) != WORLD:
+        raise ExerciseError(f"the ranks' results did not come back as a list of {WORLD}")
+    grads_before = [[np.asarray(g, dtype=np.float64) for g in rank] for rank in data["grads"]]
+    mean = [np.mean([g[i] for g in grads_before], axis=0) for i in range(len(NAMES))]
+    for rank, out in enumerate(outputs):
+        if not isinstance(out, dict):
+            raise ExerciseError(f"rank {rank}'s result did not come back as a dict")
+        params = _arrays(out.get("params"), SHAPES, f"rank {rank}'s parameters")
+        grads = _arrays(out.get("grads"), SHAPES, f"rank {rank}'s gradients")
+        for i, name in enumerate(NAMES):
+            if not np.array_equal(params[i], data["params"][i]):
                 raise ExerciseError(
                     f"rank {rank}'s parameter {name!r} changed: average the gradients "
                     "(p.grad), not the parameters, and leave the step to the optimizer"
                 )
-            got = p.grad.numpy()
+            got = grads[i]
             if np.allclose(got, mean[i], rtol=1e-5, atol=1e-6):
                 continue
             message = (
                 f"rank {rank}'s gradient of {name!r} is not the mean over the {WORLD} ranks: "
                 f"first element yours {got.flat[0]:.6g}, expected {mean[i].flat[0]:.6g}"
             )
-            if np.array_equal(got, grads_before[rank][i]):
+            if np.array_equal(got, data["grads"][rank][i]):
                 hint = (
                     "your gradients did not change. all_reduce works in place on the tensor "
                     "you pass, and torch.tensor(array) makes a copy: pass the zero-copy view "
@@ -192,10 +251,24 @@ def check_average_gradients(average_gradients: Callable) -> None:
             else:
                 hint = "check that every rank reduces the gradient of every parameter"
             raise ExerciseError(f"{message}\nHint: {hint}")
-    passed(
-        f"every gradient of {len(names)} parameters is the mean over {WORLD} (simulated) ranks, "
+    return (
+        f"every gradient of {len(NAMES)} parameters is the mean over {WORLD} (simulated) ranks, "
         "written in place"
     )
+
+
+#: The protocol: shared parameters and each rank's gradients in; every rank's parameters and
+#: gradients after the learner's ``average_gradients`` (run on ``WORLD`` threads with a
+#: stand-in ``all_reduce``) out; compared with the mean over the ranks in the judge.
+AVERAGE_GRADIENTS_PROTOCOL = Protocol(_average_inputs, _average_run, _average_judge)
+
+
+@uses(AVERAGE_GRADIENTS_PROTOCOL)
+def check_average_gradients(average_gradients: Callable) -> None:
+    """``average_gradients(model)`` must replace every parameter's ``.grad`` by its mean over
+    the ranks, in place, using ``dist.all_reduce`` (call it as ``dist.all_reduce`` or
+    ``torch.distributed.all_reduce``, so that the checker's stand-in is the one called)."""
+    AVERAGE_GRADIENTS_PROTOCOL.check(average_gradients)
 
 
 def _is_abort(e: BaseException) -> bool:
@@ -419,48 +492,117 @@ class Ring:
         return [messages[(r - 1) % N] for r in range(N)]
 
 
+#: (ranks, vector length) of the ring exercise's cases.
+RING_CASES = ((2, 4), (3, 6), (4, 8), (5, 15))
+
+
+def _ring_inputs(seed: int) -> list[list[np.ndarray]]:
+    """For each case, every rank's vector: small integers drawn from ``seed`` (as floats)."""
+    rng = np.random.default_rng(seed)
+    return [
+        [rng.integers(-9, 10, size).astype(np.float64) for _ in range(N)] for N, size in RING_CASES
+    ]
+
+
+def _ring_what(N: int, size: int) -> str:
+    return f"ring_all_reduce on {N} ranks with vectors of {size}"
+
+
+def _ring_record(ring_all_reduce: Callable, data: list, what: str) -> dict:
+    """Run the learner's ring all-reduce on a :class:`Ring` holding ``data``: what each rank
+    returned (``got``, or ``bad``: the repr of what is not one vector per rank), and the
+    rounds and the largest message the ring counted."""
+    N = len(data)
+    ring = Ring([np.array(d, dtype=np.float64) for d in data])
+    got = run_learner(ring_all_reduce, ring, what=what)
+    record: dict = {"rounds": int(ring.rounds), "largest": int(ring.largest)}
+    try:
+        if got is None or len(got) != N:
+            raise TypeError
+        record["got"] = [np.asarray(g, dtype=np.float64) for g in got]
+    except (TypeError, ValueError):
+        record["bad"] = repr(got)[:300]
+    return record
+
+
+def _ring_run(cases: list, ring_all_reduce: Callable) -> list[dict]:
+    """The kernel's half: a record for each case; a failure is recorded and ends the run."""
+    records = []
+    for data in cases:
+        try:
+            records.append(_ring_record(ring_all_reduce, data, _ring_what(len(data), len(data[0]))))
+        except ExerciseError as e:
+            records.append({"error": str(e)})
+            break
+    return records
+
+
+def _ring_judge_case(data: list, record, what: str) -> None:
+    """Raise the hint for the first thing wrong in one case's record; the sum is computed
+    here, from the vectors the judge drew."""
+    if not isinstance(record, dict):
+        raise ExerciseError(f"{what}: the protocol's record did not come back as a dict")
+    if "error" in record:
+        raise ExerciseError(str(record["error"]))
+    N, size = len(data), len(data[0])
+    rounds, largest = record.get("rounds"), record.get("largest")
+    if type(rounds) is not int or type(largest) is not int:
+        raise ExerciseError(f"{what}: the ring's counts did not come back as ints")
+    got = record.get("got")
+    if "bad" in record or not isinstance(got, list) or len(got) != N:
+        raise ExerciseError(
+            f"{what} must return one vector per rank ({N}), got {record.get('bad', got)!s}"
+        )
+    expected = np.sum(data, axis=0)
+    for r, g in enumerate(got):
+        if not isinstance(g, np.ndarray):
+            raise ExerciseError(f"{what}: rank {r}'s vector did not come back as an array")
+        if g.shape != expected.shape or not np.allclose(g, expected):
+            message = f"{what}: rank {r} holds {g.tolist()}, expected the sum {expected.tolist()}"
+            if rounds == N - 1:
+                message += (
+                    "\nHint: after N-1 rounds of reduce-scatter each rank owns one summed "
+                    "chunk; N-1 more rounds (the all-gather) pass the summed chunks around"
+                )
+            else:
+                message += (
+                    "\nHint: in reduce-scatter round s, rank r sends chunk (r - s) mod N and "
+                    "adds what it receives into chunk (r - s - 1) mod N"
+                )
+            raise ExerciseError(message)
+    if largest > size // N:
+        raise ExerciseError(
+            f"{what}: a message carried {largest} numbers; a ring sends one chunk "
+            f"({size // N} numbers) per round. Sending whole vectors is the naive "
+            "all-reduce, whose time grows with N"
+        )
+    if rounds != 2 * (N - 1):
+        raise ExerciseError(
+            f"{what}: {rounds} rounds of send_right; a ring all-reduce takes "
+            f"2(N-1) = {2 * (N - 1)}: N-1 to reduce-scatter, N-1 to all-gather"
+        )
+
+
+def _ring_judge(cases: list, records) -> str:
+    if not isinstance(records, list):
+        raise ExerciseError("the protocol's records did not come back as a list")
+    for k, data in enumerate(cases):
+        record = records[k] if k < len(records) else {"error": "the run stopped early"}
+        _ring_judge_case(data, record, _ring_what(len(data), len(data[0])))
+    return "your ring all-reduce sums correctly in 2(N-1) rounds of one chunk, for N = 2 to 5"
+
+
+#: The protocol: every rank's vector for N = 2 to 5 in; what each rank returned, and the
+#: rounds and largest message the :class:`Ring` counted, out; the sum is computed in the judge.
+RING_PROTOCOL = Protocol(_ring_inputs, _ring_run, _ring_judge)
+
+
+@uses(RING_PROTOCOL)
 def check_ring_all_reduce(ring_all_reduce: Callable) -> None:
     """``ring_all_reduce(ring)`` must return, for every rank, the sum of all ranks' vectors,
     using only ``ring.send_right`` to communicate, in 2(N-1) rounds of messages of one chunk
     (``len(vector) / N`` numbers) each."""
-    rng = np.random.default_rng(seeded(0))
-    for N, size in ((2, 4), (3, 6), (4, 8), (5, 15)):
-        data = [rng.integers(-9, 10, size).astype(np.float64) for _ in range(N)]
-        ring = Ring([d.copy() for d in data])
-        what = f"ring_all_reduce on {N} ranks with vectors of {size}"
-        got = run_learner(ring_all_reduce, ring, what=what)
-        expected = np.sum(data, axis=0)
-        if got is None or len(got) != N:
-            raise ExerciseError(f"{what} must return one vector per rank ({N}), got {got!r}")
-        for r, g in enumerate(got):
-            if np.shape(g) != expected.shape or not np.allclose(g, expected):
-                message = (
-                    f"{what}: rank {r} holds {np.asarray(g).tolist()}, expected the sum "
-                    f"{expected.tolist()}"
-                )
-                if ring.rounds == N - 1:
-                    message += (
-                        "\nHint: after N-1 rounds of reduce-scatter each rank owns one summed "
-                        "chunk; N-1 more rounds (the all-gather) pass the summed chunks around"
-                    )
-                else:
-                    message += (
-                        "\nHint: in reduce-scatter round s, rank r sends chunk (r - s) mod N and "
-                        "adds what it receives into chunk (r - s - 1) mod N"
-                    )
-                raise ExerciseError(message)
-        if ring.largest > size // N:
-            raise ExerciseError(
-                f"{what}: a message carried {ring.largest} numbers; a ring sends one chunk "
-                f"({size // N} numbers) per round. Sending whole vectors is the naive "
-                "all-reduce, whose time grows with N"
-            )
-        if ring.rounds != 2 * (N - 1):
-            raise ExerciseError(
-                f"{what}: {ring.rounds} rounds of send_right; a ring all-reduce takes "
-                f"2(N-1) = {2 * (N - 1)}: N-1 to reduce-scatter, N-1 to all-gather"
-            )
-    passed("your ring all-reduce sums correctly in 2(N-1) rounds of one chunk, for N = 2 to 5")
+    RING_PROTOCOL.check(ring_all_reduce)
 
 
 # ------------------------------------------------------------------ milestone 4
@@ -468,6 +610,9 @@ def check_ring_all_reduce(ring_all_reduce: Callable) -> None:
 MILESTONE_STEPS = 100  # sampling steps (leading spacing), as chapter 10's figures use
 MILESTONE_SCALE = 2.0  # guidance scale
 MILESTONE_TRAIN_STEPS = 20
+#: How far the learner's samples may land from the course's sampler's: a correct float32 or
+#: float64 step drifts about 1e-5 from it over the 100 steps; any mistake, far more.
+SAMPLE_TOLERANCE = 1e-3
 PIECES = {
     "ddpm_step": "chapter 10, exercise 3",
     "cfg": "chapter 10, exercise 4",
@@ -500,10 +645,10 @@ def _probes():
     }
 
 
-def milestone_samples(ddpm_step: Callable, cfg: Callable, seed: int = 0):
-    """Draw 0, 1, ..., 9 with the learner's ``ddpm_step`` and ``cfg`` and the shipped denoiser,
-    in ``MILESTONE_STEPS`` respaced steps; return ``(images, predicted)``: the (10, 8, 8) numpy
-    images in [-1, 1], and the digit an SVC trained on the real digits reads in each."""
+def _draw(ddpm_step: Callable, cfg: Callable, seed: int) -> np.ndarray:
+    """Draw 0, 1, ..., 9 with ``ddpm_step`` and ``cfg`` and the shipped denoiser, in
+    ``MILESTONE_STEPS`` respaced steps, from the noise of ``Generator().manual_seed(seed)``:
+    the (10, 8, 8) float64 images, clipped to [-1, 1]."""
     from .. import Generator, arange, no_grad, randn
     from ..diffusion import pretrained_digits
 
@@ -519,8 +664,27 @@ def milestone_samples(ddpm_step: Callable, cfg: Callable, seed: int = 0):
         for i in reversed(range(n)):
             eps = cfg(model, x, kept[i], labels, MILESTONE_SCALE)  # the network: real timesteps
             x = ddpm_step(eps, i, x, randn(10, 8, 8, generator=gen), table)
-    images = np.clip(np.asarray(x.numpy() if hasattr(x, "numpy") else x, dtype=np.float64), -1, 1)
+    return np.clip(np.asarray(x.numpy() if hasattr(x, "numpy") else x, dtype=np.float64), -1, 1)
+
+
+def milestone_samples(ddpm_step: Callable, cfg: Callable, seed: int = 0):
+    """Draw 0, 1, ..., 9 with the learner's ``ddpm_step`` and ``cfg`` and the shipped denoiser,
+    in ``MILESTONE_STEPS`` respaced steps; return ``(images, predicted)``: the (10, 8, 8) numpy
+    images in [-1, 1], and the digit an SVC trained on the real digits reads in each."""
+    images = _draw(ddpm_step, cfg, seed)
     return images, _digit_classifier().predict(images.reshape(10, 64))
+
+
+def _reference_samples(seed: int) -> np.ndarray:
+    """The same draw by the course's own sampler (``diffusion.sample``: the scheduler's step
+    and guided noise), from the same noise."""
+    from .. import arange
+    from ..diffusion import pretrained_digits
+    from ..diffusion.sampling import sample
+
+    model, scheduler = pretrained_digits()
+    x = sample(model, scheduler, arange(10), MILESTONE_SCALE, MILESTONE_STEPS, seed=seed)
+    return x.numpy().astype(np.float64)
 
 
 _CLASSIFIER: list = []
@@ -549,15 +713,20 @@ def _set_grads(model, flat: np.ndarray) -> None:
         start += g.size
 
 
-def _train_two_ranks(ring_all_reduce: Callable, steps: int = MILESTONE_TRAIN_STEPS):
-    """Two ranks of chapter 11's digits MLP, each on its half of every batch, averaging their
-    gradients with the learner's ring all-reduce before every SGD step; and the same steps in
-    one process, with torch. Returns (rank parameters, one-process parameters)."""
+def _digits_problem(seed: int):
+    from ..distributed import workers
+
+    return workers.digits_problem(steps=MILESTONE_TRAIN_STEPS, seed=seed)
+
+
+def _train_two_ranks(ring_all_reduce: Callable, seed: int) -> list[dict]:
+    """Two ranks of chapter 11's digits MLP, each on its half of every batch of the digits
+    problem drawn from ``seed``, averaging their gradients with the learner's ring all-reduce
+    before every SGD step. Returns each rank's final parameters."""
     from .. import nn, optim, tensor
     from ..distributed import workers
 
-    problem = workers.digits_problem(steps=steps)
-    X, y, batches, state = problem
+    X, y, batches, state = _digits_problem(seed)
     models = [workers._our_mlp(state) for _ in range(2)]
     opts = [optim.SGD(m.parameters(), lr=0.1) for m in models]
     loss_fn = nn.CrossEntropyLoss()
@@ -581,24 +750,19 @@ def _train_two_ranks(ring_all_reduce: Callable, steps: int = MILESTONE_TRAIN_STE
             _set_grads(model, np.asarray(summed, dtype=np.float64) / 2)  # the mean of 2 ranks
         for opt in opts:
             opt.step()
-    ranks = [{k: p.detach().numpy().copy() for k, p in m.named_parameters()} for m in models]
-    return ranks, workers.train_torch(problem)
+    return [{k: p.detach().numpy().copy() for k, p in m.named_parameters()} for m in models]
 
 
-def check_milestone_4(ddpm_step: Callable, cfg: Callable, ring_all_reduce: Callable) -> None:
-    """Milestone 4: your pieces, together.
+def _milestone_inputs(seed: int) -> dict:
+    """The seed of the samples' noise, and of the digits problem's batches and initial weights
+    (one seed for both: 0 in a notebook, as chapter 11's figures use)."""
+    return {"sample_seed": seed, "problem_seed": seed}
 
-    1. Your ``ddpm_step`` and ``cfg`` (chapter 10) draw one sample of each digit 0-9 with the
-       shipped denoiser (``pretrained_digits()``), in 100 respaced steps at guidance scale 2;
-       an SVC trained on the 1,797 real digits must read at least 9 of the 10 as the digit
-       asked for.
-    2. Your ``ring_all_reduce`` averages the gradients of two ranks, each on its half of every
-       batch, for 20 SGD steps of the chapter's digits MLP; both ranks must end with the
-       parameters of one process trained on the full batches (torch), up to float32 rounding.
 
-    A piece that is still a skeleton makes the milestone "not attempted", and the message says
-    which. A wrong piece is reported with its own checker's hint first.
-    """
+def _milestone_run(data: dict, ddpm_step: Callable, cfg: Callable, ring_all_reduce: Callable):
+    """The kernel's half: which pieces are skeletons, and each piece's own checker (for its
+    hint); then the 10 samples drawn with the learner's pieces from the given noise, and the
+    two ranks' parameters after 20 steps averaged by the learner's ring."""
     probes = _probes()
     pieces = {"ddpm_step": ddpm_step, "cfg": cfg, "ring_all_reduce": ring_all_reduce}
     missing = [name for name, fn in pieces.items() if _not_written(fn, *probes[name])]
@@ -623,8 +787,23 @@ def check_milestone_4(ddpm_step: Callable, cfg: Callable, ring_all_reduce: Calla
                 check()
         except ExerciseError as e:
             raise ExerciseError(f"milestone 4, your {name} ({PIECES[name]}): {e}") from None
+    return {
+        "images": _draw(ddpm_step, cfg, data["sample_seed"]),
+        "ranks": _train_two_ranks(ring_all_reduce, data["problem_seed"]),
+    }
 
-    images, predicted = milestone_samples(ddpm_step, cfg)
+
+def _milestone_judge(data: dict, outputs) -> str:
+    """The classifier reads the learner's samples here; they must also be the course's
+    sampler's draw from the same noise; and the ranks' parameters, torch's one process."""
+    if not isinstance(outputs, dict):
+        raise ExerciseError("milestone 4's results did not come back as a dict")
+    images = outputs.get("images")
+    if not (
+        isinstance(images, np.ndarray) and images.shape == (10, 8, 8) and images.dtype.kind == "f"
+    ):
+        raise ExerciseError("milestone 4's samples did not come back as (10, 8, 8) float images")
+    predicted = _digit_classifier().predict(np.clip(images, -1, 1).reshape(10, 64))
     right = int((predicted == np.arange(10)).sum())
     if right < 9:
         wrong = [f"{d} read as {p}" for d, p in enumerate(predicted) if p != d]
@@ -632,9 +811,28 @@ def check_milestone_4(ddpm_step: Callable, cfg: Callable, ring_all_reduce: Calla
             f"milestone 4: the classifier read only {right} of your 10 samples as the digit asked "
             f"for ({', '.join(wrong)}); at least 9 are needed"
         )
-    ranks, one = _train_two_ranks(ring_all_reduce)
+    with np.errstate(invalid="ignore"):
+        worst = float(np.nanmax(np.abs(images - _reference_samples(data["sample_seed"]))))
+    if not np.isfinite(images).all() or worst > SAMPLE_TOLERANCE:
+        raise ExerciseError(
+            f"milestone 4: your samples differ by up to {worst:.3g} from the course's sampler's "
+            "(diffusion.sample) from the same noise: your ddpm_step and cfg must compute the "
+            "step and the guidance from their arguments alone (no noise of their own, no "
+            "special cases for the shipped denoiser or the respaced table)"
+        )
+    from ..distributed import workers
+
+    one = workers.train_torch(_digits_problem(data["problem_seed"]))
+    ranks = outputs.get("ranks")
+    if not isinstance(ranks, list) or len(ranks) != 2:
+        raise ExerciseError("milestone 4's two ranks' parameters did not come back")
     for rank, params in enumerate(ranks):
+        if not isinstance(params, dict) or sorted(params) != sorted(one):
+            raise ExerciseError(
+                f"milestone 4: rank {rank}'s parameters did not come back as {sorted(one)}"
+            )
         for name, value in params.items():
+            _arrays([value], [one[name].shape], f"milestone 4: rank {rank}'s {name!r}")
             if not np.allclose(value, one[name], rtol=1e-4, atol=1e-5):
                 worst = float(np.abs(value - one[name]).max())
                 raise ExerciseError(
@@ -642,8 +840,34 @@ def check_milestone_4(ddpm_step: Callable, cfg: Callable, ring_all_reduce: Calla
                     f"differs from one process's by up to {worst:.3g}: the ranks must take the "
                     "step of the full batch (sum the two gradients, then divide by 2)"
                 )
-    passed(
+    return (
         "milestone 4: your ddpm_step and cfg drew 0-9 with the shipped denoiser, and the "
         "classifier read at least 9 of the 10 as the digit asked for; your ring all-reduce "
         f"trained 2 ranks for {MILESTONE_TRAIN_STEPS} steps to the one-process parameters"
     )
+
+
+#: The protocol: the seeds of the samples' noise and of the training problem in; the learner's
+#: 10 samples and the two ranks' final parameters out; in the judge, the classifier reads the
+#: samples, which must be the course's sampler's from the same noise, and the parameters must
+#: be those of one process trained with torch.
+MILESTONE_PROTOCOL = Protocol(_milestone_inputs, _milestone_run, _milestone_judge)
+
+
+@uses(MILESTONE_PROTOCOL)
+def check_milestone_4(ddpm_step: Callable, cfg: Callable, ring_all_reduce: Callable) -> None:
+    """Milestone 4: your pieces, together.
+
+    1. Your ``ddpm_step`` and ``cfg`` (chapter 10) draw one sample of each digit 0-9 with the
+       shipped denoiser (``pretrained_digits()``), in 100 respaced steps at guidance scale 2;
+       an SVC trained on the 1,797 real digits must read at least 9 of the 10 as the digit
+       asked for, and the samples must be those the course's sampler draws from the same
+       noise (up to float32 rounding).
+    2. Your ``ring_all_reduce`` averages the gradients of two ranks, each on its half of every
+       batch, for 20 SGD steps of the chapter's digits MLP; both ranks must end with the
+       parameters of one process trained on the full batches (torch), up to float32 rounding.
+
+    A piece that is still a skeleton makes the milestone "not attempted", and the message says
+    which. A wrong piece is reported with its own checker's hint first.
+    """
+    MILESTONE_PROTOCOL.check(ddpm_step, cfg, ring_all_reduce)
