@@ -25,7 +25,16 @@ import numpy as np
 
 from .._creation import from_numpy, tensor
 from ..autograd.grad_mode import no_grad
-from ._checking import ExerciseError, as_numpy, check_tensor, passed, run_learner, seeded
+from ._checking import (
+    ExerciseError,
+    Protocol,
+    as_numpy,
+    check_tensor,
+    passed,
+    run_learner,
+    seeded,
+    uses,
+)
 
 __all__ = [
     "check_add_noise",
@@ -258,23 +267,60 @@ def check_ddpm_step(ddpm_step) -> None:
     )
 
 
-def check_cfg(cfg) -> None:
-    r"""``cfg(model, x, t, labels, guidance_scale)`` returns
-    $\epsilon_\varnothing + w(\epsilon_y - \epsilon_\varnothing)$, where the unconditional
-    prediction uses the label ``model.null_label``."""
-    model = _small_denoiser()
-    x = from_numpy(np.random.default_rng(seeded(0)).standard_normal((4, 8, 8)).astype(np.float32))
-    labels = tensor([0, 3, 7, 9])
-    null = tensor([model.null_label] * 4)
-    with no_grad():
-        cond, uncond = model(x, 300, labels), model(x, 300, null)
-    calls = {}
-    for w in [3.0, 0.0, 1.0]:  # w = 3 first: there the known mistakes all differ
-        what = f"cfg(model, x, 300, labels, guidance_scale={w})"
+#: Classifier-free guidance's protocol: the guidance scales, w = 3 first (there the known
+#: mistakes all differ), and the seed of the small random denoiser both sides build.
+CFG_SCALES = (3.0, 0.0, 1.0)
+DENOISER_SEED = 10
+
+
+def _cfg_inputs(seed: int) -> dict:
+    """The images (4, 8, 8), a timestep and four labels, drawn from ``seed``."""
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((4, 8, 8)).astype(np.float32)
+    return {
+        "model_seed": DENOISER_SEED,
+        "x": x,
+        "t": int(rng.integers(1, 1000)),
+        "labels": [int(y) for y in rng.integers(0, 10, 4)],
+        "scales": list(CFG_SCALES),
+    }
+
+
+def _cfg_what(t: int, w: float) -> str:
+    return f"cfg(model, x, {t}, labels, guidance_scale={w})"
+
+
+def _cfg_run(data: dict, cfg) -> list[dict]:
+    """The kernel's half: the learner's guided prediction for each scale, on the small
+    denoiser (counting its calls), as plain data; a failure is recorded in its place."""
+    model = _small_denoiser(data["model_seed"])
+    records = []
+    for w in data["scales"]:
         counting = _CountingModel(model)
+        x, labels = from_numpy(data["x"].copy()), tensor(list(data["labels"]))
         with no_grad():
-            got = run_learner(cfg, counting, x, 300, labels, w, what=what)
-        calls[w] = counting.calls
+            record = _value_record(
+                cfg, counting, x, data["t"], labels, w, what=_cfg_what(data["t"], w)
+            )
+        records.append({**record, "calls": counting.calls})
+    return records
+
+
+def _cfg_judge(data: dict, records) -> str:
+    """The judge's half: each prediction against the formula on the same denoiser, with the
+    hints of the known mistakes."""
+    records = _records(records, len(data["scales"]), "cfg", calls=True)
+    model = _small_denoiser(data["model_seed"])
+    t, x = data["t"], from_numpy(data["x"].copy())
+    labels = tensor(list(data["labels"]))
+    null = tensor([model.null_label] * len(data["labels"]))
+    with no_grad():
+        cond, uncond = model(x, t, labels), model(x, t, null)
+    calls = {}
+    for w, record in zip(data["scales"], records):
+        what = _cfg_what(t, w)
+        got = _learner_value(record, what)
+        calls[w] = record["calls"]
         expected = (uncond + w * (cond - uncond)).numpy()
         mistakes = [
             (
@@ -301,29 +347,99 @@ def check_cfg(cfg) -> None:
                 "with labels set to model.null_label",
             ),
         ]
-        if hasattr(got, "shape") and tuple(got.shape) == expected.shape:
+        if tuple(got.shape) == expected.shape:
             for wrong, hint in mistakes:
                 if not _matches(got, expected) and _matches(got, wrong.numpy()):
                     raise ExerciseError(f"{what}: {hint}")
         check_tensor(got, expected, what=what, check_dtype=False)
     message = "cfg gives eps_uncond + w (eps_cond - eps_uncond) for w = 3, 0 and 1"
-    if calls[3.0] == 1:
-        passed(f"{message}, with one batched model call")
-    else:
-        passed(
-            f"{message}; you made {calls[3.0]} model calls per guided prediction: one call on "
-            "the images twice (cat([x, x]), with cat([labels, null])) does both at once"
+    first = calls[data["scales"][0]]
+    if first == 1:
+        return f"{message}, with one batched model call"
+    return (
+        f"{message}; you made {first} model calls per guided prediction: one call on "
+        "the images twice (cat([x, x]), with cat([labels, null])) does both at once"
+    )
+
+
+#: The protocol: images, a timestep and labels (drawn from the seed) in; the learner's guided
+#: predictions and model-call counts out; compared with the formula on the same denoiser.
+CFG_PROTOCOL = Protocol(_cfg_inputs, _cfg_run, _cfg_judge)
+
+
+@uses(CFG_PROTOCOL)
+def check_cfg(cfg) -> None:
+    r"""``cfg(model, x, t, labels, guidance_scale)`` returns
+    $\epsilon_\varnothing + w(\epsilon_y - \epsilon_\varnothing)$, where the unconditional
+    prediction uses the label ``model.null_label``."""
+    CFG_PROTOCOL.check(cfg)
+
+
+# ------------------------------------------------------------------ plain-data records
+
+
+def _value_record(fn, *args, what: str) -> dict:
+    """``fn(*args)``'s answer as plain data: ``{"value": array}``, ``{"returned": type name}``
+    for something that is not a tensor, or ``{"error": feedback}`` when it raised."""
+    try:
+        got = run_learner(fn, *args, what=what)
+    except ExerciseError as e:
+        return {"error": str(e)}
+    if not hasattr(got, "shape"):
+        return {"returned": type(got).__name__}
+    try:
+        value = np.array(as_numpy(got))
+    except Exception:
+        return {"returned": type(got).__name__}
+    if value.dtype.kind not in "biuf":
+        return {"returned": f"{type(got).__name__} of dtype {value.dtype}"}
+    return {"value": value}
+
+
+def _records(records, n: int, name: str, calls: bool = False) -> list[dict]:
+    """The kernel's records as the judge received them, refused unless they are ``n`` records
+    of :func:`_value_record`'s form (each with its model-call count when ``calls``)."""
+    keys = {"value", "returned", "error"}
+    ok = isinstance(records, list) and len(records) == n
+    for record in records if ok else []:
+        ok = ok and isinstance(record, dict)
+        ok = (
+            ok
+            and len(keys & set(record)) == 1
+            and set(record) <= keys | ({"calls"} if calls else set())
         )
+        ok = ok and (not calls or type(record.get("calls")) is int)
+        value = record.get("value") if ok else None
+        ok = ok and (
+            value is None or (isinstance(value, np.ndarray) and value.dtype.kind in "biuf")
+        )
+        ok = ok and all(isinstance(record[k], str) for k in ("returned", "error") if k in record)
+    if not ok:
+        raise ExerciseError(
+            f"{name}'s answers did not come back as {n} records (a tensor, or the error "
+            "your code raised)"
+        )
+    return records
 
 
-def _small_denoiser():
+def _learner_value(record: dict, what: str):
+    """The learner's answer from its record, as an ``aigc_course`` tensor of its own dtype
+    (so that the tolerance is the one for the learner's dtype, as in a notebook)."""
+    if "error" in record:
+        raise ExerciseError(record["error"])
+    if "returned" in record:
+        raise ExerciseError(f"{what} returned {record['returned']}; expected a tensor")
+    return from_numpy(np.ascontiguousarray(record["value"]))
+
+
+def _small_denoiser(seed: int = DENOISER_SEED):
     """A small random denoiser, seeded, without touching the learner's global random stream."""
     from .. import random
     from ..diffusion.denoiser import Denoiser
 
     state = random._rng.bit_generator.state
     try:
-        random.manual_seed(10)
+        random.manual_seed(seed)
         return Denoiser(hidden=32, num_blocks=1).eval()
     finally:
         random._rng.bit_generator.state = state  # the learner's global stream is unchanged
@@ -430,20 +546,104 @@ SAMPLER_HINTS = {
 
 
 def sampler_inputs(n_steps: int, labels: list[int], seed: int = 0):
-    """``x_T`` and the ``n_steps`` draws, as torch makes them from seeded generators (the
-    draws are those that diffusers' ``step(..., generator=torch.Generator().manual_seed(s))``
-    makes, so the tests can run diffusers' own sampler on the same numbers)."""
+    """``x_T`` and the ``n_steps`` draws, as torch makes them from generators seeded ``seed``
+    (``x_T``) and ``seed + 1 + j`` (the j-th draw): the draws that diffusers'
+    ``step(..., generator=torch.Generator().manual_seed(seed + 1 + j))`` makes, so the tests
+    can run diffusers' own sampler on the same numbers."""
     import torch
 
     shape = (len(labels), 8, 8)
-    x_T = torch.randn(shape, generator=torch.Generator().manual_seed(seeded(seed))).numpy()
+    x_T = torch.randn(shape, generator=torch.Generator().manual_seed(seed)).numpy()
     noises = [
-        torch.randn(shape, generator=torch.Generator().manual_seed(seeded(seed + 1 + j))).numpy()
+        torch.randn(shape, generator=torch.Generator().manual_seed(seed + 1 + j)).numpy()
         for j in range(n_steps)
     ]
     return x_T, noises
 
 
+#: The sampler's protocol: (steps, guidance scale) of each case, and the labels.
+SAMPLER_CASES = ((20, 3.0), (8, 1.5))
+SAMPLER_DIGITS = (0, 3, 7, 9)
+
+
+def _sampler_inputs(seed: int) -> dict:
+    """The float32 table, the labels, and each case's x_T and draws from seeds ``seed + n``
+    (in a notebook, seed 0: the generators are seeded n, n + 1, ...)."""
+    cases = []
+    for n, w in SAMPLER_CASES:
+        x_T, noises = sampler_inputs(n, list(SAMPLER_DIGITS), seed=seed + n)
+        cases.append({"steps": n, "scale": w, "x": x_T, "noises": noises})
+    return {
+        "model_seed": DENOISER_SEED,
+        "alphas_cumprod": _linear_alphas_cumprod(),
+        "labels": list(SAMPLER_DIGITS),
+        "cases": cases,
+    }
+
+
+def _sampler_what(n: int, w: float) -> str:
+    return f"sample_digits(model, labels, {w}, alphas_cumprod, x, noises) with {n} steps"
+
+
+def _sampler_run(data: dict, sample_digits) -> list[dict]:
+    """The kernel's half: the learner's x_0 for each case (and its number of model calls),
+    as plain data; a failure is recorded in its place."""
+    model = _small_denoiser(data["model_seed"])
+    records = []
+    for case in data["cases"]:
+        counting = _CountingModel(model)
+        labels, abar = tensor(list(data["labels"])), from_numpy(data["alphas_cumprod"].copy())
+        x, noises = from_numpy(case["x"].copy()), [from_numpy(z.copy()) for z in case["noises"]]
+        n, w = case["steps"], case["scale"]
+        with no_grad():
+            record = _value_record(
+                sample_digits, counting, labels, w, abar, x, noises, what=_sampler_what(n, w)
+            )
+        records.append({**record, "calls": counting.calls})
+    return records
+
+
+def _sampler_judge(data: dict, records) -> str:
+    """The judge's half: each x_0 against the same sampler in float64 (diffusers' chain, see
+    the tests), with the hints of the known mistakes."""
+    records = _records(records, len(data["cases"]), "sample_digits", calls=True)
+    model = _small_denoiser(data["model_seed"])
+    labels = tensor(list(data["labels"]))
+    abar = np.asarray(data["alphas_cumprod"], dtype=np.float64)
+    for case, record in zip(data["cases"], records):
+        n, w = case["steps"], case["scale"]
+        what = _sampler_what(n, w)
+        got = _learner_value(record, what)
+        x_T = case["x"].astype(np.float64)
+        z64 = [z.astype(np.float64) for z in case["noises"]]
+        expected = _sample64(model, labels, w, abar, x_T, z64)
+        g = as_numpy(got).astype(np.float64)
+        if g.shape == expected.shape and np.allclose(g, expected, rtol=1e-4, atol=1e-4):
+            continue
+        if g.shape == expected.shape:
+            for mistake, hint in SAMPLER_HINTS.items():
+                wrong = _sample64(model, labels, w, abar, x_T, z64, mistake)
+                if np.allclose(g, wrong, rtol=1e-4, atol=1e-4):
+                    raise ExerciseError(f"{what}: {hint}")
+            calls = record["calls"]
+            if calls != 2 * n and calls != n:
+                raise ExerciseError(
+                    f"{what}: the model was called {calls} times; one guided "
+                    f"prediction per step makes {n} calls (batched) or {2 * n}"
+                )
+        check_tensor(got, expected, what=what, check_dtype=False, rtol=1e-4, atol=1e-4)
+    return (
+        "sample_digits walks the respaced chain (leading spacing) like diffusers' DDPMScheduler "
+        "with set_timesteps, for 20 and 8 steps"
+    )
+
+
+#: The protocol: x_T and every step's draw (from the seed) in; the learner's x_0 out;
+#: compared with the float64 sampler on the same denoiser and draws.
+SAMPLER_PROTOCOL = Protocol(_sampler_inputs, _sampler_run, _sampler_judge)
+
+
+@uses(SAMPLER_PROTOCOL)
 def check_sample_digits(sample_digits) -> None:
     r"""``sample_digits(model, labels, guidance_scale, alphas_cumprod, x, noises)`` runs the
     guided reverse process from ``x`` = $x_T$ in ``len(noises)`` steps with diffusers'
@@ -451,43 +651,4 @@ def check_sample_digits(sample_digits) -> None:
     the Gaussian draw of the j-th step, and returns $x_0$. Checked against the same sampler in
     float64 (equal to diffusers' ``set_timesteps`` + ``step``, see the tests), for n = 20 and
     n = 8, on a small random denoiser."""
-    model = _small_denoiser()
-    abar32 = _linear_alphas_cumprod()
-    digits = [0, 3, 7, 9]
-    labels = tensor(digits)
-    for n, w in ((20, 3.0), (8, 1.5)):
-        x_T, noises = sampler_inputs(n, digits, seed=n)
-        what = f"sample_digits(model, labels, {w}, alphas_cumprod, x, noises) with {n} steps"
-        args = (
-            _CountingModel(model),
-            labels,
-            w,
-            from_numpy(abar32),
-            from_numpy(x_T),
-            [from_numpy(z) for z in noises],
-        )
-        with no_grad():
-            got = run_learner(sample_digits, *args, what=what)
-        abar = abar32.astype(np.float64)
-        z64 = [z.astype(np.float64) for z in noises]
-        expected = _sample64(model, labels, w, abar, x_T.astype(np.float64), z64)
-        if not hasattr(got, "shape"):
-            raise ExerciseError(f"{what} returned {type(got).__name__}; expected a tensor")
-        g = as_numpy(got).astype(np.float64)
-        if g.shape == expected.shape and np.allclose(g, expected, rtol=1e-4, atol=1e-4):
-            continue
-        if g.shape == expected.shape:
-            for mistake, hint in SAMPLER_HINTS.items():
-                wrong = _sample64(model, labels, w, abar, x_T.astype(np.float64), z64, mistake)
-                if np.allclose(g, wrong, rtol=1e-4, atol=1e-4):
-                    raise ExerciseError(f"{what}: {hint}")
-            if args[0].calls != 2 * n and args[0].calls != n:
-                raise ExerciseError(
-                    f"{what}: the model was called {args[0].calls} times; one guided "
-                    f"prediction per step makes {n} calls (batched) or {2 * n}"
-                )
-        check_tensor(got, expected, what=what, check_dtype=False, rtol=1e-4, atol=1e-4)
-    passed(
-        "sample_digits walks the respaced chain (leading spacing) like diffusers' DDPMScheduler "
-        "with set_timesteps, for 20 and 8 steps"
-    )
+    SAMPLER_PROTOCOL.check(sample_digits)
