@@ -21,6 +21,12 @@ upstream gradient ``dz``, a missing product-rule term, a gradient exactly 2× or
 one (a node visited twice, or a ``sum`` where the loss takes the ``mean``), a lost path
 (``=`` where ``+=`` accumulates), overflow at large $|x|$.
 
+SiLU, LogSumExp and Value are judged through protocols (``SILU_PROTOCOL``,
+``LOGSUMEXP_PROTOCOL``, ``VALUE_PROTOCOL``): the inputs are drawn from the seed, your code runs
+on them and sends back plain data (values, gradients, central differences, second
+derivatives), and the comparison with torch happens where your code does not run (the
+grader's judge). In a notebook, the checker runs all three steps with a fixed seed.
+
 See chapter 2.
 """
 

@@ -11,7 +11,11 @@ r"""Checkers for chapter 3's exercises (modules and losses).
 
 Each runs your code on several inputs (awkward ones included), compares it with torch, and
 prints one ``✓`` line or raises :class:`~aigc_course.exercises.ExerciseError` saying what is
-wrong. See chapter 3.
+wrong. All five are protocols (``CROSS_ENTROPY_PROTOCOL``, ``MLP_PROTOCOL``,
+``MODULE_REPR_PROTOCOL``, ``MODULE_BASE_PROTOCOL``, ``MOONS_PROTOCOL``): the inputs (weights,
+sizes, the moons) are drawn from the seed, your code sends back plain data (losses,
+gradients, parameter names, texts, a training run), and the grader's judge compares it with
+torch. See chapter 3.
 """
 
 from __future__ import annotations
