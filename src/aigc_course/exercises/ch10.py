@@ -35,6 +35,7 @@ from ._checking import (
     seeded,
     uses,
 )
+from .ch09 import _records, _value_record
 
 __all__ = [
     "check_add_noise",
@@ -300,7 +301,7 @@ def _cfg_run(data: dict, cfg) -> list[dict]:
         x, labels = from_numpy(data["x"].copy()), tensor(list(data["labels"]))
         with no_grad():
             record = _value_record(
-                cfg, counting, x, data["t"], labels, w, what=_cfg_what(data["t"], w)
+                cfg, counting, x, data["t"], labels, w, what=_cfg_what(data["t"], w), lists=False
             )
         records.append({**record, "calls": counting.calls})
     return records
@@ -309,7 +310,7 @@ def _cfg_run(data: dict, cfg) -> list[dict]:
 def _cfg_judge(data: dict, records) -> str:
     """The judge's half: each prediction against the formula on the same denoiser, with the
     hints of the known mistakes."""
-    records = _records(records, len(data["scales"]), "cfg", calls=True)
+    records = _records(records, len(data["scales"]), "cfg", {"calls": _is_count})
     model = _small_denoiser(data["model_seed"])
     t, x = data["t"], from_numpy(data["x"].copy())
     labels = tensor(list(data["labels"]))
@@ -376,50 +377,11 @@ def check_cfg(cfg) -> None:
 
 
 # ------------------------------------------------------------------ plain-data records
+# (made by chapter 9's _value_record, checked by its _records)
 
 
-def _value_record(fn, *args, what: str) -> dict:
-    """``fn(*args)``'s answer as plain data: ``{"value": array}``, ``{"returned": type name}``
-    for something that is not a tensor, or ``{"error": feedback}`` when it raised."""
-    try:
-        got = run_learner(fn, *args, what=what)
-    except ExerciseError as e:
-        return {"error": str(e)}
-    if not hasattr(got, "shape"):
-        return {"returned": type(got).__name__}
-    try:
-        value = np.array(as_numpy(got))
-    except Exception:
-        return {"returned": type(got).__name__}
-    if value.dtype.kind not in "biuf":
-        return {"returned": f"{type(got).__name__} of dtype {value.dtype}"}
-    return {"value": value}
-
-
-def _records(records, n: int, name: str, calls: bool = False) -> list[dict]:
-    """The kernel's records as the judge received them, refused unless they are ``n`` records
-    of :func:`_value_record`'s form (each with its model-call count when ``calls``)."""
-    keys = {"value", "returned", "error"}
-    ok = isinstance(records, list) and len(records) == n
-    for record in records if ok else []:
-        ok = ok and isinstance(record, dict)
-        ok = (
-            ok
-            and len(keys & set(record)) == 1
-            and set(record) <= keys | ({"calls"} if calls else set())
-        )
-        ok = ok and (not calls or type(record.get("calls")) is int)
-        value = record.get("value") if ok else None
-        ok = ok and (
-            value is None or (isinstance(value, np.ndarray) and value.dtype.kind in "biuf")
-        )
-        ok = ok and all(isinstance(record[k], str) for k in ("returned", "error") if k in record)
-    if not ok:
-        raise ExerciseError(
-            f"{name}'s answers did not come back as {n} records (a tensor, or the error "
-            "your code raised)"
-        )
-    return records
+def _is_count(calls) -> bool:
+    return type(calls) is int and calls >= 0
 
 
 def _learner_value(record: dict, what: str):
@@ -597,7 +559,15 @@ def _sampler_run(data: dict, sample_digits) -> list[dict]:
         n, w = case["steps"], case["scale"]
         with no_grad():
             record = _value_record(
-                sample_digits, counting, labels, w, abar, x, noises, what=_sampler_what(n, w)
+                sample_digits,
+                counting,
+                labels,
+                w,
+                abar,
+                x,
+                noises,
+                what=_sampler_what(n, w),
+                lists=False,
             )
         records.append({**record, "calls": counting.calls})
     return records
@@ -606,7 +576,7 @@ def _sampler_run(data: dict, sample_digits) -> list[dict]:
 def _sampler_judge(data: dict, records) -> str:
     """The judge's half: each x_0 against the same sampler in float64 (diffusers' chain, see
     the tests), with the hints of the known mistakes."""
-    records = _records(records, len(data["cases"]), "sample_digits", calls=True)
+    records = _records(records, len(data["cases"]), "sample_digits", {"calls": _is_count})
     model = _small_denoiser(data["model_seed"])
     labels = tensor(list(data["labels"]))
     abar = np.asarray(data["alphas_cumprod"], dtype=np.float64)
