@@ -12,9 +12,17 @@ r"""Checkers for chapter 9's exercises (text generation).
 6. :func:`check_milestone_gpt2`: milestone 3, your encoder (chapter 7), attention (chapter 8)
    and cached decoding loop (5) reproduce the shipped GPT-2's greedy continuation.
 
-Your functions receive ``aigc_course`` Tensors (and, for 3, our ``GPT2LMHeadModel``). When your
-answer equals that of a known mistake (off by one, zeros instead of $-\infty$, the crossing
+Your functions receive ``aigc_course`` Tensors (and, for 3 and 5, our ``GPT2LMHeadModel``). When
+your answer equals that of a known mistake (off by one, zeros instead of $-\infty$, the crossing
 token dropped, the first position's logits...), the message says which. See chapter 9.
+
+3, 5 and the milestone are protocols (:class:`~aigc_course.exercises._checking.Protocol`): the
+inputs are plain data drawn from the seed (a small GPT-2's weights and prompts; the milestone's
+prompt and the calls that chapters 7 and 8's checks make), your code runs on them where it
+lives and sends back plain data (ids, the shapes of its attention calls, each answer of your
+``encode`` and ``attention``), and the comparison with transformers is made apart from it (in
+the grader, in its judge, with a secret seed). The milestone replays chapters 7 and 8's checks
+on the recorded answers.
 """
 
 from __future__ import annotations

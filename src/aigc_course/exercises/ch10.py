@@ -17,6 +17,12 @@ instead of $t$, no clipping, noise added at the last step, the forward variance 
 the posterior ratio upside down, the standard deviation without its square root,
 ``alphas_cumprod[t - 1]`` wrapping to the last entry at $t = 0$, the guidance direction
 reversed, the paper's $(1 + w)$ convention...), the feedback says which. See chapter 10.
+
+4 and 5 are protocols (:class:`~aigc_course.exercises._checking.Protocol`): the images, the
+timestep, the labels and the sampler's draws are plain data drawn from the seed; your code runs
+on them, with the small denoiser, where it lives and sends back its predictions and its number
+of model calls; the comparison is made apart from it (in the grader, in its judge, with a
+secret seed).
 """
 
 from __future__ import annotations
