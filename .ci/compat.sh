@@ -60,7 +60,12 @@ n = 2 * sum(len(r.exercises) for r in load_references().values())
 expected = {"reference": "passed", "student": "not attempted"}
 wrong = [r for r in rows if r["status"] != expected[r["student"]]]
 assert len(rows) == n and not wrong, wrong or f"{len(rows)} rows, expected {n}"
-print(f"gradebook: {len(rows)} rows as expected")
+# Every exercise is judged in the judge process: a function through plain-data calls, a class
+# through its protocol. None may fall back to a verdict computed inside the kernel.
+from aigc_course.grade import IN_KERNEL
+in_kernel = [(r["chapter"], r["exercise"]) for r in rows if IN_KERNEL.strip() in r["feedback"]]
+assert not in_kernel, f"judged inside the kernel: {in_kernel}"
+print(f"gradebook: {len(rows)} rows as expected, none judged inside the kernel")
 PY
 }
 

@@ -66,11 +66,11 @@ What is prevented, and what is not:
   answer: a static check of the cells (:func:`grader_internals`) and a check of the protocol's
   functions when it runs; a student who also rewrites those checks is not caught (it is a
   solution that calls the library indirectly);
-- not prevented: the exercises still judged inside the kernel (their feedback says "judged
-  inside the submission's kernel": chapters 2, 3, 6, 9, 10 and 11's module, autograd and
-  process-group exercises); a solution that calls the library indirectly (through a helper,
-  ``getattr``, ``eval``) is not flagged by the static check; chapter 7's inputs are fixed
-  texts; style and efficiency are not graded. Without the sandbox (``--no-sandbox``) the
+- not prevented: a solution that calls the library indirectly (through a helper, ``getattr``,
+  ``eval``) is not flagged by the static check; chapter 7's inputs are fixed texts; style and
+  efficiency are not graded. Every chapter's exercises are judged in the judge (functions
+  through plain-data calls, classes through protocols); a checker that had neither would be
+  judged inside the kernel and say so in its feedback (``IN_KERNEL``), and CI fails on one. Without the sandbox (``--no-sandbox``) the
   student's code runs as the grading user and could read the grader's memory.
 """
 
