@@ -27,7 +27,7 @@ from aigc_course.exercises import ExerciseError, ch02
 from aigc_course.exercises._plain import decode, encode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from test_exercises_ch02 import (  # noqa: E402
+from test_exercises_ch02 import (
     LogSumExp,
     LogSumExpDzNotUnsqueezed,
     LogSumExpNaive,

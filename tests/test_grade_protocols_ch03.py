@@ -28,7 +28,7 @@ from aigc_course.exercises import ExerciseError, ch03
 from aigc_course.exercises._plain import decode, encode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from test_exercises_ch03 import (  # noqa: E402
+from test_exercises_ch03 import (
     Base,
     GoodMLP,
     ListMLP,
