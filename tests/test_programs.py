@@ -7,6 +7,7 @@ every number equal within float32 round-off. Only the library's own name may dif
 from __future__ import annotations
 
 import math
+import os
 import re
 import subprocess
 import sys
@@ -15,13 +16,20 @@ from pathlib import Path
 import pytest
 
 HERE = Path(__file__).parent / "programs"
-PROGRAMS = sorted(p.name for p in HERE.glob("*.py") if p.name != "run_as_aigc_course.py")
+PROGRAMS = sorted(
+    p.name for p in HERE.glob("*.py") if p.name not in ("run_as_aigc_course.py", "conftest.py")
+)
 NUMBER = re.compile(r"-?(?:\d+\.\d*|\.\d+|\d+)(?:e[-+]?\d+)?|-?\binf\b|\bnan\b")
+
+
+# One thread: torch's thread pool on a small shared machine makes its convolution and LSTM
+# backward passes several times slower, and nothing printed depends on it.
+ENV = {**os.environ, "OMP_NUM_THREADS": "1"}
 
 
 def run(args: list[str]) -> str:
     out = subprocess.run(
-        [sys.executable, *args], capture_output=True, text=True, timeout=300, cwd=HERE
+        [sys.executable, *args], capture_output=True, text=True, timeout=300, cwd=HERE, env=ENV
     )
     assert out.returncode == 0, f"{args[-1]} failed:\n{out.stderr[-3000:]}"
     return out.stdout
