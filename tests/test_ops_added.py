@@ -49,3 +49,41 @@ def test_einsum_second_derivatives_match_central_differences(equation, shapes):
         return ac.autograd.grad(out, xs, create_graph=True)[0]
 
     assert ac.autograd.gradcheck(first_grads, xs)
+
+
+def test_set_num_threads_limits_numpys_blas():
+    from threadpoolctl import threadpool_info
+
+    before = ac.get_num_threads()
+    try:
+        ac.set_num_threads(1)
+        assert ac.get_num_threads() == 1
+        assert all(
+            lib["num_threads"] == 1 for lib in threadpool_info() if lib["user_api"] == "blas"
+        )
+    finally:
+        ac.set_num_threads(before)
+    assert ac.get_num_threads() == before
+
+
+@pytest.mark.parametrize("n", [0, -1, 2.0, "a", True])
+def test_set_num_threads_refuses_what_torch_refuses(n):
+    with pytest.raises(Exception) as theirs:
+        torch.set_num_threads(n)
+    with pytest.raises(theirs.type):
+        ac.set_num_threads(n)
+
+
+def test_diagonal_is_a_writable_view():
+    x = ac.zeros(3, 4)
+    d = x.diagonal(1)
+    d[0] = 7.0
+    assert x[0, 1].item() == 7.0 and d._base is x
+
+
+def test_bincount_backward_is_refused_as_torch_refuses_it():
+    w = ac.ones(3, requires_grad=True)
+    out = ac.bincount(ac.tensor([0, 1, 1]), w)
+    assert out.requires_grad
+    with pytest.raises(RuntimeError, match="not implemented"):
+        out.sum().backward()

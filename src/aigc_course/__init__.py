@@ -67,6 +67,7 @@ from ._dtypes import (  # noqa: E402
     uint8,
 )
 from ._tensor import Tensor  # noqa: E402
+from ._threads import get_num_threads, set_num_threads  # noqa: E402
 from .autograd.grad_mode import (  # noqa: E402
     enable_grad,
     inference_mode,
@@ -82,6 +83,7 @@ from .ops.arithmetic import (  # noqa: E402
     add,
     div,
     eq,
+    equal,
     ge,
     gt,
     isfinite,
@@ -101,6 +103,7 @@ from .ops.arithmetic import (  # noqa: E402
     sub,
     true_divide,
 )
+from .ops.diagonal import diag, diagonal  # noqa: E402
 from .ops.einsum import einsum  # noqa: E402
 from .ops.elementwise import (  # noqa: E402
     abs,
@@ -112,6 +115,7 @@ from .ops.elementwise import (  # noqa: E402
     exp,
     log,
     masked_fill,
+    nan_to_num,
     relu,
     sigmoid,
     sign,
@@ -137,7 +141,8 @@ from .ops.integer import (  # noqa: E402
     floor_divide,
     remainder,
 )
-from .ops.linalg import bmm, matmul, mm, norm  # noqa: E402
+from .ops.linalg import bmm, matmul, mm, norm, outer  # noqa: E402
+from .ops.meshgrid import meshgrid  # noqa: E402
 from .ops.rearrange import flip, repeat_interleave, roll  # noqa: E402
 from .ops.reduction import (  # noqa: E402
     all,
@@ -146,6 +151,8 @@ from .ops.reduction import (  # noqa: E402
     any,
     argmax,
     argmin,
+    bincount,
+    count_nonzero,
     log_softmax,
     logsumexp,
     max,
@@ -169,6 +176,7 @@ from .ops.shape import (  # noqa: E402
     squeeze,
     stack,
     t,
+    tensor_split,
     transpose,
     unbind,
     unsqueeze,

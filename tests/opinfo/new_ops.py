@@ -1,6 +1,7 @@
 """Registry entries for the ops that real programs reached for and the package lacked:
-``repeat``, ``index_select``, ``amax``/``amin``, ``unbind``, ``isnan``/``isinf``/``isfinite``
-and ``einsum``. ``tests/test_ops_added.py`` generates their cases (values, dtypes, shapes,
+``repeat``, ``index_select``, ``amax``/``amin``, ``unbind``, ``isnan``/``isinf``/``isfinite``,
+``einsum``; then ``bincount``, ``diagonal``, ``diag``, ``equal``, ``nan_to_num``, ``outer``,
+``count_nonzero``, ``meshgrid`` and ``tensor_split``. ``tests/test_ops_added.py`` generates their cases (values, dtypes, shapes,
 gradients, second derivatives, central differences, and torch's exception types)."""
 
 from __future__ import annotations
@@ -182,6 +183,213 @@ def _einsum_errors():
     ]
 
 
+# ---------------------------------------------------------------- bincount
+
+
+def _bincount_samples(dtype, rng):
+    values = index([0, 3, 3, 1, 0, 3])
+    yield Sample((values,), desc="counts")
+    yield Sample((values,), dict(minlength=6), desc="minlength above the max")
+    yield Sample((values,), dict(minlength=2), desc="minlength below the max")
+    yield Sample((index([2, 0], "int32"),), desc="int32 values")
+    yield Sample((index([], "int64"),), desc="empty")
+    yield Sample((index([], "int64"),), dict(minlength=3), desc="empty with minlength")
+    yield Sample((values, arg((6,), dtype, rng)), desc="weights")
+    yield Sample((values,), dict(weights=arg((6,), dtype, rng, "slice"), minlength=5))
+
+
+def _bincount_errors():
+    return [
+        E(index([1, -1]), names=("non-negative",), desc="a negative value"),
+        E(index([[1, 2]]), desc="2-d"),
+        E(index(1), desc="0-d"),
+        E(ones(2), desc="float values"),
+        E(ones(2, dtype="bool"), desc="bool values"),
+        E(index([1, 2]), minlength=-1, desc="negative minlength"),
+        E(index([1, 2]), minlength=2.0, desc="float minlength"),
+        E(index([1, 2]), ones(3), desc="weights of another length"),
+        E(index([1, 2]), ones(1, 2), desc="2-d weights"),
+    ]
+
+
+# ---------------------------------------------------------------- diagonal, diag
+
+
+def _diagonal_samples(dtype, rng):
+    x = arg((3, 4), dtype, rng)
+    yield Sample((x,))
+    yield Sample((x, 1), desc="offset 1")
+    yield Sample((x, -2), desc="offset -2")
+    yield Sample((x, 5), desc="offset past the edge: empty")
+    yield Sample((arg((3, 4), dtype, rng, "T"),), dict(offset=-1), desc="transposed")
+    yield Sample((x,), dict(dim1=1, dim2=0), desc="dims swapped")
+    yield Sample((x, 1, 1, 0), desc="dims swapped, offset 1")
+    yield Sample((arg((2, 3, 4), dtype, rng),), dict(offset=1, dim1=-1, dim2=0), desc="3-d")
+    yield Sample((arg((2, 3, 3), dtype, rng, "slice"), 0, 1, 2), desc="batched")
+
+
+def _diagonal_errors():
+    return [
+        E(ones(3, 4), dim1=1, dim2=1, names=("1",), desc="same dims"),
+        E(ones(3, 4), dim1=2, desc="dim out of range"),
+        E(ones(3), desc="1-d"),
+        E(ones(), desc="0-d"),
+    ]
+
+
+def _diag_samples(dtype, rng):
+    yield Sample((arg((3,), dtype, rng),), desc="vector")
+    yield Sample((arg((3,), dtype, rng, "slice"), 1), desc="vector, above")
+    yield Sample((arg((2,), dtype, rng), -2), desc="vector, below")
+    yield Sample((arg((0,), dtype, rng),), desc="empty vector")
+    yield Sample((arg((3, 4), dtype, rng),), desc="matrix")
+    yield Sample((arg((3, 4), dtype, rng, "T"), -1), desc="matrix, transposed, below")
+    yield Sample((arg((3, 4), dtype, rng), 2), desc="matrix, above")
+
+
+def _diag_errors():
+    return [
+        E(ones(2, 2, 2), names=("3D",), desc="3-d"),
+        E(ones(), names=("0D",), desc="0-d"),
+    ]
+
+
+# ---------------------------------------------------------------- equal
+
+
+def _equal_samples(dtype, rng):
+    x = arg((2, 3), dtype, rng)
+    yield Sample((x, Arg(x.data.copy())), desc="equal")
+    yield Sample((x, Arg(x.data.copy(), "T")), desc="equal, other transposed")
+    yield Sample((x, arg((2, 3), dtype, rng)), desc="different values")
+    yield Sample((x, arg((3,), dtype, rng)), desc="different shapes")
+    yield Sample((x, Arg(x.data.astype("float64"))), desc="another dtype")
+    yield Sample((arg((), dtype, rng), arg((1,), dtype, rng)), desc="0-d and 1-d")
+    if dtype in FLOATS:
+        nan = np.array([1.0, np.nan], dtype=dtype)
+        yield Sample((Arg(nan), Arg(nan.copy())), desc="nan")
+
+
+def _equal_errors():
+    return [E(ones(2), 3, desc="a number"), E(ones(2), None, desc="None")]
+
+
+# ---------------------------------------------------------------- nan_to_num
+
+
+def _nan_to_num_samples(dtype, rng):
+    yield Sample((arg((2, 3), dtype, rng),))
+    yield Sample((arg((2, 3), dtype, rng, "T"), 1.5))
+    if dtype in FLOATS:
+        x = np.array([[0.5, np.nan, np.inf], [-np.inf, -1.5, 2.0]], dtype=dtype)
+        yield Sample((Arg(x),), desc="defaults", central=False)
+        yield Sample((Arg(x, "T"),), dict(nan=1.0, posinf=9.0, neginf=-9.0), central=False)
+        yield Sample((Arg(x),), dict(posinf=1e300), desc="posinf overflows", central=False)
+        yield Sample((Arg(x[0]), 2), dict(neginf=-3), desc="int replacements", central=False)
+
+
+def _nan_to_num_errors():
+    return [
+        E(ones(2), nan="a", names=("nan",), desc="a str nan"),
+        E(ones(2), posinf=[1.0], desc="a list posinf"),
+    ]
+
+
+# ---------------------------------------------------------------- outer
+
+
+def _outer_samples(dtype, rng):
+    yield Sample((arg((3,), dtype, rng), arg((2,), dtype, rng)))
+    yield Sample((arg((3,), dtype, rng, "slice"), arg((1,), dtype, rng)))
+    yield Sample((arg((0,), dtype, rng), arg((2,), dtype, rng)), desc="empty")
+    other = "int64" if dtype != "int64" else "float32"
+    yield Sample((arg((3,), dtype, rng), arg((2,), other, rng)), desc="mixed dtypes")
+
+
+def _outer_errors():
+    return [
+        E(ones(3, 1), ones(2), names=("self", "2-D"), desc="2-d input"),
+        E(ones(3), ones(), names=("vec2", "0-D"), desc="0-d vec2"),
+        E(ones(3), 2.0, desc="a number"),
+    ]
+
+
+# ---------------------------------------------------------------- count_nonzero
+
+
+def _count_nonzero_samples(dtype, rng):
+    x = Arg(np.array([[0, 1, 2], [0, 0, 3]], dtype=dtype))
+    yield Sample((x,))
+    yield Sample((x, 0))
+    yield Sample((x,), dict(dim=-1))
+    yield Sample((x,), dict(dim=(0, 1)), desc="a tuple of dims")
+    yield Sample((Arg(x.data, "T"), 1), desc="transposed")
+    yield Sample((arg((), dtype, rng),), desc="0-d")
+    yield Sample((arg((), dtype, rng), 0), desc="0-d, dim 0")
+    yield Sample((arg((0, 3), dtype, rng), 0), desc="empty")
+
+
+def _count_nonzero_errors():
+    return [
+        E(ones(2, 3), dim=2, names=("2",), desc="dim out of range"),
+        E(ones(2, 3), dim=(0, 0), desc="a repeated dim"),
+    ]
+
+
+# ---------------------------------------------------------------- meshgrid
+
+
+def _meshgrid_samples(dtype, rng):
+    a, b, c = arg((2,), dtype, rng), arg((3,), dtype, rng, "slice"), arg((4,), dtype, rng)
+    for indexing in ("ij", "xy"):
+        yield Sample((a, b), dict(indexing=indexing), desc=f"two, {indexing}")
+        yield Sample((a, b, c), dict(indexing=indexing), desc=f"three, {indexing}")
+        yield Sample(([a, b],), dict(indexing=indexing), desc=f"a list, {indexing}")
+        yield Sample((a,), dict(indexing=indexing), desc=f"one, {indexing}")
+        yield Sample((arg((), dtype, rng), b), dict(indexing=indexing), desc=f"0-d, {indexing}")
+    yield Sample((a, b), desc="no indexing: ij, with a warning")
+
+
+def _meshgrid_errors():
+    return [
+        E(ones(2), ones(3), indexing="yx", names=("yx",), desc="unknown indexing"),
+        E(ones(2, 2), ones(3), indexing="ij", desc="2-d"),
+        E(ones(2), ones(3, dtype="float64"), indexing="ij", desc="dtypes differ"),
+        E(indexing="ij", desc="no tensors"),
+    ]
+
+
+# ---------------------------------------------------------------- tensor_split
+
+
+def _tensor_split_samples(dtype, rng):
+    x = arg((3, 4), dtype, rng)
+    yield Sample((x, 3, 1), desc="sections, uneven")
+    yield Sample((x, 3), desc="sections, even")
+    yield Sample((x, 5), desc="more sections than rows")
+    yield Sample((x, (1, 5)), dict(dim=1), desc="indices, one past the end")
+    yield Sample((x, [3, 1]), desc="indices out of order")
+    yield Sample((x, (-2, 4)), dict(dim=-1), desc="a negative index")
+    yield Sample((x, ()), desc="no indices")
+    yield Sample((arg((4, 3), dtype, rng, "T"), 2, 0), desc="transposed")
+    yield Sample((x, index([1, 2])), desc="indices as a tensor")
+    yield Sample((x, index(2)), desc="sections as a 0-d tensor")
+
+
+def _tensor_split_errors():
+    return [
+        E(ones(3, 4), 0, names=("0",), desc="zero sections"),
+        E(ones(3, 4), -1, names=("-1",), desc="negative sections"),
+        E(ones(), 2, desc="0-d"),
+        E(ones(3, 4), 2, 2, desc="dim out of range"),
+        E(ones(3, 4), index([1], "int32"), names=("Int",), desc="int32 indices"),
+        E(ones(3, 4), Arg(np.array([1.0])), desc="float indices"),
+        E(ones(3, 4), index([[1]]), names=("2 dims",), desc="2-d indices"),
+        E(ones(3, 4), [1.5], desc="a float index"),
+        E(ones(3, 4), 2.0, desc="float sections"),
+    ]
+
+
 NEW_OPS = [
     OpInfo("repeat", _repeat_samples, ALL, function=False, errors=_repeat_errors),
     OpInfo("index_select", _index_select_samples, ALL, errors=_index_select_errors),
@@ -199,4 +407,13 @@ NEW_OPS = [
         check_strides=False,  # torch returns some results as permuted views; ours are copies
         errors=_einsum_errors,
     ),
+    OpInfo("bincount", _bincount_samples, ALL, grad=False, errors=_bincount_errors),
+    OpInfo("diagonal", _diagonal_samples, ALL, view=True, errors=_diagonal_errors),
+    OpInfo("diag", _diag_samples, ALL, errors=_diag_errors),
+    OpInfo("equal", _equal_samples, ALL, grad=False, errors=_equal_errors),
+    OpInfo("nan_to_num", _nan_to_num_samples, ALL, errors=_nan_to_num_errors),
+    OpInfo("outer", _outer_samples, ALL, errors=_outer_errors),
+    OpInfo("count_nonzero", _count_nonzero_samples, ALL, grad=False, errors=_count_nonzero_errors),
+    OpInfo("meshgrid", _meshgrid_samples, ALL, method=False, view=True, errors=_meshgrid_errors),
+    OpInfo("tensor_split", _tensor_split_samples, ALL, view=True, errors=_tensor_split_errors),
 ]

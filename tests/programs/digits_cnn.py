@@ -106,5 +106,5 @@ with torch.no_grad():
 for c in range(10):
     mask = y_test == c
     correct_per_class[c] = (all_pred[mask] == c).sum()
-per_class = [(y_test == c).sum().item() for c in range(10)]
+per_class = torch.bincount(y_test, minlength=10).tolist()
 print("correct per class", correct_per_class.tolist(), "of", per_class)

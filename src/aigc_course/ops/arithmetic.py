@@ -370,3 +370,21 @@ def _array(v):
 
 __all__ = ["add", "sub", "mul", "div", "true_divide", "neg", "pow", "maximum", "minimum"]
 __all__ += ["eq", "ne", "lt", "le", "gt", "ge", "logical_and", "logical_or", "logical_not"]
+
+
+def equal(input: Tensor, other: Tensor) -> bool:
+    """Whether the two tensors have the same shape and the same values (a Python bool; NaN
+    equals nothing, and the dtypes may differ: values are compared after promotion).
+
+    >>> import aigc_course as ac
+    >>> ac.equal(ac.tensor([1, 2]), ac.tensor([1.0, 2.0])), ac.equal(ac.ones(2), ac.ones(1))
+    (True, False)
+    """
+    for i, (name, v) in enumerate((("input", input), ("other", other)), 1):
+        if not isinstance(v, Tensor):
+            raise TypeError(
+                f"equal(): argument '{name}' (position {i}) must be Tensor, not {type(v).__name__}"
+            )
+    if input._data.shape != other._data.shape:
+        return False
+    return bool(np.array_equal(input._data, other._data))

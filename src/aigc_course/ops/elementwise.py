@@ -644,3 +644,51 @@ def clone(input: Tensor) -> Tensor:
 
 def contiguous(input: Tensor) -> Tensor:
     return input if input._data.flags.c_contiguous else Clone.apply(input, contiguous=True)
+
+
+class NanToNum(Function):
+    r"""$z = x$ where $x$ is finite, else the replacement (a constant), so
+    $dx = dz \cdot [x \text{ finite}]$."""
+
+    @staticmethod
+    def forward(ctx, x, nan, posinf, neginf):
+        ctx.finite = np.isfinite(x)
+        return np.nan_to_num(x, nan=nan, posinf=posinf, neginf=neginf)
+
+    @staticmethod
+    def backward(ctx, dz):
+        return dz * Tensor._make(ctx.finite.astype(dz._data.dtype))
+
+
+def nan_to_num(
+    input: Tensor,
+    nan: float = 0.0,
+    posinf: float | None = None,
+    neginf: float | None = None,
+) -> Tensor:
+    r"""NaN, $+\infty$ and $-\infty$ replaced by ``nan``, ``posinf`` and ``neginf``; the
+    infinities default to the dtype's largest and lowest finite values. Integers and bools
+    have none of the three: a copy.
+
+    >>> import aigc_course as ac
+    >>> ac.nan_to_num(ac.tensor([float("nan"), float("inf"), -1.0]), posinf=9.0)
+    tensor([ 0.,  9., -1.])
+    """
+    if not isinstance(input, Tensor):
+        raise TypeError(
+            f"nan_to_num(): argument 'input' (position 1) must be Tensor, not "
+            f"{type(input).__name__}"
+        )
+    for name, v in (("nan", nan), ("posinf", posinf), ("neginf", neginf)):
+        if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float, np.number))):
+            raise TypeError(
+                f"nan_to_num(): argument '{name}' must be float, not {type(v).__name__}"
+            )
+    if input._data.dtype.kind != "f":
+        return Clone.apply(input)
+    info = np.finfo(input._data.dtype)
+    posinf = info.max if posinf is None else posinf
+    neginf = info.min if neginf is None else neginf
+    with np.errstate(over="ignore"):  # torch casts a too-large replacement to inf
+        values = [np.array(v).astype(input._data.dtype) for v in (nan, posinf, neginf)]
+    return NanToNum.apply(input, nan=values[0], posinf=values[1], neginf=values[2])

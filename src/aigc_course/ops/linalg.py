@@ -7,6 +7,7 @@ import numpy as np
 from .._checks import _check_dims, broadcast_shapes
 from .._tensor import Tensor
 from ..autograd.function import Function
+from .arithmetic import mul
 from .reduction import _expand_back
 
 
@@ -224,6 +225,24 @@ def bmm(input: Tensor, mat2: Tensor) -> Tensor:
     if input._data.dtype.kind == "b":
         raise RuntimeError("\"bmm\" not implemented for 'Bool'")
     return Bmm.apply(input, mat2)
+
+
+def outer(input: Tensor, vec2: Tensor) -> Tensor:
+    r"""$z_{ij} = x_i\,y_j$: every product of an element of ``input`` with one of ``vec2``,
+    built as a broadcast product ``x[:, None] * y`` (so its gradients are those of ``mul``:
+    $dx_i = \sum_j dz_{ij} y_j$, $dy_j = \sum_i dz_{ij} x_i$). Mixed dtypes promote.
+
+    >>> import aigc_course as ac
+    >>> ac.outer(ac.tensor([1, 2]), ac.tensor([1, 10, 100]))
+    tensor([[  1,  10, 100],
+            [  2,  20, 200]])
+    """
+    for name, label, t in (("input", "self", input), ("vec2", "vec2", vec2)):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"outer(): argument '{name}' must be Tensor, not {type(t).__name__}")
+        if t._data.ndim != 1:
+            raise RuntimeError(f"outer: Expected 1-D argument {label}, but got {t._data.ndim}-D")
+    return mul(input.reshape(-1, 1), vec2)  # (n, 1) * (m,) -> (n, m)
 
 
 # ---------------------------------------------------------------- norms

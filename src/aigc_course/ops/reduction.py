@@ -397,3 +397,80 @@ def any(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
     """Whether some element is nonzero (along ``dim``)."""
     dims = _reduce_dims(dim, input._data.ndim)
     return Tensor._make(np.asarray(np.any(input._data, axis=dims, keepdims=keepdim)))
+
+
+# ---------------------------------------------------------------- counting
+
+
+class Bincount(Function):
+    r"""$z_v = \sum_{i:\,x_i = v} w_i$ (or the count of $v$ without weights). torch has no
+    derivative for it: the result requires grad when the weights do, and backward refuses."""
+
+    @staticmethod
+    def forward(ctx, weights, x, minlength, dtype):
+        return np.bincount(x, weights=weights, minlength=minlength).astype(dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, dz):
+        raise RuntimeError("the derivative for 'bincount' is not implemented.")
+
+
+def bincount(input: Tensor, weights: Tensor | None = None, minlength: int = 0) -> Tensor:
+    r"""How often each value $0, 1, \dots, \max(x)$ occurs in the 1-d non-negative integer
+    tensor ``input`` (at least ``minlength`` bins); with ``weights``, bin $v$ sums the
+    weights of the positions holding $v$. Counts are int64; float32 weights give float32
+    sums, any other weights float64.
+
+    >>> import aigc_course as ac
+    >>> ac.bincount(ac.tensor([0, 2, 2, 3]))
+    tensor([1, 0, 2, 1])
+    >>> ac.bincount(ac.tensor([0, 2, 2]), weights=ac.tensor([0.5, 1.0, 2.0]), minlength=4)
+    tensor([0.5000, 0.0000, 3.0000, 0.0000])
+    """
+    if not isinstance(input, Tensor):
+        raise TypeError(
+            f"bincount(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}"
+        )
+    if isinstance(minlength, bool) or not isinstance(minlength, (int, np.integer)):
+        raise TypeError(
+            f"bincount(): argument 'minlength' must be int, not {type(minlength).__name__}"
+        )
+    x = input._data
+    if x.dtype.kind not in "iu":
+        raise NotImplementedError(
+            f"\"bincount_cpu\" not implemented for '{input.dtype.scalar_name}'"
+        )
+    if x.ndim != 1 or (x < 0).any():
+        raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
+    if minlength < 0:
+        raise RuntimeError("minlength should be >= 0")
+    if weights is None:
+        return Tensor._make(np.bincount(x, minlength=int(minlength)).astype(np.int64))
+    if not isinstance(weights, Tensor):
+        raise TypeError(
+            f"bincount(): argument 'weights' (position 2) must be Tensor, not "
+            f"{type(weights).__name__}"
+        )
+    if weights._data.ndim != 1 or weights._data.shape[0] != x.shape[0]:
+        raise RuntimeError("weights should be 1-d and have the same length as input")
+    dtype = np.float32 if weights._data.dtype == np.float32 else np.float64
+    return Bincount.apply(weights, x, minlength=int(minlength), dtype=dtype)
+
+
+def count_nonzero(input: Tensor, dim: int | tuple[int, ...] | None = None) -> Tensor:
+    """The number of nonzero elements (along ``dim``, a dim or a tuple of them), as int64.
+
+    >>> import aigc_course as ac
+    >>> ac.count_nonzero(ac.tensor([[0, 1, 2], [0, 0, 3]]), dim=1)
+    tensor([2, 1])
+    """
+    if not isinstance(input, Tensor):
+        raise TypeError(
+            f"count_nonzero(): argument 'input' (position 1) must be Tensor, not "
+            f"{type(input).__name__}"
+        )
+    dims = _check_dims(dim, input._data.ndim)
+    if dims is not None and input._data.ndim == 0:
+        dims = None
+    counts = np.count_nonzero(input._data, axis=dims)
+    return Tensor._make(np.asarray(counts, dtype=np.int64))

@@ -414,6 +414,60 @@ def unbind(input: Tensor, dim: int = 0) -> tuple[Tensor, ...]:
     return tuple([getitem(input, (slice(None),) * d + (i,)) for i in range(input._data.shape[d])])
 
 
+def tensor_split(input: Tensor, indices_or_sections, dim: int = 0) -> tuple[Tensor, ...]:
+    """Views of ``input`` along ``dim``: ``n`` nearly equal pieces (the first ``size % n`` one
+    longer), or the pieces between the given indices, ``x[:i0], x[i0:i1], ..., x[ik:]``, each
+    a Python slice (negative indices count from the end; out of range gives an empty piece).
+    A 0-d int64 tensor is a number of sections, a 1-d one a list of indices.
+
+    >>> import aigc_course as ac
+    >>> ac.tensor_split(ac.arange(7), 3)
+    (tensor([0, 1, 2]), tensor([3, 4]), tensor([5, 6]))
+    >>> ac.tensor_split(ac.arange(7), (1, 5))
+    (tensor([0]), tensor([1, 2, 3, 4]), tensor([5, 6]))
+    """
+    if input._data.ndim == 0:
+        raise RuntimeError(
+            "tensor_split expected at least a 1-dimensional tensor, but got a tensor with 0 dims"
+        )
+    d = _check_dim(dim, input._data.ndim)
+    spec = indices_or_sections
+    if isinstance(spec, Tensor):
+        if spec._data.dtype != np.int64:
+            raise RuntimeError(
+                "tensor_split expected tensor_indices_or_sections to have dtype of long, but "
+                f"got {spec.dtype.scalar_name}"
+            )
+        if spec._data.ndim > 1:
+            raise RuntimeError(
+                "tensor_split expected tensor_indices_or_sections to be a zero-dimensional or "
+                f"one-dimensional tensor, but got a tensor with {spec._data.ndim} dims"
+            )
+        spec = int(spec._data) if spec._data.ndim == 0 else [int(i) for i in spec._data]
+    ints = (int, np.integer)
+    if isinstance(spec, ints) and not isinstance(spec, bool):
+        if spec <= 0:
+            raise RuntimeError(f"number of sections must be larger than 0, got {spec}")
+        n = input._data.shape[d]
+        sizes = [n // spec + 1] * (n % spec) + [n // spec] * (spec - n % spec)
+        bounds = np.cumsum(sizes)[:-1].tolist()
+    elif isinstance(spec, (list, tuple)) and builtins.all(
+        isinstance(i, ints) and not isinstance(i, bool) for i in spec
+    ):
+        bounds = [int(i) for i in spec]
+    else:
+        raise TypeError(
+            "tensor_split(): argument 'indices_or_sections' must be int, tuple of ints or "
+            f"Tensor, not {type(spec).__name__}"
+        )
+    index = [slice(None)] * input._data.ndim
+    out = []
+    for start, stop in zip([0, *bounds], [*bounds, None]):
+        index[d] = slice(start, stop)
+        out.append(getitem(input, tuple(index)))
+    return tuple(out)
+
+
 def cat(tensors, dim: int = 0) -> Tensor:
     """Join tensors along an existing axis."""
     if isinstance(tensors, Tensor):

@@ -17,6 +17,7 @@ import numpy as np
 from .._tensor import Tensor
 from ..autograd import engine
 from . import arithmetic as A
+from . import diagonal as D
 from . import elementwise as E
 from . import indexing as X
 from . import inplace as I
@@ -167,6 +168,7 @@ METHODS = {
     "logical_not": A.logical_not,
     "logical_and": A.logical_and,
     "logical_or": A.logical_or,
+    "equal": A.equal,
     # ops/elementwise.py
     "exp": E.exp,
     "log": E.log,
@@ -186,6 +188,7 @@ METHODS = {
     "clone": E.clone,
     "contiguous": E.contiguous,
     "masked_fill": E.masked_fill,
+    "nan_to_num": E.nan_to_num,
     # ops/reduction.py
     "sum": R.sum,
     "mean": R.mean,
@@ -202,6 +205,8 @@ METHODS = {
     "logsumexp": R.logsumexp,
     "all": R.all,
     "any": R.any,
+    "bincount": R.bincount,
+    "count_nonzero": R.count_nonzero,
     # ops/linalg.py
     "__matmul__": L.matmul,
     "__rmatmul__": __rmatmul__,
@@ -209,6 +214,10 @@ METHODS = {
     "mm": L.mm,
     "bmm": L.bmm,
     "norm": L.norm,
+    "outer": L.outer,
+    # ops/diagonal.py
+    "diagonal": D.diagonal,
+    "diag": D.diag,
     # ops/rearrange.py
     "roll": M.roll,
     "flip": flip,
@@ -233,6 +242,7 @@ METHODS = {
     "split": split,
     "chunk": S.chunk,
     "unbind": S.unbind,
+    "tensor_split": S.tensor_split,
     "__getitem__": S.getitem,
     # ops/inplace.py (recorded by autograd; each bumps the version counter)
     "__setitem__": I.setitem,
