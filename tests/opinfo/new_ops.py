@@ -2,7 +2,8 @@
 ``repeat``, ``index_select``, ``amax``/``amin``, ``unbind``, ``isnan``/``isinf``/``isfinite``,
 ``einsum``; then ``bincount``, ``diagonal``, ``diag``, ``equal``, ``nan_to_num``, ``outer``,
 ``count_nonzero``, ``meshgrid`` and ``tensor_split``. ``tests/test_ops_added.py`` generates
-their cases (values, dtypes, shapes, gradients, second derivatives, central differences, and torch's exception types)."""
+their cases (values, dtypes, shapes, gradients, second derivatives, central differences,
+and torch's exception types)."""
 
 from __future__ import annotations
 
