@@ -588,10 +588,16 @@ def _cached_generate_error(
         "ones (cat along the time axis, dim=2) before attending, so the new token sees every "
         "earlier position": dict(extend=False),
     }
+    # On a small model two mistakes can give the same ids; then name every one that fits.
+    fits = []
     for hint, kwargs in variants.items():
         wrong = variant(**kwargs)
         if np.array_equal(got, wrong) and not np.array_equal(wrong, expected):
-            return f"{what}: {hint}"
+            fits.append(hint)
+    if len(fits) == 1:
+        return f"{what}: {fits[0]}"
+    if fits:
+        return f"{what}: the ids fit more than one known mistake; either " + "; or ".join(fits)
     b, t = np.argwhere(got != expected)[0]
     return (
         f"{what}: row {b} first differs at position {t}: yours {got[b, t]}, transformers' "
