@@ -593,87 +593,152 @@ def _within(seconds: float, fn, what: str):
     return result["value"]
 
 
-def check_prefetch_map(fn) -> None:
-    """``fn(func, items, num_workers, max_ahead)`` returns an iterator of ``func(item)`` for each
-    item, *in order*, computed in ``num_workers`` background threads, with at most
-    ``max_ahead`` calls started beyond the results already taken; a ``func`` error is
-    re-raised by the iterator."""
+def _prefetch_inputs(seed: int) -> dict:
+    """The items and settings. A notebook (seed 0) uses 0..11 with 3 workers running 6 ahead,
+    then 40 items with 2 workers running 4 ahead; the grader draws other items and settings."""
+    if seed == 0:
+        return {"items": list(range(12)), "workers": 3, "ahead": 6,
+                "bounded": [40, 2, 4], "boom": [1, "boom", 3]}
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(10, 15))
+    workers = int(rng.integers(2, 5))
+    b_workers = int(rng.integers(2, 4))
+    return {
+        "items": [int(x) for x in rng.choice(1000, size=n, replace=False)],
+        "workers": workers,
+        "ahead": workers + int(rng.integers(1, 4)),
+        "bounded": [int(rng.integers(30, 50)), b_workers, b_workers + int(rng.integers(1, 3))],
+        "boom": [int(rng.integers(1000)), "boom", int(rng.integers(1000))],
+    }
+
+
+def _prefetch_run(data: dict, fn) -> dict:
+    """The kernel's half: run the learner's ``prefetch_map`` on a probe that records which
+    threads ran it and how many calls ran at once, and report what was seen as plain data; a
+    failure (a raise, a hang) is recorded and ends the run."""
     what = "your prefetch_map"
-    before = threading.active_count()
-    items = list(range(12))
-    # early items are slowest, so later ones finish first: only a reorder buffer keeps order
-    probe = _Probe(lambda x: 0.004 * (12 - x))
-    out = run_learner(fn, probe, items, 3, 6, what=what)
-    got = _within(5, lambda: _drain(out, f"iterating {what}"), f"iterating {what}")
-    expected = [(x, x * x) for x in items]
+    record: dict = {}
+    try:
+        before = threading.active_count()
+        items = data["items"]
+        # early items are slowest, so later ones finish first: only a reorder buffer keeps order
+        delays = {x: 0.004 * (len(items) - k) for k, x in enumerate(items)}
+        probe = _Probe(lambda x: delays[x])
+        out = run_learner(fn, probe, items, data["workers"], data["ahead"], what=what)
+        record["got"] = _within(5, lambda: _drain(out, f"iterating {what}"), f"iterating {what}")
+        record["background"] = not probe.threads <= {"MainThread"}
+        record["peak"] = probe.peak
+        # bounded: take one result, wait, and count the calls that started meanwhile
+        n, workers, ahead = data["bounded"]
+        probe = _Probe(lambda x: 0.0)
+        out = run_learner(fn, probe, list(range(n)), workers, ahead, what=what)
+        record["returned"] = type(out).__name__
+        if not isinstance(out, Iterator):
+            return record
+        _within(5, lambda: run_learner(next, out, what=f"next({what}(...))"), what)
+        deadline = time.monotonic() + 2  # give the workers time, even on a busy machine
+        while probe.started < ahead and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(0.1)  # and the chance to overshoot
+        record["started"] = probe.started
+        _within(5, lambda: _drain(out, what), what)
+        record["empty"] = _within(
+            5, lambda: run_learner(lambda: list(fn(probe, [], 2, 4)), what=what), what
+        )
+        try:
+            _within(5, lambda: list(fn(_Probe(lambda x: 0.0), data["boom"], 2, 4)), what)
+            record["boom"] = "swallowed"
+        except ValueError:
+            record["boom"] = "ValueError"
+        except ExerciseError:
+            raise
+        except Exception as e:
+            record["boom"] = type(e).__name__
+        for _ in range(200):  # the threads should end once the work is done
+            if threading.active_count() <= before:
+                break
+            time.sleep(0.01)
+        record["threads_left"] = max(0, threading.active_count() - before)
+    except ExerciseError as e:
+        record["error"] = str(e)
+    return record
+
+
+def _prefetch_judge(data: dict, record) -> str:
+    """The judge's half: the order and values against the items' own squares, then what the
+    kernel saw of threads, bounds, the empty list and the error, with the hints."""
+    what = "your prefetch_map"
+    if not isinstance(record, dict):
+        raise ExerciseError("the protocol's record did not come back as a dict")
+    got = _recorded(record, "got")
+    expected = [(x, x * x) for x in data["items"]]
     if got != expected:
         hint = ""
-        if sorted(got) == expected:
+        if isinstance(got, list) and sorted(map(repr, got)) == sorted(map(repr, expected)):
             hint = (
                 ": the results come in the order they finished; keep early arrivals in a "
                 "dict keyed by position and yield position k only after k - 1"
             )
         raise ExerciseError(f"{what} gives {got}; expected {expected}{hint}")
-    if probe.threads <= {"MainThread"}:
+    if _recorded(record, "background") is not True:
         raise ExerciseError(
             f"{what} ran every call in the main thread: nothing was computed in the background"
         )
-    if probe.peak < 2:
+    peak = _recorded(record, "peak")
+    if not isinstance(peak, int) or peak < 2:
         raise ExerciseError(
-            f"{what} with num_workers=3 never ran two calls at once: send work to all the "
-            "workers before waiting for a result"
+            f"{what} with num_workers={data['workers']} never ran two calls at once: send work "
+            "to all the workers before waiting for a result"
         )
-    # bounded: take one result, wait, and count the calls that started meanwhile
-    probe = _Probe(lambda x: 0.0)
-    out = run_learner(fn, probe, list(range(40)), 2, 4, what=what)
-    if not isinstance(out, Iterator):
+    returned = _recorded(record, "returned")
+    if "started" not in record and "error" not in record:
         raise ExerciseError(
-            f"{what} returned a {type(out).__name__}, computed all at once; return an iterator "
+            f"{what} returned a {returned}, computed all at once; return an iterator "
             "(a generator) that yields results as the consumer asks"
         )
-    _within(5, lambda: run_learner(next, out, what=f"next({what}(...))"), what)
-    deadline = time.monotonic() + 2  # give the workers time, even on a busy machine
-    while probe.started < 4 and time.monotonic() < deadline:
-        time.sleep(0.01)
-    time.sleep(0.1)  # and the chance to overshoot
-    if probe.started > 1 + 4:
+    started, ahead = _recorded(record, "started"), data["bounded"][2]
+    if not isinstance(started, int) or started > 1 + ahead:
         raise ExerciseError(
-            f"{what}(..., max_ahead=4) started {probe.started} calls while only 1 result was "
+            f"{what}(..., max_ahead={ahead}) started {started} calls while only 1 result was "
             "taken: keep at most max_ahead calls beyond what the consumer took (the loader's "
             "prefetch_factor * num_workers)"
         )
-    if probe.started < 4:
+    if started < ahead:
         raise ExerciseError(
-            f"{what}(..., max_ahead=4) started only {probe.started} calls while the consumer "
+            f"{what}(..., max_ahead={ahead}) started only {started} calls while the consumer "
             "waited: keep max_ahead calls in flight so that the next results are ready early"
         )
-    _within(5, lambda: _drain(out, what), what)
-    empty = _within(5, lambda: run_learner(lambda: list(fn(probe, [], 2, 4)), what=what), what)
-    if empty != []:
+    if _recorded(record, "empty") != []:
         raise ExerciseError(f"{what} on an empty list should yield nothing")
-    try:
-        _within(5, lambda: list(fn(_Probe(lambda x: 0.0), [1, "boom", 3], 2, 4)), what)
-    except ValueError:
-        pass
-    except ExerciseError:
-        raise
-    except Exception as e:
-        raise ExerciseError(
-            f"{what} raised {type(e).__name__} when func raised ValueError: hand the worker's "
-            "exception to the consumer and re-raise it there, unchanged"
-        ) from None
-    else:
+    boom = _recorded(record, "boom")
+    if boom == "swallowed":
         raise ExerciseError(
             f"{what} swallowed the ValueError that func raised on one item: hand the worker's "
             "exception to the consumer and re-raise it there"
         )
-    for _ in range(200):  # the threads should end once the work is done
-        if threading.active_count() <= before:
-            break
-        time.sleep(0.01)
-    else:
+    if boom != "ValueError":
         raise ExerciseError(
-            f"{threading.active_count() - before} of {what}'s threads still run after the last "
+            f"{what} raised {boom} when func raised ValueError: hand the worker's "
+            "exception to the consumer and re-raise it there, unchanged"
+        )
+    left = _recorded(record, "threads_left")
+    if not isinstance(left, int) or left > 0:
+        raise ExerciseError(
+            f"{left} of {what}'s threads still run after the last "
             "result: tell them to stop (e.g. put a None sentinel on their queue)"
         )
-    passed("your prefetch_map yields in order, runs ahead in threads by at most max_ahead")
+    return "your prefetch_map yields in order, runs ahead in threads by at most max_ahead"
+
+
+#: The protocol: items and settings in (drawn from the seed); what the learner's iterator gave,
+#: and what the probe saw of its threads, out; judged against the items' squares.
+PREFETCH_PROTOCOL = Protocol(_prefetch_inputs, _prefetch_run, _prefetch_judge)
+
+
+@uses(PREFETCH_PROTOCOL)
+def check_prefetch_map(fn) -> None:
+    """``fn(func, items, num_workers, max_ahead)`` returns an iterator of ``func(item)`` for each
+    item, *in order*, computed in ``num_workers`` background threads, with at most
+    ``max_ahead`` calls started beyond the results already taken; a ``func`` error is
+    re-raised by the iterator."""
+    PREFETCH_PROTOCOL.check(fn)
